@@ -1,0 +1,1 @@
+"""ferroflow: stream processing for Python users, with a Rust engine."""

@@ -1,0 +1,27 @@
+"""Common classes shared by the DataStream API, mirroring ``pyflink.common``."""
+
+from ferroflow.common.configuration import Configuration
+from ferroflow.common.execution_config import ExecutionConfig
+from ferroflow.common.job_execution_result import JobExecutionResult
+from ferroflow.common.time import Duration, Instant, Time
+from ferroflow.common.typeinfo import TypeInformation, Types
+from ferroflow.common.types import Row, RowKind
+
+# --- WatermarkStrategy -------------------------------------------------------------------------
+# Reserved: ``ferroflow.common.watermark_strategy`` (WatermarkStrategy, TimestampAssigner) is
+# written separately. When it exists, import WatermarkStrategy and TimestampAssigner here and add
+# them to __all__.
+# ------------------------------------------------------------------------------------------------
+
+__all__ = [
+    "Configuration",
+    "Duration",
+    "ExecutionConfig",
+    "Instant",
+    "JobExecutionResult",
+    "Row",
+    "RowKind",
+    "Time",
+    "TypeInformation",
+    "Types",
+]

@@ -1,0 +1,84 @@
+"""``JobExecutionResult``: what ``env.execute()`` returns once a job has finished."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["JobExecutionResult"]
+
+
+class JobExecutionResult:
+    """The id, name, run time and accumulator values of a finished job.
+
+    The job id is a 32-digit hex string (PyFlink returns a ``JobID`` object whose ``str()``
+    is that string).
+    """
+
+    __slots__ = ("_accumulators", "_job_id", "_job_name", "_net_runtime_ms")
+
+    def __init__(
+        self,
+        job_id: str,
+        job_name: str,
+        net_runtime_ms: int,
+        accumulators: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(job_id, str):
+            raise TypeError(f"job_id must be a str, got {job_id!r} ({type(job_id).__name__})")
+        if not isinstance(job_name, str):
+            raise TypeError(
+                f"job_name must be a str, got {job_name!r} ({type(job_name).__name__})"
+            )
+        if isinstance(net_runtime_ms, bool) or not isinstance(net_runtime_ms, numbers.Integral):
+            raise TypeError(
+                f"net_runtime_ms must be an int, got {net_runtime_ms!r} "
+                f"({type(net_runtime_ms).__name__})"
+            )
+        if net_runtime_ms < 0:
+            raise ValueError(f"net_runtime_ms must not be negative, got {net_runtime_ms}")
+        self._job_id = job_id
+        self._job_name = job_name
+        self._net_runtime_ms = int(net_runtime_ms)
+        self._accumulators: dict[str, Any] = dict(accumulators or {})
+
+    def get_job_id(self) -> str:
+        return self._job_id
+
+    def get_job_name(self) -> str:
+        return self._job_name
+
+    def get_net_runtime(self) -> int:
+        """The job's run time in milliseconds."""
+        return self._net_runtime_ms
+
+    def get_accumulator_result(self, accumulator_name: str) -> Any:
+        """The final value of the named accumulator, or None if there is none."""
+        return self._accumulators.get(accumulator_name)
+
+    def get_all_accumulator_results(self) -> dict[str, Any]:
+        """All accumulator values by name (a copy)."""
+        return dict(self._accumulators)
+
+    def is_job_execution_result(self) -> bool:
+        return True
+
+    def get_job_execution_result(self) -> JobExecutionResult:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JobExecutionResult):
+            return NotImplemented
+        return (
+            self._job_id == other._job_id
+            and self._job_name == other._job_name
+            and self._net_runtime_ms == other._net_runtime_ms
+            and self._accumulators == other._accumulators
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"JobExecutionResult(job_id={self._job_id!r}, job_name={self._job_name!r}, "
+            f"net_runtime={self._net_runtime_ms} ms, accumulators={self._accumulators!r})"
+        )

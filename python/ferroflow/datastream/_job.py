@@ -1,0 +1,118 @@
+"""Turns the Python-side plan into an engine job (``ferroflow._engine.JobBuilder``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Dict, List, Tuple
+
+from ferroflow import _engine
+from ferroflow.datastream._transformations import Input, Transformation
+
+if TYPE_CHECKING:
+    from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
+
+
+def _reachable(sinks: List[Transformation]) -> List[Transformation]:
+    """Every transformation the sinks read from, in creation order (inputs come first)."""
+    seen: Dict[int, Transformation] = {}
+    stack = list(sinks)
+    while stack:
+        t = stack.pop()
+        if t.id in seen:
+            continue
+        seen[t.id] = t
+        stack.extend(i.part.transformation for i in t.inputs)
+    return sorted(seen.values(), key=lambda t: t.id)
+
+
+def _side_ports(plan: List[Transformation]) -> Dict[int, Dict[str, int]]:
+    """For each transformation, the side output tags something reads, numbered from port 1."""
+    ports: Dict[int, Dict[str, int]] = {}
+    for t in plan:
+        for i in t.inputs:
+            if i.part.tag is not None:
+                tags = ports.setdefault(i.part.transformation.id, {})
+                tags.setdefault(i.part.tag, len(tags) + 1)
+    return ports
+
+
+def build_job(env: "StreamExecutionEnvironment", sinks: List[Transformation], job_name: str) -> _engine.JobBuilder:
+    """The engine job for everything ``sinks`` read from."""
+    if not sinks:
+        raise RuntimeError(
+            "No operators defined in streaming topology. Cannot execute: add a sink "
+            "(print(), add_sink(...)) or use execute_and_collect()"
+        )
+    builder = _engine.JobBuilder(
+        job_name,
+        env.get_max_parallelism(),
+        env.is_chaining_enabled(),
+        env._batch_size(),
+        env._effective_buffer_timeout(),
+        env._channel_capacity(),
+    )
+    plan = _reachable(sinks)
+    ports = _side_ports(plan)
+    node_of: Dict[int, int] = {}
+    parallelism_of: Dict[int, int] = {}
+
+    for t in plan:
+        if t.parallelism is not None:
+            parallelism = t.parallelism
+        elif (t.parallelism_follows_input or t.kind == "collect") and t.inputs:
+            parallelism = parallelism_of[t.inputs[0].part.transformation.id]
+        else:
+            parallelism = env.get_parallelism()
+        parallelism_of[t.id] = parallelism
+        inputs = [_input(i, parallelism, node_of, parallelism_of, ports) for i in t.inputs]
+        node = _add(builder, t, parallelism, inputs, ports.get(t.id, {}))
+        node_of[t.id] = node
+        if t.chaining != "always":
+            builder.set_chaining(node, t.chaining)
+        if t.uid is not None:
+            builder.set_uid(node, t.uid)
+    return builder
+
+
+def _input(
+    i: Input,
+    parallelism: int,
+    node_of: Dict[int, int],
+    parallelism_of: Dict[int, int],
+    ports: Dict[int, Dict[str, int]],
+) -> Tuple[int, int, int, str, object]:
+    upstream = i.part.transformation
+    partitioning = i.part.partitioning
+    if partitioning == "default":
+        partitioning = "forward" if parallelism_of[upstream.id] == parallelism else "rebalance"
+    port = 0 if i.part.tag is None else ports[upstream.id][i.part.tag]
+    return (node_of[upstream.id], port, i.index, partitioning, i.part.custom)
+
+
+def _add(builder: _engine.JobBuilder, t: Transformation, parallelism: int, inputs: list, side_ports: Dict[str, int]) -> int:
+    if t.kind == "source":
+        return builder.add_source(t.name, parallelism, t.source_kind, t.payload)
+    if t.kind == "udf":
+        return builder.add_udf(
+            t.name,
+            parallelism,
+            t.style,
+            t.spec,
+            t.function_name,
+            inputs,
+            sorted(side_ports.items(), key=lambda kv: kv[1]),
+            t.keyed,
+            t.is_sink,
+        )
+    if t.kind == "key_by":
+        return builder.add_key_by(t.name, parallelism, t.spec, inputs)
+    if t.kind == "reduce":
+        return builder.add_reduce(t.name, parallelism, t.spec, inputs)
+    if t.kind == "aggregate":
+        aggregation, position = t.payload
+        return builder.add_aggregate(t.name, parallelism, aggregation, position, inputs)
+    if t.kind == "print":
+        identifier, formatter = t.payload
+        return builder.add_print(t.name, parallelism, identifier, formatter, inputs)
+    if t.kind == "collect":
+        return builder.add_collect(t.name, inputs)
+    raise AssertionError(f"unknown transformation kind {t.kind!r}")

@@ -1,0 +1,74 @@
+"""The logical plan on the Python side: one Transformation per operator the user's program
+created, and the inputs that connect them. Turned into an engine job by ``_job.py``."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, List, Optional, Tuple
+
+from ferroflow.common.typeinfo import TypeInformation
+
+_ids = itertools.count(1)
+
+# Partitionings an input can have. "default" becomes forward when both sides have the same
+# parallelism and rebalance otherwise (Flink's rule).
+PARTITIONINGS = ("default", "forward", "rebalance", "rescale", "shuffle", "broadcast", "keyed", "custom")
+
+
+@dataclass(frozen=True)
+class StreamPart:
+    """One producer of a stream: output ``tag`` (None: main output) of ``transformation``, read
+    with ``partitioning``. A union of streams has several parts."""
+
+    transformation: "Transformation"
+    tag: Optional[str] = None
+    partitioning: str = "default"
+    # For "custom": (partition_fn, key_selector).
+    custom: Optional[Tuple[Any, Any]] = None
+
+    def with_partitioning(self, partitioning: str, custom: Optional[Tuple[Any, Any]] = None) -> "StreamPart":
+        return StreamPart(self.transformation, self.tag, partitioning, custom)
+
+
+@dataclass(eq=False)
+class Input:
+    part: StreamPart
+    # Which input of a two-input operator (0 or 1).
+    index: int = 0
+
+
+@dataclass(eq=False)
+class Transformation:
+    """One node of the plan. ``kind`` says which engine node it becomes:
+
+    - "source": ``source_kind`` in collection / iterable / sequence, ``payload`` its argument
+    - "udf": a user function called in ``style`` (map, flat_map, filter, process, sink, ...)
+    - "key_by": a key selector
+    - "reduce", "aggregate" (``payload`` = (aggregation, position)), "print" (``payload`` =
+      (identifier, formatter)), "collect"
+    """
+
+    kind: str
+    name: str
+    inputs: List[Input] = field(default_factory=list)
+    parallelism: Optional[int] = None
+    # Take the parallelism of the first input (key_by) instead of the environment default.
+    parallelism_follows_input: bool = False
+    # Fixed (from_collection, from_iterable): set_parallelism may not change it.
+    parallelism_fixed: bool = False
+    uid: Optional[str] = None
+    description: Optional[str] = None
+    chaining: str = "always"
+    style: Optional[str] = None
+    spec: Any = None
+    function_name: str = ""
+    keyed: bool = False
+    is_sink: bool = False
+    source_kind: Optional[str] = None
+    payload: Any = None
+    output_type: Optional[TypeInformation] = None
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def main_part(self) -> StreamPart:
+        return StreamPart(self)

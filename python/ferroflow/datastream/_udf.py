@@ -1,0 +1,110 @@
+"""User functions as the engine receives them: checked when the pipeline is built, and made into
+one instance per parallel subtask when the job starts."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Type
+
+from ferroflow.datastream.functions import Function
+from ferroflow.datastream.runtime_context import RuntimeContext
+
+# What the engine passes to `instantiate`:
+# (job_name, operator_name, task_name, subtask_index, parallelism, max_parallelism, attempt)
+TaskInfo = Tuple[str, str, str, int, int, int, int]
+
+
+def describe(value: Any) -> str:
+    """``type (repr)`` of a value, for error messages."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} ({text})"
+
+
+class _Lifecycle:
+    """``open()``/``close()`` of one subtask's Function instance."""
+
+    __slots__ = ("_function", "_context")
+
+    def __init__(self, function: Optional[Function], context: Optional[RuntimeContext]) -> None:
+        self._function = function
+        self._context = context
+
+    def open(self) -> None:
+        if self._function is not None:
+            self._function.open(self._context)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self._function is not None:
+            self._function.close()
+
+
+class UdfSpec:
+    """A user function of one operator: a Function instance whose methods ``methods`` the
+    operator calls, or plain callables (one per method)."""
+
+    def __init__(
+        self,
+        function: Any,
+        methods: Sequence[str],
+        job_parameters: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self.function = function
+        self.methods = tuple(methods)
+        self.job_parameters = job_parameters or {}
+
+    def instantiate(self, info: TaskInfo) -> Tuple[Tuple[Callable[..., Any], ...], _Lifecycle]:
+        """The callables and lifecycle of one subtask. With parallelism > 1 each subtask gets its
+        own shallow copy of a Function instance, so attributes set in ``open`` are per subtask."""
+        _job, _operator, task_name, index, parallelism, max_parallelism, attempt = info
+        function = self.function
+        if isinstance(function, Function):
+            instance = function if parallelism == 1 else copy.copy(function)
+            context = RuntimeContext(task_name, index, parallelism, max_parallelism, attempt, self.job_parameters)
+            calls = tuple(getattr(instance, m) for m in self.methods)
+            return calls, _Lifecycle(instance, context)
+        if isinstance(function, tuple):
+            return function, _Lifecycle(None, None)
+        return (function,), _Lifecycle(None, None)
+
+
+def check_function(
+    function: Any,
+    api: str,
+    function_class: Type[Function],
+    methods: Sequence[str],
+) -> Any:
+    """Checks that ``function`` is a callable (or, for several methods, a pair of callables) or an
+    instance of ``function_class`` that implements ``methods``; raises TypeError otherwise."""
+    expected = f"a callable or a {function_class.__name__} instance"
+    if len(methods) > 1:
+        expected = f"a {function_class.__name__} instance or a tuple of {len(methods)} callables"
+    if isinstance(function, type):
+        if issubclass(function, Function):
+            raise TypeError(
+                f"{api} expects {expected}, but got the class {function.__name__}: "
+                f"pass an instance, {function.__name__}()"
+            )
+        raise TypeError(f"{api} expects {expected}, got the class {function.__name__}")
+    if isinstance(function, Function):
+        missing = [m for m in methods if not callable(getattr(function, m, None))]
+        if missing or getattr(function, "__abstractmethods__", None):
+            raise TypeError(
+                f"{api} expects {expected}; {type(function).__name__} does not implement "
+                f"{', '.join(missing or sorted(function.__abstractmethods__))}"
+            )
+        return function
+    if len(methods) > 1:
+        if isinstance(function, tuple) and len(function) == len(methods) and all(callable(f) for f in function):
+            return function
+        # Any object with the methods works too (duck typing, as in Python).
+        if all(callable(getattr(function, m, None)) for m in methods):
+            return tuple(getattr(function, m) for m in methods)
+        raise TypeError(f"{api} expects {expected}, got {describe(function)}")
+    if callable(function):
+        return function
+    method = getattr(function, methods[0], None)
+    if callable(method):
+        return method
+    raise TypeError(f"{api} expects {expected}, got {describe(function)}")

@@ -1,0 +1,52 @@
+"""RuntimeContext: what a function learns about the subtask it runs in, in ``open()``."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+
+class RuntimeContext:
+    """Passed to ``Function.open(runtime_context)``, once per parallel subtask."""
+
+    def __init__(
+        self,
+        task_name: str,
+        index_of_this_subtask: int,
+        number_of_parallel_subtasks: int,
+        max_number_of_parallel_subtasks: int,
+        attempt_number: int = 0,
+        job_parameters: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self._task_name = task_name
+        self._index = index_of_this_subtask
+        self._parallelism = number_of_parallel_subtasks
+        self._max_parallelism = max_number_of_parallel_subtasks
+        self._attempt = attempt_number
+        self._job_parameters = dict(job_parameters or {})
+
+    def get_task_name(self) -> str:
+        """The name of the task the function runs in (its chain, e.g. ``"Source -> Map"``)."""
+        return self._task_name
+
+    def get_number_of_parallel_subtasks(self) -> int:
+        return self._parallelism
+
+    def get_max_number_of_parallel_subtasks(self) -> int:
+        return self._max_parallelism
+
+    def get_index_of_this_subtask(self) -> int:
+        """The subtask's index, from 0."""
+        return self._index
+
+    def get_attempt_number(self) -> int:
+        return self._attempt
+
+    def get_task_name_with_subtasks(self) -> str:
+        return f"{self._task_name} ({self._index + 1}/{self._parallelism})"
+
+    def get_job_parameter(self, key: str, default_value: Optional[str] = None) -> Optional[str]:
+        """A global job parameter (``env.get_config().set_global_job_parameters({...})``)."""
+        return self._job_parameters.get(key, default_value)
+
+    def __repr__(self) -> str:
+        return f"RuntimeContext({self.get_task_name_with_subtasks()!r})"

@@ -1,0 +1,228 @@
+"""StreamExecutionEnvironment: where a pipeline starts, and what runs it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Dict, Iterable, List, Optional
+
+from ferroflow import _engine
+from ferroflow.common.configuration import Configuration
+from ferroflow.common.execution_config import ExecutionConfig
+from ferroflow.common.job_execution_result import JobExecutionResult
+from ferroflow.common.typeinfo import TypeInformation
+from ferroflow.datastream._checks import check_parallelism, check_type_info
+from ferroflow.datastream._job import build_job
+from ferroflow.datastream._transformations import Transformation
+from ferroflow.datastream._udf import describe
+from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
+from ferroflow.datastream.data_stream import DataStream, DataStreamSink
+
+__all__ = ["StreamExecutionEnvironment"]
+
+DEFAULT_JOB_NAME = "Flink Streaming Job"
+DEFAULT_BUFFER_TIMEOUT_MS = 100
+DEFAULT_BATCH_SIZE = 1024
+DEFAULT_CHANNEL_CAPACITY = 8
+
+
+def _millis(value: str) -> int:
+    """A Flink duration string ("100 ms", "2 s", "100") as milliseconds."""
+    match = re.fullmatch(r"\s*(-?\d+)\s*(ms|milli|millis|s|sec|min|m|h)?\s*", value)
+    if not match:
+        raise ValueError(f"cannot read {value!r} as a duration (expected e.g. '100 ms' or '2 s')")
+    n = int(match.group(1))
+    unit = match.group(2) or "ms"
+    return n * {"ms": 1, "milli": 1, "millis": 1, "s": 1000, "sec": 1000, "min": 60_000, "m": 60_000, "h": 3_600_000}[unit]
+
+
+class StreamExecutionEnvironment:
+    """The context a streaming program runs in: create sources from it, then ``execute()``.
+
+    Jobs run in this process, on one thread per parallel subtask. The default parallelism is 1:
+    Python functions run under the interpreter lock, so more subtasks only pay off for work that
+    releases it.
+    """
+
+    def __init__(self, configuration: Optional[Configuration] = None) -> None:
+        self._config = ExecutionConfig()
+        self._configuration = Configuration(configuration) if configuration is not None else Configuration()
+        self._default_parallelism = 1
+        self._max_parallelism: Optional[int] = None
+        self._buffer_timeout = DEFAULT_BUFFER_TIMEOUT_MS
+        self._chaining = True
+        self._sinks: List[Transformation] = []
+        self._apply_configuration(self._configuration)
+
+    @staticmethod
+    def get_execution_environment(configuration: Optional[Configuration] = None) -> "StreamExecutionEnvironment":
+        """A new environment, configured by ``configuration`` if given."""
+        if configuration is not None and not isinstance(configuration, Configuration):
+            raise TypeError(f"configuration must be a Configuration, got {describe(configuration)}")
+        return StreamExecutionEnvironment(configuration)
+
+    def _apply_configuration(self, conf: Configuration) -> None:
+        if conf.contains_key("parallelism.default"):
+            self.set_parallelism(conf.get_integer("parallelism.default", 1))
+        if conf.contains_key("pipeline.max-parallelism"):
+            self.set_max_parallelism(conf.get_integer("pipeline.max-parallelism", 128))
+        if conf.contains_key("execution.buffer-timeout"):
+            self.set_buffer_timeout(_millis(conf.get_string("execution.buffer-timeout", "100") or "100"))
+        if conf.contains_key("pipeline.operator-chaining.enabled") and not conf.get_boolean(
+            "pipeline.operator-chaining.enabled", True
+        ):
+            self.disable_operator_chaining()
+        if conf.contains_key("pipeline.auto-watermark-interval"):
+            interval = conf.get_string("pipeline.auto-watermark-interval", "200") or "200"
+            self._config.set_auto_watermark_interval(_millis(interval))
+        if conf.contains_key("pipeline.global-job-parameters"):
+            raw = conf.get_string("pipeline.global-job-parameters", "") or ""
+            pairs = dict(p.split(":", 1) for p in raw.split(",") if ":" in p)
+            self._config.set_global_job_parameters({k.strip(): v.strip() for k, v in pairs.items()})
+
+    def configure(self, configuration: Configuration) -> None:
+        """Applies the keys of ``configuration`` (e.g. ``parallelism.default``)."""
+        if not isinstance(configuration, Configuration):
+            raise TypeError(f"configure() takes a Configuration, got {describe(configuration)}")
+        self._configuration.add_all(configuration)
+        self._apply_configuration(configuration)
+
+    # -- settings -------------------------------------------------------------------------------
+
+    def get_config(self) -> ExecutionConfig:
+        return self._config
+
+    def set_parallelism(self, parallelism: int) -> "StreamExecutionEnvironment":
+        """The default parallelism of operators (default 1)."""
+        self._default_parallelism = check_parallelism(parallelism)
+        return self
+
+    def get_parallelism(self) -> int:
+        return self._default_parallelism
+
+    def set_max_parallelism(self, max_parallelism: int) -> "StreamExecutionEnvironment":
+        """The number of key groups keyed state is split into (default 128): the upper bound of
+        any operator's parallelism, now and when restoring at another parallelism."""
+        max_parallelism = check_parallelism(max_parallelism, "max_parallelism")
+        if max_parallelism > 32768:
+            raise ValueError(f"max_parallelism must be at most 32768, got {max_parallelism}")
+        self._max_parallelism = max_parallelism
+        self._config.set_max_parallelism(max_parallelism)
+        return self
+
+    def get_max_parallelism(self) -> int:
+        return self._max_parallelism if self._max_parallelism is not None else _engine.DEFAULT_MAX_PARALLELISM
+
+    def set_buffer_timeout(self, timeout_millis: int) -> "StreamExecutionEnvironment":
+        """How long (ms) records may wait in a partly filled batch before it is sent on
+        (default 100). 0 sends after every step, -1 only when a batch is full."""
+        if isinstance(timeout_millis, bool) or not isinstance(timeout_millis, int):
+            raise TypeError(f"buffer timeout must be an int (milliseconds), got {describe(timeout_millis)}")
+        if timeout_millis < -1:
+            raise ValueError(f"buffer timeout must be -1, 0 or positive, got {timeout_millis}")
+        self._buffer_timeout = timeout_millis
+        return self
+
+    def get_buffer_timeout(self) -> int:
+        return self._buffer_timeout
+
+    def _effective_buffer_timeout(self) -> int:
+        # -1 (flush only full batches) still ends every job: the end of input flushes everything.
+        return 2**62 if self._buffer_timeout == -1 else self._buffer_timeout
+
+    def _batch_size(self) -> int:
+        return self._configuration.get_integer("python.fn-execution.bundle.size", DEFAULT_BATCH_SIZE)
+
+    def _channel_capacity(self) -> int:
+        return DEFAULT_CHANNEL_CAPACITY
+
+    def _job_parameters(self) -> Dict[str, str]:
+        return self._config.get_global_job_parameters()
+
+    def disable_operator_chaining(self) -> "StreamExecutionEnvironment":
+        """Runs every operator in a task (thread) of its own."""
+        self._chaining = False
+        return self
+
+    def is_chaining_enabled(self) -> bool:
+        return self._chaining
+
+    # -- sources --------------------------------------------------------------------------------
+
+    def _source(self, name: str, kind: str, payload: Any, parallelism: Optional[int], fixed: bool, type_info: Optional[TypeInformation]) -> DataStream:
+        t = Transformation(
+            kind="source",
+            name=name,
+            source_kind=kind,
+            payload=payload,
+            parallelism=parallelism,
+            parallelism_fixed=fixed,
+            output_type=type_info,
+        )
+        return DataStream(self, [t.main_part()], type_info)
+
+    def from_collection(self, collection: Iterable[Any], type_info: Optional[TypeInformation] = None) -> DataStream:
+        """A bounded stream of the elements of ``collection``, in order (parallelism 1)."""
+        if isinstance(collection, (str, bytes)) or not hasattr(collection, "__iter__"):
+            raise TypeError(f"from_collection() takes a list (or another collection), got {describe(collection)}")
+        check_type_info(type_info, "type_info")
+        return self._source("Source: Collection Source", "collection", list(collection), 1, True, type_info)
+
+    def from_iterable(self, iterable: Iterable[Any], type_info: Optional[TypeInformation] = None) -> DataStream:
+        """A stream of whatever ``iterable`` yields: a generator, a file, any iterator; bounded or
+        not (parallelism 1). The iterator is read on the job's own thread."""
+        if isinstance(iterable, (str, bytes)) or not hasattr(iterable, "__iter__"):
+            raise TypeError(f"from_iterable() takes an iterable (a generator, a list, ...), got {describe(iterable)}")
+        check_type_info(type_info, "type_info")
+        return self._source("Source: Iterable Source", "iterable", iterable, 1, True, type_info)
+
+    def from_source(
+        self,
+        source: Any,
+        watermark_strategy: Any = None,
+        source_name: str = "Source",
+        type_info: Optional[TypeInformation] = None,
+    ) -> DataStream:
+        """A stream from a source connector (``NumberSequenceSource``)."""
+        if not isinstance(source, NumberSequenceSource):
+            raise TypeError(f"from_source() takes a source such as NumberSequenceSource, got {describe(source)}")
+        if not isinstance(source_name, str):
+            raise TypeError(f"source_name must be a str, got {describe(source_name)}")
+        check_type_info(type_info, "type_info")
+        return self._source(source_name, "sequence", (source.get_from(), source.get_to()), None, False, type_info)
+
+    # -- running --------------------------------------------------------------------------------
+
+    def _add_sink(self, t: Transformation) -> DataStreamSink:
+        self._sinks.append(t)
+        return DataStreamSink(t)
+
+    def _take_sinks(self) -> List[Transformation]:
+        sinks, self._sinks = self._sinks, []
+        return sinks
+
+    def get_execution_plan(self) -> str:
+        """The plan of the pipeline built so far, as JSON (nodes with their parallelism, the
+        partitioning of each input, and the task each node is chained into)."""
+        return build_job(self, self._sinks, DEFAULT_JOB_NAME).plan_json()
+
+    def execute(self, job_name: Optional[str] = None) -> JobExecutionResult:
+        """Runs every sink added since the last execute, to the end of the input. Ctrl-C stops
+        the job and raises KeyboardInterrupt; an exception in a user function stops it and is
+        raised here, with a note naming the operator."""
+        name = job_name if job_name is not None else DEFAULT_JOB_NAME
+        if not isinstance(name, str):
+            raise TypeError(f"job_name must be a str, got {describe(job_name)}")
+        builder = build_job(self, self._sinks, name)
+        self._sinks = []
+        summary = builder.execute()
+        return JobExecutionResult(uuid.uuid4().hex, name, int(summary["net_runtime_ms"]), {"tasks": summary["tasks"]})
+
+    def _execute_and_collect(self, collect: Transformation, job_name: Optional[str]) -> _engine.CollectIterator:
+        name = job_name if job_name is not None else DEFAULT_JOB_NAME
+        builder = build_job(self, self._take_sinks() + [collect], name)
+        return builder.execute_and_collect()
+
+    def close(self) -> None:
+        """Drops sinks that were added but never executed."""
+        self._sinks = []

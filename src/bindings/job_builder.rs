@@ -1,0 +1,386 @@
+//! `JobBuilder`: how the Python package hands a job's plan to the engine, node by node, and runs
+//! it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::bindings::collect::CollectIterator;
+use crate::bindings::errors::{deploy_error, graph_error, job_error};
+use crate::bindings::operators::aggregate::{Aggregation, KeyedAggregate};
+use crate::bindings::operators::key_by::KeyBy;
+use crate::bindings::operators::print::Print;
+use crate::bindings::operators::reduce::KeyedReduce;
+use crate::bindings::operators::udf_operator::{CallStyle, UdfOperator};
+use crate::bindings::partitioner::PyPartitioner;
+use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
+use crate::bindings::udf::Udf;
+use crate::bindings::value::PyValue;
+use crate::graph::execution_plan::execution_plan_json;
+use crate::graph::stream_graph::{Chaining, JobConfig, NodeId, NodeKind, StreamEdge, StreamGraph};
+use crate::runtime::input_gate::{InputChannel, InputGate};
+use crate::runtime::job::{DeployedJob, JobHandle, JobSummary};
+use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
+use crate::runtime::output::FlushPolicy;
+use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
+
+/// How often `execute()` checks for Ctrl-C while the job runs.
+const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// One input of a node, as Python describes it:
+/// `(source_node, port, input_index, partitioning, custom)` where `custom` is
+/// `(partition_fn, key_selector)` for `"custom"` partitioning, else None.
+type InputSpec = (usize, u32, usize, String, Option<(Py<PyAny>, Py<PyAny>)>);
+
+/// Builds a job's plan, then runs it once.
+#[pyclass(module = "ferroflow._engine", unsendable)]
+pub struct JobBuilder {
+    graph: Option<StreamGraph<PyValue>>,
+}
+
+fn boxed<O: Operator<PyValue> + 'static>(op: O) -> OperatorResult<Box<dyn Operator<PyValue>>> {
+    Ok(Box::new(op))
+}
+
+fn boxed_source<S: Source<PyValue> + 'static>(s: S) -> OperatorResult<Box<dyn Source<PyValue>>> {
+    Ok(Box::new(s))
+}
+
+impl JobBuilder {
+    fn graph(&mut self) -> PyResult<&mut StreamGraph<PyValue>> {
+        self.graph
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("this job was already executed; build a new one"))
+    }
+
+    fn edges(inputs: Vec<InputSpec>) -> PyResult<Vec<StreamEdge<PyValue>>> {
+        inputs
+            .into_iter()
+            .map(|(source, port, input, partitioning, custom)| {
+                let partitioning = match (partitioning.as_str(), custom) {
+                    ("forward", _) => Partitioning::Forward,
+                    ("rebalance", _) => Partitioning::Rebalance,
+                    ("rescale", _) => Partitioning::Rescale,
+                    ("shuffle", _) => Partitioning::Shuffle,
+                    ("broadcast", _) => Partitioning::Broadcast,
+                    ("keyed", _) => Partitioning::Keyed,
+                    ("custom", Some((partition, key_selector))) => {
+                        let shared = Arc::new((partition, key_selector));
+                        let factory: PartitionerFactory<PyValue> = Arc::new(move |_| {
+                            Python::attach(|py| {
+                                Box::new(PyPartitioner {
+                                    partition: shared.0.clone_ref(py),
+                                    key_selector: shared.1.clone_ref(py),
+                                }) as Box<_>
+                            })
+                        });
+                        Partitioning::Custom(factory)
+                    }
+                    (other, _) => {
+                        return Err(PyValueError::new_err(format!(
+                            "unknown partitioning '{other}'"
+                        )))
+                    }
+                };
+                Ok(StreamEdge {
+                    source,
+                    port,
+                    input,
+                    partitioning,
+                })
+            })
+            .collect()
+    }
+
+    fn add(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        kind: NodeKind<PyValue>,
+        inputs: Vec<InputSpec>,
+    ) -> PyResult<NodeId> {
+        let edges = Self::edges(inputs)?;
+        self.graph()?
+            .add_node(name, parallelism, kind, edges)
+            .map_err(graph_error)
+    }
+
+    fn start(
+        &mut self,
+        py: Python<'_>,
+    ) -> PyResult<(
+        JobHandle,
+        Vec<Vec<crossbeam_channel::Receiver<crate::runtime::message::Message<PyValue>>>>,
+    )> {
+        let graph = self.graph.take().ok_or_else(|| {
+            PyValueError::new_err("this job was already executed; build a new one")
+        })?;
+        let deployed = DeployedJob::deploy(graph).map_err(|e| deploy_error(py, e))?;
+        let mut deployed = deployed;
+        let external = std::mem::take(&mut deployed.external_outputs);
+        Ok((deployed.start(), external))
+    }
+}
+
+fn summary_dict<'py>(py: Python<'py>, summary: &JobSummary) -> PyResult<Bound<'py, PyDict>> {
+    let result = PyDict::new(py);
+    result.set_item("net_runtime_ms", summary.duration.as_millis() as u64)?;
+    let tasks = PyList::empty(py);
+    for t in &summary.tasks {
+        let d = PyDict::new(py);
+        d.set_item("task", &t.task_name)?;
+        d.set_item("subtask", t.subtask_index)?;
+        d.set_item("records_in", t.records_in)?;
+        d.set_item("records_out", t.output.records_out)?;
+        d.set_item("batches_out", t.output.batches_out)?;
+        d.set_item("backpressured_ms", t.output.blocked.as_secs_f64() * 1000.0)?;
+        tasks.append(d)?;
+    }
+    result.set_item("tasks", tasks)?;
+    Ok(result)
+}
+
+#[pymethods]
+impl JobBuilder {
+    #[new]
+    #[pyo3(signature = (job_name, max_parallelism, chaining, batch_size, buffer_timeout_ms, channel_capacity))]
+    fn new(
+        job_name: String,
+        max_parallelism: usize,
+        chaining: bool,
+        batch_size: usize,
+        buffer_timeout_ms: u64,
+        channel_capacity: usize,
+    ) -> PyResult<Self> {
+        if max_parallelism == 0 || batch_size == 0 || channel_capacity == 0 {
+            return Err(PyValueError::new_err(
+                "max_parallelism, batch_size and channel_capacity must be at least 1",
+            ));
+        }
+        Ok(JobBuilder {
+            graph: Some(StreamGraph::new(JobConfig {
+                name: job_name,
+                max_parallelism,
+                chaining_enabled: chaining,
+                flush: FlushPolicy {
+                    batch_size,
+                    buffer_timeout: Duration::from_millis(buffer_timeout_ms),
+                },
+                channel_capacity,
+            })),
+        })
+    }
+
+    /// A source node: `kind` is "collection" (arg: list), "iterable" (arg: iterator) or
+    /// "sequence" (arg: (start, end)).
+    fn add_source(
+        &mut self,
+        py: Python<'_>,
+        name: String,
+        parallelism: usize,
+        kind: &str,
+        arg: Py<PyAny>,
+    ) -> PyResult<NodeId> {
+        let factory: crate::graph::stream_graph::SourceFactory<PyValue> = match kind {
+            "collection" => {
+                let items: Py<PyList> = arg.bind(py).cast::<PyList>()?.clone().unbind();
+                Box::new(move |_: &TaskInfo| {
+                    Python::attach(|py| boxed_source(CollectionSource::new(items.clone_ref(py))))
+                })
+            }
+            "iterable" => {
+                let iterator = arg.bind(py).try_iter()?.unbind();
+                Box::new(move |_: &TaskInfo| {
+                    Python::attach(|py| boxed_source(IterableSource::new(iterator.clone_ref(py))))
+                })
+            }
+            "sequence" => {
+                let (start, end): (i64, i64) = arg.extract(py)?;
+                Box::new(move |info: &TaskInfo| {
+                    boxed_source(SequenceSource::split(
+                        start,
+                        end,
+                        info.subtask_index,
+                        info.parallelism,
+                    ))
+                })
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown source kind '{other}'"
+                )))
+            }
+        };
+        self.add(name, parallelism, NodeKind::Source(factory), Vec::new())
+    }
+
+    /// An operator calling a user function. `style`: map, flat_map, filter, process, sink,
+    /// sink_with_context. `side_ports` maps output tag ids to ports 1, 2, ...
+    #[pyo3(signature = (name, parallelism, style, spec, function, inputs, side_ports, keyed, is_sink))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_udf(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        style: &str,
+        spec: Py<PyAny>,
+        function: String,
+        inputs: Vec<InputSpec>,
+        side_ports: Vec<(String, u32)>,
+        keyed: bool,
+        is_sink: bool,
+    ) -> PyResult<NodeId> {
+        let style = CallStyle::parse(style)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown call style '{style}'")))?;
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
+            Box::new(move |info: &TaskInfo| {
+                let udf = Udf::instantiate(&spec, info)?;
+                boxed(UdfOperator::new(
+                    style,
+                    udf,
+                    function.clone(),
+                    side_ports.clone(),
+                    keyed,
+                )?)
+            });
+        let kind = if is_sink {
+            NodeKind::Sink(factory)
+        } else {
+            NodeKind::Operator(factory)
+        };
+        self.add(name, parallelism, kind, inputs)
+    }
+
+    fn add_key_by(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        spec: Py<PyAny>,
+        inputs: Vec<InputSpec>,
+    ) -> PyResult<NodeId> {
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
+            Box::new(move |info: &TaskInfo| boxed(KeyBy::new(Udf::instantiate(&spec, info)?)));
+        self.add(name, parallelism, NodeKind::Operator(factory), inputs)
+    }
+
+    fn add_reduce(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        spec: Py<PyAny>,
+        inputs: Vec<InputSpec>,
+    ) -> PyResult<NodeId> {
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
+            Box::new(move |info: &TaskInfo| {
+                boxed(KeyedReduce::new(Udf::instantiate(&spec, info)?))
+            });
+        self.add(name, parallelism, NodeKind::Operator(factory), inputs)
+    }
+
+    fn add_aggregate(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        aggregation: &str,
+        position: Py<PyAny>,
+        inputs: Vec<InputSpec>,
+    ) -> PyResult<NodeId> {
+        let aggregation = Aggregation::parse(aggregation)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown aggregation '{aggregation}'")))?;
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
+            Box::new(move |_: &TaskInfo| {
+                Python::attach(|py| boxed(KeyedAggregate::new(aggregation, position.clone_ref(py))))
+            });
+        self.add(name, parallelism, NodeKind::Operator(factory), inputs)
+    }
+
+    #[pyo3(signature = (name, parallelism, identifier, formatter, inputs))]
+    fn add_print(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        identifier: Option<String>,
+        formatter: Option<Py<PyAny>>,
+        inputs: Vec<InputSpec>,
+    ) -> PyResult<NodeId> {
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
+            Box::new(move |_: &TaskInfo| {
+                Python::attach(|py| {
+                    boxed(Print::new(
+                        identifier.clone(),
+                        formatter.as_ref().map(|f| f.clone_ref(py)),
+                    ))
+                })
+            });
+        self.add(name, parallelism, NodeKind::Sink(factory), inputs)
+    }
+
+    /// Where `execute_and_collect` reads from.
+    fn add_collect(&mut self, name: String, inputs: Vec<InputSpec>) -> PyResult<NodeId> {
+        let parallelism = match inputs.first() {
+            Some((source, ..)) => self
+                .graph()?
+                .nodes
+                .get(*source)
+                .map_or(1, |n| n.parallelism),
+            None => 1,
+        };
+        self.add(name, parallelism, NodeKind::External, inputs)
+    }
+
+    /// `"always"`, `"head"` (start_new_chain) or `"never"` (disable_chaining).
+    fn set_chaining(&mut self, node: NodeId, chaining: &str) -> PyResult<()> {
+        let chaining = match chaining {
+            "always" => Chaining::Always,
+            "head" => Chaining::Head,
+            "never" => Chaining::Never,
+            other => return Err(PyValueError::new_err(format!("unknown chaining '{other}'"))),
+        };
+        self.graph()?.node_mut(node).chaining = chaining;
+        Ok(())
+    }
+
+    fn set_uid(&mut self, node: NodeId, uid: String) -> PyResult<()> {
+        self.graph()?.node_mut(node).uid = Some(uid);
+        Ok(())
+    }
+
+    /// The plan as JSON (Flink's `get_execution_plan()` shape).
+    fn plan_json(&mut self) -> PyResult<String> {
+        Ok(execution_plan_json(self.graph()?))
+    }
+
+    /// Runs the job to the end with the interpreter released; Ctrl-C cancels it. Returns a dict
+    /// with `net_runtime_ms` and per-task figures.
+    fn execute<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let (job, _external) = self.start(py)?;
+        loop {
+            if py.detach(|| job.wait_timeout(SIGNAL_CHECK_INTERVAL)) {
+                break;
+            }
+            if let Err(interrupt) = py.check_signals() {
+                job.cancel();
+                let _ = py.detach(|| job.join());
+                return Err(interrupt);
+            }
+        }
+        match py.detach(|| job.join()) {
+            Ok(summary) => summary_dict(py, &summary),
+            Err(e) => Err(job_error(py, e)),
+        }
+    }
+
+    /// Starts the job and returns an iterator over what its collect node receives.
+    fn execute_and_collect(&mut self, py: Python<'_>) -> PyResult<CollectIterator> {
+        let (job, external) = self.start(py)?;
+        let channels = external
+            .into_iter()
+            .flatten()
+            .map(|receiver| InputChannel { receiver, input: 0 })
+            .collect();
+        Ok(CollectIterator::new(job, InputGate::new(channels)))
+    }
+}

@@ -1,0 +1,117 @@
+//! Python values to keys and back.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString, PyTuple};
+
+use crate::runtime::key::Key;
+
+static PICKLE_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static PICKLE_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn pickle_fn<'a, 'py>(
+    py: Python<'py>,
+    cell: &'a PyOnceLock<Py<PyAny>>,
+    name: &str,
+) -> PyResult<&'a Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("pickle")?.getattr(name)?.unbind())
+    })
+    .map(|f| f.bind(py))
+}
+
+/// The key of a Python value: the value's own type where it has a Rust counterpart, else a
+/// stable encoding (its pickle). Unhashable values are refused, as Python's dict would.
+pub fn key_from_py(value: &Bound<'_, PyAny>) -> PyResult<Key> {
+    if let Ok(i) = value.cast_exact::<PyInt>() {
+        return Ok(match i.extract::<i64>() {
+            Ok(v) => Key::Int(v),
+            Err(_) => Key::BigInt(i.str()?.to_str()?.into()),
+        });
+    }
+    if let Ok(s) = value.cast_exact::<PyString>() {
+        return Ok(Key::Str(s.to_str()?.into()));
+    }
+    if value.is_none() {
+        return Ok(Key::None);
+    }
+    if let Ok(b) = value.cast_exact::<PyBool>() {
+        return Ok(Key::Bool(b.is_true()));
+    }
+    if let Ok(f) = value.cast_exact::<PyFloat>() {
+        return Ok(Key::from_f64(f.value()));
+    }
+    if let Ok(b) = value.cast_exact::<PyBytes>() {
+        return Ok(Key::Bytes(b.as_bytes().into()));
+    }
+    if let Ok(t) = value.cast_exact::<PyTuple>() {
+        let items = t
+            .iter()
+            .map(|item| key_from_py(&item))
+            .collect::<PyResult<Vec<_>>>()?;
+        return Ok(Key::Tuple(items.into()));
+    }
+    if value.hash().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "the key {} (of type '{}') is not hashable; a key must be hashable, like an int, a str, \
+             bytes, a float, a tuple of those, or a frozen object",
+            short_repr(value),
+            type_name(value)
+        )));
+    }
+    let dumps = pickle_fn(value.py(), &PICKLE_DUMPS, "dumps")?;
+    let encoded = dumps.call1((value, 4)).map_err(|e| {
+        PyTypeError::new_err(format!(
+            "the key {} (of type '{}') cannot be used as a key: it cannot be pickled ({e})",
+            short_repr(value),
+            type_name(value)
+        ))
+    })?;
+    Ok(Key::Opaque(
+        encoded.cast_into::<PyBytes>()?.as_bytes().into(),
+    ))
+}
+
+/// The Python value of a key.
+pub fn key_to_py<'py>(py: Python<'py>, key: &Key) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match key {
+        Key::None => py.None().into_bound(py),
+        Key::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Key::Int(i) => i.into_pyobject(py)?.into_any(),
+        Key::BigInt(s) => py.get_type::<PyInt>().call1((s.as_ref(),))?,
+        Key::Float(bits) => PyFloat::new(py, f64::from_bits(*bits)).into_any(),
+        Key::Str(s) => PyString::new(py, s).into_any(),
+        Key::Bytes(b) => PyBytes::new(py, b).into_any(),
+        Key::Tuple(items) => {
+            let items = items
+                .iter()
+                .map(|k| key_to_py(py, k))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, items)?.into_any()
+        }
+        Key::Opaque(b) => pickle_fn(py, &PICKLE_LOADS, "loads")?.call1((PyBytes::new(py, b),))?,
+    })
+}
+
+pub fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_string())
+}
+
+/// `repr(value)`, cut short when long.
+pub fn short_repr(value: &Bound<'_, PyAny>) -> String {
+    let r = value
+        .repr()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| "<unprintable>".to_string());
+    if r.chars().count() > 80 {
+        let cut: String = r.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        r
+    }
+}

@@ -1,0 +1,25 @@
+//! The Python boundary: the only Rust code that touches Python.
+
+pub mod collect;
+pub mod context;
+pub mod errors;
+pub mod job_builder;
+pub mod key;
+pub mod operators;
+pub mod partitioner;
+pub mod sources;
+pub mod udf;
+pub mod value;
+
+use pyo3::prelude::*;
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<job_builder::JobBuilder>()?;
+    m.add_class::<collect::CollectIterator>()?;
+    m.add_class::<context::ProcessContext>()?;
+    m.add(
+        "DEFAULT_MAX_PARALLELISM",
+        crate::runtime::key_group::DEFAULT_MAX_PARALLELISM,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! The logical plan of a job, as the user's program described it: nodes (sources, operators,
+//! sinks) and the edges between them, before chaining and before parallel instances exist.
+
+use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
+use crate::runtime::output::FlushPolicy;
+use crate::runtime::partitioner::Partitioning;
+use crate::runtime::record::Data;
+
+pub type NodeId = usize;
+
+/// Makes the source instance of one parallel subtask.
+pub type SourceFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Source<V>>>>;
+/// Makes the operator instance of one parallel subtask.
+pub type OperatorFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Operator<V>>>>;
+
+/// What a node is.
+pub enum NodeKind<V: Data> {
+    Source(SourceFactory<V>),
+    Operator(OperatorFactory<V>),
+    /// An operator that emits nothing (a sink), shown as a sink in the plan.
+    Sink(OperatorFactory<V>),
+    /// Records leave the job to a reader outside it (`execute_and_collect`): one channel per
+    /// upstream subtask, handed to the reader.
+    External,
+}
+
+impl<V: Data> NodeKind<V> {
+    pub fn pact(&self) -> &'static str {
+        match self {
+            NodeKind::Source(_) => "Data Source",
+            NodeKind::Operator(_) => "Operator",
+            NodeKind::Sink(_) | NodeKind::External => "Data Sink",
+        }
+    }
+}
+
+/// Whether a node may share a task with its neighbours (Flink's chaining strategy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chaining {
+    /// Chains with its predecessor and successors where the rules allow.
+    Always,
+    /// Starts a new chain (`start_new_chain()`); successors may chain to it.
+    Head,
+    /// Never chained (`disable_chaining()`).
+    Never,
+}
+
+/// An input of a node: output `port` of node `source` (0 = main output, 1.. = side outputs),
+/// feeding logical input `input` (0, or 1 for the second input of a two-input operator).
+pub struct StreamEdge<V> {
+    pub source: NodeId,
+    pub port: u32,
+    pub input: usize,
+    pub partitioning: Partitioning<V>,
+}
+
+pub struct StreamNode<V: Data> {
+    pub id: NodeId,
+    pub name: String,
+    pub uid: Option<String>,
+    pub parallelism: usize,
+    pub chaining: Chaining,
+    pub kind: NodeKind<V>,
+    pub inputs: Vec<StreamEdge<V>>,
+}
+
+/// Settings that apply to the whole job.
+#[derive(Clone, Debug)]
+pub struct JobConfig {
+    pub name: String,
+    pub max_parallelism: usize,
+    pub chaining_enabled: bool,
+    pub flush: FlushPolicy,
+    /// Batches in flight per channel before the sender blocks (backpressure).
+    pub channel_capacity: usize,
+}
+
+/// A job's logical plan. Nodes are added after their inputs, so their order is topological.
+pub struct StreamGraph<V: Data> {
+    pub config: JobConfig,
+    pub nodes: Vec<StreamNode<V>>,
+}
+
+/// A plan that cannot run, with a message that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphError(pub String);
+
+impl std::fmt::Display for GraphError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+impl<V: Data> StreamGraph<V> {
+    pub fn new(config: JobConfig) -> Self {
+        StreamGraph {
+            config,
+            nodes: Vec::new(),
+        }
+    }
+
+    /// Adds a node; its inputs must already be in the graph.
+    pub fn add_node(
+        &mut self,
+        name: impl Into<String>,
+        parallelism: usize,
+        kind: NodeKind<V>,
+        inputs: Vec<StreamEdge<V>>,
+    ) -> Result<NodeId, GraphError> {
+        let id = self.nodes.len();
+        let name = name.into();
+        if parallelism == 0 {
+            return Err(GraphError(format!(
+                "operator '{name}': parallelism must be at least 1, got 0"
+            )));
+        }
+        if parallelism > self.config.max_parallelism {
+            return Err(GraphError(format!(
+                "operator '{name}': parallelism {parallelism} is larger than the maximum parallelism {}",
+                self.config.max_parallelism
+            )));
+        }
+        let is_source = matches!(kind, NodeKind::Source(_));
+        if is_source != inputs.is_empty() {
+            return Err(GraphError(format!(
+                "operator '{name}': {}",
+                if is_source {
+                    "a source has no inputs"
+                } else {
+                    "an operator needs at least one input"
+                }
+            )));
+        }
+        for edge in &inputs {
+            let Some(upstream) = self.nodes.get(edge.source) else {
+                return Err(GraphError(format!(
+                    "operator '{name}': unknown input node {}",
+                    edge.source
+                )));
+            };
+            if matches!(upstream.kind, NodeKind::Sink(_) | NodeKind::External) {
+                return Err(GraphError(format!(
+                    "operator '{name}': a sink ('{}') has no output",
+                    upstream.name
+                )));
+            }
+            if matches!(edge.partitioning, Partitioning::Forward)
+                && upstream.parallelism != parallelism
+            {
+                return Err(GraphError(format!(
+                    "Forward partitioning does not allow a change of parallelism: '{}' has parallelism {}, \
+                     '{name}' has {parallelism}. Use another partitioning, such as rebalance(), shuffle() \
+                     or broadcast(), or give both the same parallelism.",
+                    upstream.name, upstream.parallelism
+                )));
+            }
+        }
+        self.nodes.push(StreamNode {
+            id,
+            name,
+            uid: None,
+            parallelism,
+            chaining: Chaining::Always,
+            kind,
+            inputs,
+        });
+        Ok(id)
+    }
+
+    pub fn node_mut(&mut self, id: NodeId) -> &mut StreamNode<V> {
+        &mut self.nodes[id]
+    }
+
+    /// For each node, the (consumer, index of the consumer's input) pairs that read from it.
+    pub fn consumers(&self) -> Vec<Vec<(NodeId, usize)>> {
+        let mut consumers = vec![Vec::new(); self.nodes.len()];
+        for node in &self.nodes {
+            for (i, edge) in node.inputs.iter().enumerate() {
+                consumers[edge.source].push((node.id, i));
+            }
+        }
+        consumers
+    }
+}

@@ -1,0 +1,17 @@
+//! ferroflow: a stream processor for Python users, with a Rust engine.
+//!
+//! `graph` and `runtime` are the engine and never touch Python; `bindings` is the only code that
+//! does.
+
+pub mod graph;
+pub mod runtime;
+
+mod bindings;
+
+use pyo3::prelude::*;
+
+/// The extension module `ferroflow._engine`.
+#[pymodule]
+fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    bindings::register(m)
+}

@@ -1,0 +1,277 @@
+//! The receiving side of a task: its input channels, read in arrival order, with checkpoint
+//! barrier alignment.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select, TryRecvError};
+
+use crate::runtime::message::Message;
+use crate::runtime::output::Stopped;
+use crate::runtime::record::Record;
+
+/// One input channel: from one sending subtask, feeding logical input `input` of the task's
+/// first operator.
+pub struct InputChannel<V> {
+    pub receiver: Receiver<Message<V>>,
+    pub input: usize,
+}
+
+/// What the gate delivers.
+#[derive(Debug)]
+pub enum GateEvent<V> {
+    Records {
+        input: usize,
+        batch: Vec<Record<V>>,
+    },
+    Watermark {
+        channel: usize,
+        watermark: i64,
+    },
+    /// Every channel delivered barrier `id` (or ended): the checkpoint is taken here.
+    Barrier(u64),
+    EndOfChannel {
+        channel: usize,
+    },
+    /// Nothing arrived before the deadline.
+    Timeout,
+}
+
+/// Reads a task's input channels. A channel that delivered a checkpoint barrier is held back
+/// until every channel has (aligned checkpoints), so records after the barrier wait.
+pub struct InputGate<V> {
+    channels: Vec<InputChannel<V>>,
+    ended: Vec<bool>,
+    blocked: Vec<bool>,
+    open: usize,
+    aligning: Option<u64>,
+    ready: VecDeque<GateEvent<V>>,
+    next: usize,
+}
+
+impl<V> InputGate<V> {
+    pub fn new(channels: Vec<InputChannel<V>>) -> Self {
+        let n = channels.len();
+        InputGate {
+            channels,
+            ended: vec![false; n],
+            blocked: vec![false; n],
+            open: n,
+            aligning: None,
+            ready: VecDeque::new(),
+            next: 0,
+        }
+    }
+
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Whether every channel has ended.
+    pub fn is_finished(&self) -> bool {
+        self.open == 0 && self.ready.is_empty()
+    }
+
+    /// The next event, waiting until `deadline` at most. `Err(Stopped)` when a sender vanished
+    /// without ending its channel (it failed or was cancelled).
+    pub fn poll(&mut self, deadline: Instant) -> Result<GateEvent<V>, Stopped> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Ok(event);
+            }
+            if self.open == 0 {
+                return Ok(GateEvent::Timeout);
+            }
+            match self.receive(deadline)? {
+                None => return Ok(GateEvent::Timeout),
+                Some((channel, message)) => self.accept(channel, message),
+            }
+        }
+    }
+
+    fn readable(&self, c: usize) -> bool {
+        !self.ended[c] && !self.blocked[c]
+    }
+
+    fn receive(&mut self, deadline: Instant) -> Result<Option<(usize, Message<V>)>, Stopped> {
+        let n = self.channels.len();
+        // Fast path: take whatever is there, round-robin so no channel starves.
+        for i in 0..n {
+            let c = (self.next + i) % n;
+            if !self.readable(c) {
+                continue;
+            }
+            match self.channels[c].receiver.try_recv() {
+                Ok(m) => {
+                    self.next = (c + 1) % n;
+                    return Ok(Some((c, m)));
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => return Err(Stopped),
+            }
+        }
+        let readable: Vec<usize> = (0..n).filter(|&c| self.readable(c)).collect();
+        if readable.is_empty() {
+            return Ok(None);
+        }
+        if readable.len() == 1 {
+            let c = readable[0];
+            return match self.channels[c].receiver.recv_deadline(deadline) {
+                Ok(m) => Ok(Some((c, m))),
+                Err(RecvTimeoutError::Timeout) => Ok(None),
+                Err(RecvTimeoutError::Disconnected) => Err(Stopped),
+            };
+        }
+        let mut select = Select::new();
+        for &c in &readable {
+            select.recv(&self.channels[c].receiver);
+        }
+        let op = match select.select_deadline(deadline) {
+            Ok(op) => op,
+            Err(_) => return Ok(None),
+        };
+        let c = readable[op.index()];
+        match op.recv(&self.channels[c].receiver) {
+            Ok(m) => Ok(Some((c, m))),
+            Err(_) => Err(Stopped),
+        }
+    }
+
+    fn accept(&mut self, channel: usize, message: Message<V>) {
+        match message {
+            Message::Batch(batch) => self.ready.push_back(GateEvent::Records {
+                input: self.channels[channel].input,
+                batch,
+            }),
+            Message::Watermark(watermark) => self
+                .ready
+                .push_back(GateEvent::Watermark { channel, watermark }),
+            Message::Barrier(id) => {
+                self.blocked[channel] = true;
+                self.aligning = Some(id);
+                self.complete_alignment();
+            }
+            Message::EndOfInput => {
+                self.ended[channel] = true;
+                self.open -= 1;
+                self.ready.push_back(GateEvent::EndOfChannel { channel });
+                self.complete_alignment();
+            }
+        }
+    }
+
+    fn complete_alignment(&mut self) {
+        let Some(id) = self.aligning else { return };
+        let aligned = (0..self.channels.len()).all(|c| self.ended[c] || self.blocked[c]);
+        if aligned {
+            self.blocked.iter_mut().for_each(|b| *b = false);
+            self.aligning = None;
+            self.ready.push_back(GateEvent::Barrier(id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossbeam_channel::{bounded, Sender};
+    use std::time::Duration;
+
+    fn gate(n: usize) -> (InputGate<i64>, Vec<Sender<Message<i64>>>) {
+        let mut channels = Vec::new();
+        let mut senders = Vec::new();
+        for i in 0..n {
+            let (tx, rx) = bounded(16);
+            channels.push(InputChannel {
+                receiver: rx,
+                input: i % 2,
+            });
+            senders.push(tx);
+        }
+        (InputGate::new(channels), senders)
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_millis(20)
+    }
+
+    fn values(event: GateEvent<i64>) -> Vec<i64> {
+        match event {
+            GateEvent::Records { batch, .. } => batch.into_iter().map(|r| r.value).collect(),
+            other => panic!("expected records, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn records_carry_their_logical_input() {
+        let (mut g, tx) = gate(2);
+        tx[1].send(Message::Batch(vec![Record::new(5)])).unwrap();
+        match g.poll(soon()).unwrap() {
+            GateEvent::Records { input, batch } => {
+                assert_eq!(input, 1);
+                assert_eq!(batch[0].value, 5);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Timeout));
+    }
+
+    #[test]
+    fn barrier_alignment_holds_back_channels_that_delivered_it() {
+        let (mut g, tx) = gate(2);
+        tx[0].send(Message::Barrier(1)).unwrap();
+        tx[0].send(Message::Batch(vec![Record::new(100)])).unwrap();
+        tx[1].send(Message::Batch(vec![Record::new(1)])).unwrap();
+        // Channel 0's record after the barrier must wait; channel 1's record before it flows.
+        assert_eq!(values(g.poll(soon()).unwrap()), vec![1]);
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Timeout));
+        tx[1].send(Message::Barrier(1)).unwrap();
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Barrier(1)));
+        assert_eq!(values(g.poll(soon()).unwrap()), vec![100]);
+    }
+
+    #[test]
+    fn an_ended_channel_does_not_block_alignment() {
+        let (mut g, tx) = gate(2);
+        tx[0].send(Message::Barrier(3)).unwrap();
+        tx[1].send(Message::EndOfInput).unwrap();
+        let mut events = Vec::new();
+        for _ in 0..2 {
+            events.push(format!("{:?}", g.poll(soon()).unwrap()));
+        }
+        assert!(events.contains(&"Barrier(3)".to_string()), "{events:?}");
+        assert!(!g.is_finished());
+        tx[0].send(Message::EndOfInput).unwrap();
+        assert!(matches!(
+            g.poll(soon()).unwrap(),
+            GateEvent::EndOfChannel { channel: 0 }
+        ));
+        assert!(g.is_finished());
+    }
+
+    #[test]
+    fn a_vanished_sender_stops_the_gate() {
+        let (mut g, mut tx) = gate(1);
+        drop(tx.pop());
+        assert_eq!(g.poll(soon()).err(), Some(Stopped));
+    }
+
+    #[test]
+    fn waits_until_the_deadline_for_any_channel() {
+        let (mut g, tx) = gate(3);
+        let sender = tx[2].clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            sender.send(Message::Watermark(9)).unwrap();
+        });
+        let event = g.poll(Instant::now() + Duration::from_secs(5)).unwrap();
+        assert!(matches!(
+            event,
+            GateEvent::Watermark {
+                channel: 2,
+                watermark: 9
+            }
+        ));
+        t.join().unwrap();
+    }
+}

@@ -1,0 +1,351 @@
+//! Running a job: a plan's chains become tasks (one per parallel subtask) wired by bounded
+//! channels, each task on its own thread; the handle waits for them, cancels them, and reports
+//! the first failure.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver};
+
+use crate::graph::job_graph::JobGraph;
+use crate::graph::stream_graph::{GraphError, NodeKind, StreamGraph};
+use crate::runtime::chain::OperatorChain;
+use crate::runtime::input_gate::{InputChannel, InputGate};
+use crate::runtime::message::Message;
+use crate::runtime::operator::{Operator, OperatorError, Source, TaskInfo};
+use crate::runtime::output::{ChannelWriter, EdgeWriter, TaskOutputs};
+use crate::runtime::partitioner::{pointwise_targets, Router};
+use crate::runtime::record::Data;
+use crate::runtime::task::{Task, TaskFailure, TaskInput, TaskStats};
+
+/// Why a job could not be started.
+#[derive(Debug)]
+pub enum DeployError {
+    Graph(GraphError),
+    /// Making an operator or source instance failed (for example a user's `__init__`-time error).
+    Instantiate {
+        operator: String,
+        error: OperatorError,
+    },
+}
+
+impl std::fmt::Display for DeployError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeployError::Graph(e) => write!(f, "{e}"),
+            DeployError::Instantiate { operator, error } => {
+                write!(f, "operator '{operator}': {error}")
+            }
+        }
+    }
+}
+
+/// How a job ended, when it did not end well.
+#[derive(Debug)]
+pub enum JobError {
+    Failed(TaskFailure),
+    Cancelled,
+}
+
+/// What a job did.
+#[derive(Clone, Debug, Default)]
+pub struct JobSummary {
+    pub tasks: Vec<TaskStats>,
+    pub duration: Duration,
+}
+
+struct JobControl {
+    cancelled: AtomicBool,
+    failure: Mutex<Option<TaskFailure>>,
+    stats: Mutex<Vec<TaskStats>>,
+    running: Mutex<usize>,
+    finished: Condvar,
+}
+
+impl JobControl {
+    fn task_ended(&self, result: Result<TaskStats, TaskFailure>) {
+        match result {
+            Ok(stats) => lock(&self.stats).push(stats),
+            Err(failure) => {
+                self.cancelled.store(true, Ordering::SeqCst);
+                if let TaskFailure::Operator { .. } = failure {
+                    let mut slot = lock(&self.failure);
+                    if slot.is_none() {
+                        *slot = Some(failure);
+                    }
+                }
+            }
+        }
+        let mut running = lock(&self.running);
+        *running -= 1;
+        if *running == 0 {
+            self.finished.notify_all();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A task thread that panicked while holding one of these locks left consistent data: every
+    // critical section is a single push or assignment.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running job.
+pub struct JobHandle {
+    control: Arc<JobControl>,
+    threads: Vec<JoinHandle<()>>,
+    started: Instant,
+}
+
+impl JobHandle {
+    /// Whether every task has ended.
+    pub fn is_finished(&self) -> bool {
+        *lock(&self.control.running) == 0
+    }
+
+    /// Waits up to `timeout` for every task to end; returns whether they have.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let running = lock(&self.control.running);
+        let (running, _) = self
+            .control
+            .finished
+            .wait_timeout_while(running, timeout, |r| *r > 0)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *running == 0
+    }
+
+    /// Asks every task to stop. Returns at once; `join` waits for them.
+    pub fn cancel(&self) {
+        self.control.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.control.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Waits for every task thread, then reports how the job ended: the first task failure, if
+    /// any, else `Cancelled` if it was cancelled, else what the tasks did.
+    pub fn join(mut self) -> Result<JobSummary, JobError> {
+        for t in self.threads.drain(..) {
+            if t.join().is_err() {
+                // A panicking task already counted itself out; its panic message went to stderr.
+                self.control.cancelled.store(true, Ordering::SeqCst);
+            }
+        }
+        if let Some(failure) = lock(&self.control.failure).take() {
+            return Err(JobError::Failed(failure));
+        }
+        if self.control.cancelled.load(Ordering::SeqCst) {
+            return Err(JobError::Cancelled);
+        }
+        let mut tasks = std::mem::take(&mut *lock(&self.control.stats));
+        tasks.sort_by(|a, b| (&a.task_name, a.subtask_index).cmp(&(&b.task_name, b.subtask_index)));
+        Ok(JobSummary {
+            tasks,
+            duration: self.started.elapsed(),
+        })
+    }
+}
+
+impl Drop for JobHandle {
+    fn drop(&mut self) {
+        if !self.threads.is_empty() {
+            self.control.cancelled.store(true, Ordering::SeqCst);
+            for t in self.threads.drain(..) {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// A job wired and ready to start, and the channels of its external outputs (one receiver per
+/// upstream subtask, for each external node in plan order).
+pub struct DeployedJob<V: Data> {
+    tasks: Vec<Task<V>>,
+    pub external_outputs: Vec<Vec<Receiver<Message<V>>>>,
+}
+
+impl<V: Data> DeployedJob<V> {
+    /// Turns the plan into tasks: calls every factory (on the calling thread, inside
+    /// [`Data::scope`]), creates the channels, and wires inputs to outputs.
+    pub fn deploy(graph: StreamGraph<V>) -> Result<Self, DeployError> {
+        V::scope(|| deploy(graph))
+    }
+
+    /// Starts one thread per task.
+    pub fn start(self) -> JobHandle {
+        let control = Arc::new(JobControl {
+            cancelled: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            stats: Mutex::new(Vec::new()),
+            running: Mutex::new(self.tasks.len()),
+            finished: Condvar::new(),
+        });
+        let mut threads = Vec::with_capacity(self.tasks.len());
+        for task in self.tasks {
+            let control_for_task = Arc::clone(&control);
+            let thread_name = format!("ferroflow {} ({})", task.name, task.subtask_index + 1);
+            let spawned = std::thread::Builder::new()
+                .name(thread_name)
+                .spawn(move || {
+                    let control = control_for_task;
+                    let result = V::run_thread(|| task.run(&control.cancelled));
+                    control.task_ended(result);
+                });
+            match spawned {
+                Ok(handle) => threads.push(handle),
+                Err(e) => {
+                    // The task never ran: count it out and stop the others.
+                    control.task_ended(Err(TaskFailure::Operator {
+                        operator: "ferroflow runtime".into(),
+                        subtask_index: 0,
+                        parallelism: 1,
+                        record_index: None,
+                        error: OperatorError::new(format!("could not start a task thread: {e}")),
+                    }));
+                }
+            }
+        }
+        JobHandle {
+            control,
+            threads,
+            started: Instant::now(),
+        }
+    }
+}
+
+fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError> {
+    let job = JobGraph::build(&graph);
+    let config = graph.config.clone();
+    let n_vertices = job.vertices.len();
+
+    // Channels: for every edge whose consumer is a task head or an external output.
+    let mut gate_channels: Vec<Vec<Vec<InputChannel<V>>>> = job
+        .vertices
+        .iter()
+        .map(|v| (0..v.parallelism).map(|_| Vec::new()).collect())
+        .collect();
+    // Output edges per vertex and sending subtask: (port, writers, router spec).
+    let mut edges_out: Vec<Vec<Vec<(u32, EdgeWriter<V>)>>> = job
+        .vertices
+        .iter()
+        .map(|v| (0..v.parallelism).map(|_| Vec::new()).collect())
+        .collect();
+    let mut external_outputs = Vec::new();
+
+    for node in &graph.nodes {
+        let consumer_vertex = job.vertex_of[node.id];
+        let is_head = consumer_vertex.is_some_and(|v| job.vertices[v].nodes[0] == node.id);
+        let is_external = matches!(node.kind, NodeKind::External);
+        if !is_head && !is_external {
+            continue; // chained: its input is a function call, not a channel
+        }
+        let mut external = Vec::new();
+        for edge in &node.inputs {
+            let Some(from) = job.vertex_of[edge.source] else {
+                return Err(DeployError::Graph(GraphError(format!(
+                    "'{}' reads from an external output",
+                    node.name
+                ))));
+            };
+            let senders = job.vertices[from].parallelism;
+            let receivers = if is_external {
+                senders
+            } else {
+                node.parallelism
+            };
+            for s in 0..senders {
+                let targets = if is_external {
+                    s..s + 1
+                } else if edge.partitioning.is_pointwise() {
+                    pointwise_targets(s, senders, receivers)
+                } else {
+                    0..receivers
+                };
+                let mut writers = Vec::with_capacity(targets.len());
+                for r in targets {
+                    let (tx, rx) = bounded(config.channel_capacity);
+                    writers.push(ChannelWriter::new(tx));
+                    if is_external {
+                        external.push(rx);
+                    } else if let Some(v) = consumer_vertex {
+                        gate_channels[v][r].push(InputChannel {
+                            receiver: rx,
+                            input: edge.input,
+                        });
+                    }
+                }
+                let router = Router::new(&edge.partitioning, s, config.max_parallelism);
+                edges_out[from][s].push((edge.port, EdgeWriter::new(router, writers)));
+            }
+        }
+        if is_external {
+            external_outputs.push(external);
+        }
+    }
+
+    let mut nodes: Vec<Option<_>> = graph.nodes.into_iter().map(Some).collect();
+    let mut tasks = Vec::new();
+    for (v, vertex) in job.vertices.iter().enumerate().take(n_vertices) {
+        let mut kinds = Vec::with_capacity(vertex.nodes.len());
+        for &id in &vertex.nodes {
+            if let Some(node) = nodes[id].take() {
+                kinds.push((node.name, node.kind));
+            }
+        }
+        let mut gates = std::mem::take(&mut gate_channels[v]).into_iter();
+        let mut outs = std::mem::take(&mut edges_out[v]).into_iter();
+        for s in 0..vertex.parallelism {
+            let info = |operator_name: &str| TaskInfo {
+                job_name: config.name.clone(),
+                operator_name: operator_name.to_string(),
+                task_name: vertex.name.clone(),
+                subtask_index: s,
+                parallelism: vertex.parallelism,
+                max_parallelism: config.max_parallelism,
+                attempt_number: 0,
+            };
+            let mut source: Option<(Box<dyn Source<V>>, TaskInfo)> = None;
+            let mut operators: Vec<Box<dyn Operator<V>>> = Vec::new();
+            let mut infos = Vec::new();
+            for (name, kind) in &kinds {
+                let i = info(name);
+                let instantiate = |e: OperatorError| DeployError::Instantiate {
+                    operator: name.clone(),
+                    error: e,
+                };
+                match kind {
+                    NodeKind::Source(factory) => {
+                        source = Some((factory(&i).map_err(instantiate)?, i))
+                    }
+                    NodeKind::Operator(factory) | NodeKind::Sink(factory) => {
+                        operators.push(factory(&i).map_err(instantiate)?);
+                        infos.push(i);
+                    }
+                    NodeKind::External => {}
+                }
+            }
+            let channels = gates.next().unwrap_or_default();
+            let edges = outs.next().unwrap_or_default();
+            let (input, source_info) = match source {
+                Some((src, i)) => (TaskInput::Source(src), Some(i)),
+                None => (TaskInput::Gate(InputGate::new(channels)), None),
+            };
+            tasks.push(Task {
+                name: vertex.name.clone(),
+                subtask_index: s,
+                source_info,
+                operator_infos: infos,
+                input,
+                chain: OperatorChain::new(operators),
+                outputs: TaskOutputs::new(edges, config.flush),
+            });
+        }
+    }
+    Ok(DeployedJob {
+        tasks,
+        external_outputs,
+    })
+}

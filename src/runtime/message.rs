@@ -1,0 +1,18 @@
+//! The elements that travel on a channel between two subtasks, in order.
+
+use crate::runtime::record::Record;
+
+/// One element on a channel. Records travel in batches; control elements keep their place
+/// between batches.
+#[derive(Debug)]
+pub enum Message<V> {
+    /// Records, in the order they were produced.
+    Batch(Vec<Record<V>>),
+    /// Event time has reached this value on the sending subtask.
+    Watermark(i64),
+    /// Marks the point between records where checkpoint `id` is taken. A receiving subtask
+    /// aligns: it holds back a channel that delivered the barrier until every channel has.
+    Barrier(u64),
+    /// The sending subtask has produced everything it ever will.
+    EndOfInput,
+}

@@ -1,0 +1,151 @@
+//! The contract between the runtime and an operator (a map, a keyed reduce, a sink, ...).
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::runtime::record::{Data, Record};
+
+/// Who a running operator instance is.
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    pub job_name: String,
+    /// The operator's name (`ds.name(...)`), or its default name.
+    pub operator_name: String,
+    /// The name of the task (the chain) the operator runs in.
+    pub task_name: String,
+    pub subtask_index: usize,
+    pub parallelism: usize,
+    pub max_parallelism: usize,
+    pub attempt_number: usize,
+}
+
+/// Where an operator puts what it emits: records for its main output, and records for its side
+/// outputs (port 1, 2, ... as numbered when the graph was built). Emitting never blocks and never
+/// sends on a channel: the task routes the output after the operator returns.
+pub struct Output<V> {
+    pub main: Vec<Record<V>>,
+    pub side: Vec<(u32, Record<V>)>,
+}
+
+impl<V> Default for Output<V> {
+    fn default() -> Self {
+        Output {
+            main: Vec::new(),
+            side: Vec::new(),
+        }
+    }
+}
+
+impl<V> Output<V> {
+    pub fn emit(&mut self, record: Record<V>) {
+        self.main.push(record);
+    }
+
+    pub fn emit_side(&mut self, port: u32, record: Record<V>) {
+        self.side.push((port, record));
+    }
+}
+
+/// An error raised by an operator: usually an exception from a user function, kept as it is so
+/// that the caller of `execute()` gets it back unchanged.
+#[derive(Debug)]
+pub struct OperatorError {
+    pub cause: Box<dyn StdError + Send + Sync>,
+    /// The position, within the batch being processed, of the record that failed.
+    pub record_in_batch: Option<usize>,
+}
+
+impl OperatorError {
+    pub fn new(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        OperatorError {
+            cause: cause.into(),
+            record_in_batch: None,
+        }
+    }
+
+    pub fn at_record(cause: impl Into<Box<dyn StdError + Send + Sync>>, index: usize) -> Self {
+        OperatorError {
+            cause: cause.into(),
+            record_in_batch: Some(index),
+        }
+    }
+}
+
+impl fmt::Display for OperatorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.cause)
+    }
+}
+
+pub type OperatorResult<T = ()> = Result<T, OperatorError>;
+
+/// An operator instance: one per parallel subtask. Every method is called inside
+/// [`Data::scope`], one batch at a time.
+pub trait Operator<V: Data>: Send {
+    /// Called once before the first record.
+    fn open(&mut self, _info: &TaskInfo) -> OperatorResult {
+        Ok(())
+    }
+
+    /// Processes a batch of records that arrived on logical input `input` (0, or 1 for the
+    /// second input of a two-input operator). The operator drains `batch`.
+    fn process_batch(
+        &mut self,
+        input: usize,
+        batch: &mut Vec<Record<V>>,
+        out: &mut Output<V>,
+    ) -> OperatorResult;
+
+    /// Event time advanced to `watermark`. Returns the watermark to forward downstream, if any
+    /// (an operator that generates its own watermarks swallows upstream ones).
+    fn on_watermark(
+        &mut self,
+        watermark: i64,
+        _out: &mut Output<V>,
+    ) -> OperatorResult<Option<i64>> {
+        Ok(Some(watermark))
+    }
+
+    /// Checkpoint `id` is taken at this point between records. Operators with state snapshot it
+    /// here.
+    fn on_barrier(&mut self, _checkpoint_id: u64) -> OperatorResult {
+        Ok(())
+    }
+
+    /// Every input has ended (after the final watermark). Last chance to emit.
+    fn finish(&mut self, _out: &mut Output<V>) -> OperatorResult {
+        Ok(())
+    }
+
+    /// Called once at the end, also when the job failed or was cancelled.
+    fn close(&mut self) -> OperatorResult {
+        Ok(())
+    }
+}
+
+/// Whether a source has more to give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceStatus {
+    More,
+    Exhausted,
+}
+
+/// A source instance: one per parallel subtask. Called inside [`Data::scope`].
+pub trait Source<V: Data>: Send {
+    fn open(&mut self, _info: &TaskInfo) -> OperatorResult {
+        Ok(())
+    }
+
+    /// Appends up to `max` records to `out`. A source that would wait for data should stop
+    /// early once `deadline` has passed, so that what it has is sent on.
+    fn poll_batch(
+        &mut self,
+        max: usize,
+        deadline: std::time::Instant,
+        out: &mut Vec<Record<V>>,
+    ) -> OperatorResult<SourceStatus>;
+
+    fn close(&mut self) -> OperatorResult {
+        Ok(())
+    }
+}

@@ -1,0 +1,414 @@
+//! The sending side of a task: per-channel buffers that are flushed as batches when full or when
+//! the buffer timeout passes, and the bounded channels that give backpressure.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{SendTimeoutError, Sender};
+
+use crate::runtime::message::Message;
+use crate::runtime::operator::OperatorResult;
+use crate::runtime::partitioner::{Route, Router};
+use crate::runtime::record::{Data, Record};
+
+/// How long a blocked send waits before it looks at the cancel flag again.
+const CANCEL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The job was cancelled, or the receiving side went away (it failed or was cancelled).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Stopped;
+
+/// Sends `message`, waiting while the channel is full (backpressure) but never past a cancel.
+/// Returns how long the send was blocked.
+pub fn send_blocking<V>(
+    sender: &Sender<Message<V>>,
+    message: Message<V>,
+    cancelled: &AtomicBool,
+) -> Result<Duration, Stopped> {
+    let mut message = match sender.try_send(message) {
+        Ok(()) => return Ok(Duration::ZERO),
+        Err(crossbeam_channel::TrySendError::Disconnected(_)) => return Err(Stopped),
+        Err(crossbeam_channel::TrySendError::Full(m)) => m,
+    };
+    let blocked_since = Instant::now();
+    loop {
+        if cancelled.load(Ordering::Relaxed) {
+            return Err(Stopped);
+        }
+        match sender.send_timeout(message, CANCEL_CHECK_INTERVAL) {
+            Ok(()) => return Ok(blocked_since.elapsed()),
+            Err(SendTimeoutError::Timeout(m)) => message = m,
+            Err(SendTimeoutError::Disconnected(_)) => return Err(Stopped),
+        }
+    }
+}
+
+/// One channel to one receiving subtask, with the records waiting to be sent on it.
+pub struct ChannelWriter<V> {
+    sender: Sender<Message<V>>,
+    pending: Vec<Record<V>>,
+    pending_since: Option<Instant>,
+}
+
+impl<V> ChannelWriter<V> {
+    pub fn new(sender: Sender<Message<V>>) -> Self {
+        ChannelWriter {
+            sender,
+            pending: Vec::new(),
+            pending_since: None,
+        }
+    }
+
+    fn push(&mut self, record: Record<V>) {
+        if self.pending_since.is_none() {
+            self.pending_since = Some(Instant::now());
+        }
+        self.pending.push(record);
+    }
+
+    fn is_due(&self, now: Instant, policy: &FlushPolicy) -> bool {
+        match self.pending_since {
+            None => false,
+            Some(since) => {
+                self.pending.len() >= policy.batch_size
+                    || now.duration_since(since) >= policy.buffer_timeout
+            }
+        }
+    }
+
+    fn send_pending(
+        &mut self,
+        cancelled: &AtomicBool,
+        stats: &mut OutputStats,
+    ) -> Result<(), Stopped> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_since = None;
+        stats.records_out += batch.len() as u64;
+        stats.batches_out += 1;
+        stats.blocked += send_blocking(&self.sender, Message::Batch(batch), cancelled)?;
+        Ok(())
+    }
+
+    fn send_control(
+        &mut self,
+        message: Message<V>,
+        cancelled: &AtomicBool,
+        stats: &mut OutputStats,
+    ) -> Result<(), Stopped> {
+        self.send_pending(cancelled, stats)?;
+        stats.blocked += send_blocking(&self.sender, message, cancelled)?;
+        Ok(())
+    }
+
+    /// Drops what is pending. Only called inside [`Data::scope`].
+    fn discard(&mut self) {
+        self.pending.clear();
+        self.pending_since = None;
+    }
+}
+
+/// When pending records are sent.
+#[derive(Clone, Copy, Debug)]
+pub struct FlushPolicy {
+    /// A channel's pending records are sent once there are this many.
+    pub batch_size: usize,
+    /// ... or once the oldest has waited this long (zero: after every step).
+    pub buffer_timeout: Duration,
+}
+
+/// What a task's outputs did, for metrics.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutputStats {
+    pub records_out: u64,
+    pub batches_out: u64,
+    /// Time spent waiting on full channels: backpressure from downstream.
+    pub blocked: Duration,
+}
+
+/// One output edge of a task: a router and a channel per connected receiving subtask.
+pub struct EdgeWriter<V> {
+    router: Router<V>,
+    channels: Vec<ChannelWriter<V>>,
+}
+
+impl<V: Data> EdgeWriter<V> {
+    pub fn new(router: Router<V>, channels: Vec<ChannelWriter<V>>) -> Self {
+        EdgeWriter { router, channels }
+    }
+
+    fn write(&mut self, record: Record<V>) -> OperatorResult {
+        let n = self.channels.len();
+        if n == 1 {
+            if let Router::Custom(_) = self.router {
+                self.router.route(&record, n)?;
+            }
+            self.channels[0].push(record);
+            return Ok(());
+        }
+        match self.router.route(&record, n)? {
+            Route::One(c) => self.channels[c].push(record),
+            Route::All => {
+                for c in 1..n {
+                    let copy = record.duplicate();
+                    self.channels[c].push(copy);
+                }
+                self.channels[0].push(record);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// All outputs of a task: for each port of the chain's last operator (0 = main, then side
+/// outputs), the edges that consume it.
+pub struct TaskOutputs<V> {
+    edges: Vec<EdgeWriter<V>>,
+    edges_by_port: Vec<Vec<usize>>,
+    policy: FlushPolicy,
+    pub stats: OutputStats,
+}
+
+impl<V: Data> TaskOutputs<V> {
+    pub fn new(edges: Vec<(u32, EdgeWriter<V>)>, policy: FlushPolicy) -> Self {
+        let ports = edges
+            .iter()
+            .map(|(p, _)| *p as usize + 1)
+            .max()
+            .unwrap_or(1);
+        let mut edges_by_port = vec![Vec::new(); ports];
+        let mut writers = Vec::with_capacity(edges.len());
+        for (i, (port, edge)) in edges.into_iter().enumerate() {
+            edges_by_port[port as usize].push(i);
+            writers.push(edge);
+        }
+        TaskOutputs {
+            edges: writers,
+            edges_by_port,
+            policy,
+            stats: OutputStats::default(),
+        }
+    }
+
+    pub fn policy(&self) -> FlushPolicy {
+        self.policy
+    }
+
+    /// Routes records of `port` into the pending buffers. Inside [`Data::scope`]; never blocks.
+    /// Records of a port that nothing consumes are dropped here.
+    pub fn write(&mut self, port: u32, records: &mut Vec<Record<V>>) -> OperatorResult {
+        let Some(targets) = self.edges_by_port.get(port as usize) else {
+            records.clear();
+            return Ok(());
+        };
+        match targets.len() {
+            0 => records.clear(),
+            1 => {
+                let edge = &mut self.edges[targets[0]];
+                for record in records.drain(..) {
+                    edge.write(record)?;
+                }
+            }
+            _ => {
+                let (last, rest) = targets.split_last().expect("two or more targets");
+                for record in records.drain(..) {
+                    for &e in rest {
+                        self.edges[e].write(record.duplicate())?;
+                    }
+                    self.edges[*last].write(record)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the batches that are full or have waited long enough (all, when `force`).
+    /// Outside [`Data::scope`]: this may block on a full channel.
+    pub fn flush(&mut self, force: bool, cancelled: &AtomicBool) -> Result<(), Stopped> {
+        let now = Instant::now();
+        let policy = self.policy;
+        for edge in &mut self.edges {
+            for channel in &mut edge.channels {
+                if force || channel.is_due(now, &policy) {
+                    channel.send_pending(cancelled, &mut self.stats)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The earliest time a pending batch becomes due, if any is pending.
+    pub fn next_flush_deadline(&self) -> Option<Instant> {
+        self.edges
+            .iter()
+            .flat_map(|e| e.channels.iter())
+            .filter_map(|c| c.pending_since)
+            .min()
+            .map(|t| t + self.policy.buffer_timeout)
+    }
+
+    /// Sends pending records, then `message`, on every channel. Outside [`Data::scope`].
+    pub fn broadcast(
+        &mut self,
+        message: impl Fn() -> Message<V>,
+        cancelled: &AtomicBool,
+    ) -> Result<(), Stopped> {
+        for edge in &mut self.edges {
+            for channel in &mut edge.channels {
+                channel.send_control(message(), cancelled, &mut self.stats)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops every pending record. Inside [`Data::scope`], when the task stops early.
+    pub fn discard(&mut self) {
+        for edge in &mut self.edges {
+            for channel in &mut edge.channels {
+                channel.discard();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::partitioner::Partitioning;
+    use crossbeam_channel::bounded;
+
+    fn outputs(
+        partitioning: Partitioning<i64>,
+        receivers: usize,
+        policy: FlushPolicy,
+    ) -> (
+        TaskOutputs<i64>,
+        Vec<crossbeam_channel::Receiver<Message<i64>>>,
+    ) {
+        let mut channels = Vec::new();
+        let mut rxs = Vec::new();
+        for _ in 0..receivers {
+            let (tx, rx) = bounded(4);
+            channels.push(ChannelWriter::new(tx));
+            rxs.push(rx);
+        }
+        let edge = EdgeWriter::new(Router::new(&partitioning, 0, 128), channels);
+        (TaskOutputs::new(vec![(0, edge)], policy), rxs)
+    }
+
+    fn batch(values: std::ops::Range<i64>) -> Vec<Record<i64>> {
+        values.map(Record::new).collect()
+    }
+
+    fn received(rx: &crossbeam_channel::Receiver<Message<i64>>) -> Vec<Vec<i64>> {
+        rx.try_iter()
+            .map(|m| match m {
+                Message::Batch(b) => b.into_iter().map(|r| r.value).collect(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn full_batches_are_sent_and_partial_ones_wait_for_the_timeout() {
+        let never = AtomicBool::new(false);
+        let policy = FlushPolicy {
+            batch_size: 4,
+            buffer_timeout: Duration::from_millis(200),
+        };
+        let (mut out, rxs) = outputs(Partitioning::Forward, 1, policy);
+        out.write(0, &mut batch(0..6)).unwrap();
+        out.flush(false, &never).unwrap();
+        assert_eq!(received(&rxs[0]), vec![vec![0, 1, 2, 3, 4, 5]]);
+        out.write(0, &mut batch(6..8)).unwrap();
+        out.flush(false, &never).unwrap();
+        assert!(
+            received(&rxs[0]).is_empty(),
+            "a partial batch left before its timeout"
+        );
+        let deadline = out.next_flush_deadline().unwrap();
+        assert!(deadline > Instant::now());
+        std::thread::sleep(deadline - Instant::now());
+        out.flush(false, &never).unwrap();
+        assert_eq!(received(&rxs[0]), vec![vec![6, 7]]);
+        assert_eq!(out.next_flush_deadline(), None);
+    }
+
+    #[test]
+    fn zero_timeout_flushes_after_every_step() {
+        let never = AtomicBool::new(false);
+        let policy = FlushPolicy {
+            batch_size: 1024,
+            buffer_timeout: Duration::ZERO,
+        };
+        let (mut out, rxs) = outputs(Partitioning::Forward, 1, policy);
+        out.write(0, &mut batch(0..1)).unwrap();
+        out.flush(false, &never).unwrap();
+        assert_eq!(received(&rxs[0]), vec![vec![0]]);
+    }
+
+    #[test]
+    fn control_messages_follow_pending_records() {
+        let never = AtomicBool::new(false);
+        let policy = FlushPolicy {
+            batch_size: 100,
+            buffer_timeout: Duration::from_secs(10),
+        };
+        let (mut out, rxs) = outputs(Partitioning::Rebalance, 2, policy);
+        out.write(0, &mut batch(0..3)).unwrap();
+        out.broadcast(|| Message::Watermark(7), &never).unwrap();
+        let kinds: Vec<String> = rxs[0]
+            .try_iter()
+            .map(|m| format!("{m:?}").split('(').next().unwrap().to_string())
+            .collect();
+        assert_eq!(kinds, vec!["Batch", "Watermark"]);
+        let second: Vec<Message<i64>> = rxs[1].try_iter().collect();
+        assert!(matches!(second[0], Message::Batch(ref b) if b.len() == 1));
+        assert!(matches!(second[1], Message::Watermark(7)));
+    }
+
+    #[test]
+    fn broadcast_partitioning_copies_to_every_channel() {
+        let never = AtomicBool::new(false);
+        let policy = FlushPolicy {
+            batch_size: 1,
+            buffer_timeout: Duration::ZERO,
+        };
+        let (mut out, rxs) = outputs(Partitioning::Broadcast, 3, policy);
+        out.write(0, &mut batch(0..2)).unwrap();
+        out.flush(true, &never).unwrap();
+        for rx in &rxs {
+            assert_eq!(received(rx), vec![vec![0, 1]]);
+        }
+    }
+
+    #[test]
+    fn a_blocked_send_gives_up_when_cancelled() {
+        let cancelled = AtomicBool::new(false);
+        let (tx, _rx) = bounded::<Message<i64>>(1);
+        send_blocking(&tx, Message::EndOfInput, &cancelled).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(60));
+                cancelled.store(true, Ordering::Relaxed);
+            });
+            assert_eq!(
+                send_blocking(&tx, Message::EndOfInput, &cancelled),
+                Err(Stopped)
+            );
+        });
+    }
+
+    #[test]
+    fn a_send_to_a_vanished_receiver_stops() {
+        let never = AtomicBool::new(false);
+        let (tx, rx) = bounded::<Message<i64>>(1);
+        drop(rx);
+        assert_eq!(
+            send_blocking(&tx, Message::EndOfInput, &never),
+            Err(Stopped)
+        );
+    }
+}
