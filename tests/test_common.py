@@ -8,6 +8,7 @@ import pickle
 from decimal import Decimal
 
 import pytest
+
 from ferroflow import common
 from ferroflow.common import (
     Configuration,
@@ -459,9 +460,7 @@ def test_composite_types_equality_and_repr():
     assert repr(Types.BASIC_ARRAY(Types.STRING())) == "BasicArrayTypeInfo<String>"
     assert repr(Types.OBJECT_ARRAY(row)) == "ObjectArrayTypeInfo<RowTypeInfo(Integer, String)>"
     assert repr(Types.LIST(Types.INT())) == "ListTypeInfo<Integer>"
-    assert repr(Types.MAP(Types.STRING(), Types.LIST(Types.INT()))) == (
-        "MapTypeInfo<String, ListTypeInfo<Integer>>"
-    )
+    assert repr(Types.MAP(Types.STRING(), Types.LIST(Types.INT()))) == ("MapTypeInfo<String, ListTypeInfo<Integer>>")
     assert Types.MAP(Types.STRING(), Types.INT()) != Types.MAP(Types.INT(), Types.STRING())
     assert Types.LIST(Types.INT()) != Types.PRIMITIVE_ARRAY(Types.INT())
     assert Types.LIST(Types.INT()).elem_type == Types.INT()
@@ -544,8 +543,7 @@ def test_row_fields_are_taken_through_their_types_then_str():
     )
     value = (1, 110.1, 9_147_483_648, 43_878, 1, (5, "x"), ["y", 2], [1, 2], {"k": 1})
     assert t.format_value(value) == (
-        "+I[1.0,110.0999984741211,557549056,-21658,True,Row(f0=5, f1='x'),('y', 2),"
-        "[1.0, 2.0],{'k': 1}]"
+        "+I[1.0,110.0999984741211,557549056,-21658,True,Row(f0=5, f1='x'),('y', 2),[1.0, 2.0],{'k': 1}]"
     )
 
 
@@ -580,12 +578,11 @@ def test_tuples_print_like_java_tuple_to_string():
             Types.MAP(Types.STRING(), Types.INT()),
         ]
     )
-    assert nested.format_value(
-        ("a", 2, True, ("b", 1), Row("c", 3), ["x", "y"], {"k": 1, "j": 2})
-    ) == "(a,2.0,true,(b,1),+I[c, 3],[x, y],{k=1, j=2})"
-    assert nested.format_value((None, None, None, None, None, None, None)) == (
-        "(null,null,null,null,null,null,null)"
+    assert (
+        nested.format_value(("a", 2, True, ("b", 1), Row("c", 3), ["x", "y"], {"k": 1, "j": 2}))
+        == "(a,2.0,true,(b,1),+I[c, 3],[x, y],{k=1, j=2})"
     )
+    assert nested.format_value((None, None, None, None, None, None, None)) == ("(null,null,null,null,null,null,null)")
 
 
 def test_booleans_null_and_strings_print_like_java():
@@ -660,9 +657,7 @@ def test_other_basic_and_sql_types_print_like_java():
     assert Types.SQL_TIME().format_value(datetime.time(3, 4, 5, 600)) == "03:04:05"
     ts = Types.SQL_TIMESTAMP()
     assert ts.format_value(datetime.datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02 03:04:05.0"
-    assert ts.format_value(datetime.datetime(2024, 1, 2, 3, 4, 5, 120000)) == (
-        "2024-01-02 03:04:05.12"
-    )
+    assert ts.format_value(datetime.datetime(2024, 1, 2, 3, 4, 5, 120000)) == ("2024-01-02 03:04:05.12")
     instant = Types.INSTANT()
     assert instant.format_value(Instant(0, 0)) == "1970-01-01T00:00:00Z"
     assert instant.format_value(Instant.of_epoch_milli(1_500)) == "1970-01-01T00:00:01.500Z"
@@ -676,9 +671,7 @@ def test_lists_arrays_and_maps_print_like_java_collections():
     assert Types.PRIMITIVE_ARRAY(Types.INT()).format_value([1, 2]) == "[1, 2]"
     assert Types.PRIMITIVE_ARRAY(Types.BYTE()).format_value(b"\xff\x01") == "[-1, 1]"
     assert Types.BASIC_ARRAY(Types.BOOLEAN()).format_value([True, None]) == "[true, null]"
-    assert Types.OBJECT_ARRAY(Types.ROW([Types.INT()])).format_value([Row(1), (2,)]) == (
-        "[+I[1], +I[2]]"
-    )
+    assert Types.OBJECT_ARRAY(Types.ROW([Types.INT()])).format_value([Row(1), (2,)]) == ("[+I[1], +I[2]]")
     m = Types.MAP(Types.STRING(), Types.LIST(Types.BOOLEAN()))
     assert m.format_value({"a": [True], "b": []}) == "{a=[true], b=[]}"
     assert m.format_value(None) == "null"
@@ -761,9 +754,7 @@ def test_configuration_setters_check_types():
 
 
 def test_configuration_from_dict_converts_scalars():
-    conf = Configuration.from_dict(
-        {"s": "x", "b": False, "i": 3, "f": 1.0, "python.execution-mode": "thread"}
-    )
+    conf = Configuration.from_dict({"s": "x", "b": False, "i": 3, "f": 1.0, "python.execution-mode": "thread"})
     assert conf.to_dict() == {
         "s": "x",
         "b": "false",

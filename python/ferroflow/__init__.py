@@ -1,1 +1,7 @@
-"""ferroflow: stream processing for Python users, with a Rust engine."""
+"""ferroflow: stream processing for Python users, with a Rust engine.
+
+The API follows PyFlink's DataStream API: ``from ferroflow.datastream import
+StreamExecutionEnvironment``.
+"""
+
+__version__ = "0.1.0"

@@ -11,6 +11,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::bindings::collect::CollectIterator;
 use crate::bindings::errors::{deploy_error, graph_error, job_error};
 use crate::bindings::operators::aggregate::{Aggregation, KeyedAggregate};
+use crate::bindings::operators::batch_loop::{BatchLoop, Stage};
 use crate::bindings::operators::key_by::KeyBy;
 use crate::bindings::operators::print::Print;
 use crate::bindings::operators::reduce::KeyedReduce;
@@ -22,7 +23,7 @@ use crate::bindings::value::PyValue;
 use crate::graph::execution_plan::execution_plan_json;
 use crate::graph::stream_graph::{Chaining, JobConfig, NodeId, NodeKind, StreamEdge, StreamGraph};
 use crate::runtime::input_gate::{InputChannel, InputGate};
-use crate::runtime::job::{DeployedJob, JobHandle, JobSummary};
+use crate::runtime::job::{DeployedJob, ExternalOutputs, JobHandle, JobSummary};
 use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
@@ -108,13 +109,7 @@ impl JobBuilder {
             .map_err(graph_error)
     }
 
-    fn start(
-        &mut self,
-        py: Python<'_>,
-    ) -> PyResult<(
-        JobHandle,
-        Vec<Vec<crossbeam_channel::Receiver<crate::runtime::message::Message<PyValue>>>>,
-    )> {
+    fn start(&mut self, py: Python<'_>) -> PyResult<(JobHandle, ExternalOutputs<PyValue>)> {
         let graph = self.graph.take().ok_or_else(|| {
             PyValueError::new_err("this job was already executed; build a new one")
         })?;
@@ -238,13 +233,21 @@ impl JobBuilder {
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
             Box::new(move |info: &TaskInfo| {
                 let udf = Udf::instantiate(&spec, info)?;
-                boxed(UdfOperator::new(
-                    style,
-                    udf,
-                    function.clone(),
-                    side_ports.clone(),
-                    keyed,
-                )?)
+                match style.batch_loop_name() {
+                    Some(name) if !keyed && udf.calls.len() == 1 => boxed(BatchLoop::new(Stage {
+                        style: name,
+                        udf,
+                        operator: info.operator_name.clone(),
+                        function: function.clone(),
+                    })),
+                    _ => boxed(UdfOperator::new(
+                        style,
+                        udf,
+                        function.clone(),
+                        side_ports.clone(),
+                        keyed,
+                    )?),
+                }
             });
         let kind = if is_sink {
             NodeKind::Sink(factory)

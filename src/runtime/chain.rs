@@ -16,6 +16,7 @@ pub struct ChainError {
 
 struct Link<V: Data> {
     operator: Box<dyn Operator<V>>,
+    info: TaskInfo,
     out: Output<V>,
     records_in: u64,
 }
@@ -26,17 +27,29 @@ pub struct OperatorChain<V: Data> {
 }
 
 impl<V: Data> OperatorChain<V> {
-    pub fn new(operators: Vec<Box<dyn Operator<V>>>) -> Self {
-        OperatorChain {
-            links: operators
-                .into_iter()
-                .map(|operator| Link {
-                    operator,
-                    out: Output::default(),
-                    records_in: 0,
-                })
-                .collect(),
+    /// The chain of `operators` (each with the info it is opened with). Where an operator
+    /// absorbs its successor ([`Operator::absorb`]), the two become one link.
+    pub fn new(operators: Vec<(Box<dyn Operator<V>>, TaskInfo)>) -> Self {
+        let mut links: Vec<Link<V>> = Vec::with_capacity(operators.len());
+        for (mut operator, info) in operators {
+            if let Some(last) = links.last_mut() {
+                if last.operator.absorb(operator.as_mut()) {
+                    continue;
+                }
+            }
+            links.push(Link {
+                operator,
+                info,
+                out: Output::default(),
+                records_in: 0,
+            });
         }
+        OperatorChain { links }
+    }
+
+    /// The info of link `index`.
+    pub fn info(&self, index: usize) -> Option<&TaskInfo> {
+        self.links.get(index).map(|l| &l.info)
     }
 
     pub fn len(&self) -> usize {
@@ -55,10 +68,11 @@ impl<V: Data> OperatorChain<V> {
         }
     }
 
-    /// Opens the operators, first to last. `infos[i]` describes operator i.
-    pub fn open(&mut self, infos: &[TaskInfo]) -> Result<(), ChainError> {
+    /// Opens the operators, first to last.
+    pub fn open(&mut self) -> Result<(), ChainError> {
         for i in 0..self.links.len() {
-            if let Err(e) = self.links[i].operator.open(&infos[i]) {
+            let link = &mut self.links[i];
+            if let Err(e) = link.operator.open(&link.info) {
                 return Err(self.fail(i, e));
             }
         }

@@ -160,11 +160,16 @@ impl Drop for JobHandle {
     }
 }
 
-/// A job wired and ready to start, and the channels of its external outputs (one receiver per
-/// upstream subtask, for each external node in plan order).
+/// The output edges of one sending subtask, with the port each reads from.
+type PortEdges<V> = Vec<(u32, EdgeWriter<V>)>;
+
+/// For each external node, in plan order, one receiver per upstream subtask.
+pub type ExternalOutputs<V> = Vec<Vec<Receiver<Message<V>>>>;
+
+/// A job wired and ready to start, and the channels of its external outputs.
 pub struct DeployedJob<V: Data> {
     tasks: Vec<Task<V>>,
-    pub external_outputs: Vec<Vec<Receiver<Message<V>>>>,
+    pub external_outputs: ExternalOutputs<V>,
 }
 
 impl<V: Data> DeployedJob<V> {
@@ -227,8 +232,8 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
         .iter()
         .map(|v| (0..v.parallelism).map(|_| Vec::new()).collect())
         .collect();
-    // Output edges per vertex and sending subtask: (port, writers, router spec).
-    let mut edges_out: Vec<Vec<Vec<(u32, EdgeWriter<V>)>>> = job
+    // Output edges per vertex and sending subtask.
+    let mut edges_out: Vec<Vec<PortEdges<V>>> = job
         .vertices
         .iter()
         .map(|v| (0..v.parallelism).map(|_| Vec::new()).collect())
@@ -256,7 +261,7 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
             } else {
                 node.parallelism
             };
-            for s in 0..senders {
+            for (s, sender_edges) in edges_out[from].iter_mut().enumerate() {
                 let targets = if is_external {
                     s..s + 1
                 } else if edge.partitioning.is_pointwise() {
@@ -278,7 +283,7 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                     }
                 }
                 let router = Router::new(&edge.partitioning, s, config.max_parallelism);
-                edges_out[from][s].push((edge.port, EdgeWriter::new(router, writers)));
+                sender_edges.push((edge.port, EdgeWriter::new(router, writers)));
             }
         }
         if is_external {
@@ -308,8 +313,7 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                 attempt_number: 0,
             };
             let mut source: Option<(Box<dyn Source<V>>, TaskInfo)> = None;
-            let mut operators: Vec<Box<dyn Operator<V>>> = Vec::new();
-            let mut infos = Vec::new();
+            let mut operators: Vec<(Box<dyn Operator<V>>, TaskInfo)> = Vec::new();
             for (name, kind) in &kinds {
                 let i = info(name);
                 let instantiate = |e: OperatorError| DeployError::Instantiate {
@@ -321,8 +325,7 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                         source = Some((factory(&i).map_err(instantiate)?, i))
                     }
                     NodeKind::Operator(factory) | NodeKind::Sink(factory) => {
-                        operators.push(factory(&i).map_err(instantiate)?);
-                        infos.push(i);
+                        operators.push((factory(&i).map_err(instantiate)?, i));
                     }
                     NodeKind::External => {}
                 }
@@ -337,7 +340,6 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                 name: vertex.name.clone(),
                 subtask_index: s,
                 source_info,
-                operator_infos: infos,
                 input,
                 chain: OperatorChain::new(operators),
                 outputs: TaskOutputs::new(edges, config.flush),

@@ -12,3 +12,6 @@ pub mod partitioner;
 pub mod record;
 pub mod task;
 pub mod watermark_valve;
+
+#[cfg(test)]
+mod job_tests;

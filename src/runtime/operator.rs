@@ -53,6 +53,9 @@ pub struct OperatorError {
     pub cause: Box<dyn StdError + Send + Sync>,
     /// The position, within the batch being processed, of the record that failed.
     pub record_in_batch: Option<usize>,
+    /// For an operator that absorbed others (see [`Operator::absorb`]): the name of the one
+    /// that failed.
+    pub operator_name: Option<String>,
 }
 
 impl OperatorError {
@@ -60,6 +63,7 @@ impl OperatorError {
         OperatorError {
             cause: cause.into(),
             record_in_batch: None,
+            operator_name: None,
         }
     }
 
@@ -67,6 +71,7 @@ impl OperatorError {
         OperatorError {
             cause: cause.into(),
             record_in_batch: Some(index),
+            operator_name: None,
         }
     }
 }
@@ -120,6 +125,19 @@ pub trait Operator<V: Data>: Send {
     /// Called once at the end, also when the job failed or was cancelled.
     fn close(&mut self) -> OperatorResult {
         Ok(())
+    }
+
+    /// Offers the next operator of the chain to be merged into this one, before either is
+    /// opened. Returns whether it was: then `next` gave its parts away (see
+    /// [`Operator::fusion_parts`]) and is dropped. Python operators use this to run several
+    /// functions in one loop over a batch.
+    fn absorb(&mut self, _next: &mut dyn Operator<V>) -> bool {
+        false
+    }
+
+    /// Gives this operator's parts to an operator absorbing it, if it can be absorbed.
+    fn fusion_parts(&mut self) -> Option<Box<dyn std::any::Any + Send>> {
+        None
     }
 }
 

@@ -51,9 +51,8 @@ pub struct TaskStats {
 pub struct Task<V: Data> {
     pub name: String,
     pub subtask_index: usize,
-    /// The source's info (when the task has one), then one per chained operator.
+    /// The source's info, when the task has a source.
     pub source_info: Option<TaskInfo>,
-    pub operator_infos: Vec<TaskInfo>,
     pub input: TaskInput<V>,
     pub chain: OperatorChain<V>,
     pub outputs: TaskOutputs<V>,
@@ -107,9 +106,9 @@ impl<V: Data> Task<V> {
     /// The operator a failure belongs to: chained operator `index`, or the source.
     fn failed_operator(&self, index: Option<usize>) -> (String, usize, usize) {
         let info = index
-            .and_then(|i| self.operator_infos.get(i))
+            .and_then(|i| self.chain.info(i))
             .or(self.source_info.as_ref())
-            .or(self.operator_infos.last());
+            .or(self.chain.info(0));
         match info {
             Some(i) => (i.operator_name.clone(), i.subtask_index, i.parallelism),
             None => (self.name.clone(), self.subtask_index, 1),
@@ -117,7 +116,10 @@ impl<V: Data> Task<V> {
     }
 
     fn chain_failure(&self, e: ChainError) -> TaskFailure {
-        let (operator, subtask_index, parallelism) = self.failed_operator(Some(e.operator));
+        let (mut operator, subtask_index, parallelism) = self.failed_operator(Some(e.operator));
+        if let Some(name) = &e.error.operator_name {
+            operator = name.clone();
+        }
         TaskFailure::Operator {
             operator,
             subtask_index,
@@ -131,7 +133,10 @@ impl<V: Data> Task<V> {
     }
 
     fn source_failure(&self, error: OperatorError) -> TaskFailure {
-        let (operator, subtask_index, parallelism) = self.failed_operator(None);
+        let (mut operator, subtask_index, parallelism) = self.failed_operator(None);
+        if let Some(name) = &error.operator_name {
+            operator = name.clone();
+        }
         TaskFailure::Operator {
             operator,
             subtask_index,
@@ -146,7 +151,7 @@ impl<V: Data> Task<V> {
             if let (TaskInput::Source(source), Some(info)) = (&mut self.input, &self.source_info) {
                 source.open(info).map_err(Err)?;
             }
-            self.chain.open(&self.operator_infos).map_err(Ok)
+            self.chain.open().map_err(Ok)
         });
         if let Err(e) = opened {
             return Err(match e {

@@ -1,6 +1,7 @@
 //! Engine operators that run Python: user functions, keyed aggregations and sinks.
 
 pub mod aggregate;
+pub mod batch_loop;
 pub mod key_by;
 pub mod print;
 pub mod reduce;

@@ -43,6 +43,17 @@ impl CallStyle {
         })
     }
 
+    /// The name a batch loop knows this style by, for the styles it can run.
+    pub fn batch_loop_name(self) -> Option<&'static str> {
+        Some(match self {
+            CallStyle::Map => "map",
+            CallStyle::Filter => "filter",
+            CallStyle::FlatMap => "flat_map",
+            CallStyle::Sink => "sink",
+            CallStyle::Process | CallStyle::SinkWithContext => return None,
+        })
+    }
+
     fn uses_context(self) -> bool {
         matches!(self, CallStyle::Process | CallStyle::SinkWithContext)
     }

@@ -1,0 +1,39 @@
+# Developer commands. See CONTRIBUTING.md for what each does and why.
+
+PYTHON ?= python3
+CARGO ?= cargo
+# One Rust build directory outside the checkout, shared by develop, test-rust and lint.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/ferroflow/target
+export CARGO_TARGET_DIR
+
+PYTHON_DIRS := python tests benches examples scripts
+
+.PHONY: develop test test-rust test-python test-notebooks lint fmt bench
+
+# Builds the Rust extension (release mode) and installs the package in editable mode.
+develop:
+	$(PYTHON) -m pip install --no-build-isolation -e .
+
+test: test-rust test-python test-notebooks
+
+test-rust:
+	$(CARGO) test --release
+
+test-python:
+	$(PYTHON) -m pytest
+
+test-notebooks:
+	$(PYTHON) scripts/run_notebooks.py
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release -- -D warnings
+	$(PYTHON) -m ruff check $(PYTHON_DIRS)
+
+# Rewrites the code: rustfmt, and the fixes ruff can make by itself.
+fmt:
+	$(CARGO) fmt
+	$(PYTHON) -m ruff check --fix-only $(PYTHON_DIRS)
+
+bench:
+	$(PYTHON) benches/bench_w1_w2.py

@@ -1,0 +1,172 @@
+"""W1 and W2 of the peer benchmarks (../shared/bench/peers/README.md), on ferroflow, beside the
+plain-Python loop that calls the same lambdas, measured in the same run.
+
+  W1  stateless chain: ints 0..N-1 -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sink counting
+      records and summing them.
+  W2  keyed running reduce: event i = (i % 1000, 1) -> key_by(key) -> reduce(sum), emitting every
+      update -> sink keeping the latest value per key.
+
+Rounds alternate the floor and ferroflow so both see the same machine load; the figures are
+medians over rounds. The results of both are checked against each other.
+
+    python benches/bench_w1_w2.py [--n1 5000000] [--n2 2000000] [--rounds 3] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Tuple
+
+from ferroflow.datastream import StreamExecutionEnvironment
+from ferroflow.datastream.connectors import NumberSequenceSource
+
+
+# ------------------------------------------------------------------------------------------ W1
+def w1_floor(n: int) -> Dict[str, int]:
+    f1 = lambda x: x * 2  # noqa: E731
+    p = lambda x: x % 3 == 0  # noqa: E731
+    f2 = lambda x: x + 1  # noqa: E731
+    cnt = 0
+    s = 0
+    for x in range(n):
+        y = f1(x)
+        if p(y):
+            z = f2(y)
+            cnt += 1
+            s += z
+    return {"count": cnt, "sum": s}
+
+
+def w1_ferroflow(n: int) -> Dict[str, int]:
+    cnt = 0
+    s = 0
+
+    def sink(z: int) -> None:
+        nonlocal cnt, s
+        cnt += 1
+        s += z
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    (
+        env.from_source(NumberSequenceSource(0, n - 1))
+        .map(lambda x: x * 2)
+        .filter(lambda x: x % 3 == 0)
+        .map(lambda x: x + 1)
+        .add_sink(sink)
+    )
+    env.execute("w1")
+    return {"count": cnt, "sum": s}
+
+
+# ------------------------------------------------------------------------------------------ W2
+def _w2_result(latest: Dict[int, int], out: int) -> Dict[str, int]:
+    return {
+        "keys": len(latest),
+        "total": sum(latest.values()),
+        "checksum": sum((k + 1) * v for k, v in latest.items()),
+        "records_out": out,
+    }
+
+
+def w2_floor(n: int) -> Dict[str, int]:
+    mapper = lambda i: (i % 1000, 1)  # noqa: E731
+    key_fn = lambda e: e[0]  # noqa: E731
+    reducer = lambda a, b: (a[0], a[1] + b[1])  # noqa: E731
+    state: Dict[int, Tuple[int, int]] = {}
+    latest: Dict[int, int] = {}
+    out = 0
+    for i in range(n):
+        e = mapper(i)
+        k = key_fn(e)
+        acc = state.get(k)
+        acc = e if acc is None else reducer(acc, e)
+        state[k] = acc
+        latest[acc[0]] = acc[1]
+        out += 1
+    return _w2_result(latest, out)
+
+
+def w2_ferroflow(n: int) -> Dict[str, int]:
+    latest: Dict[int, int] = {}
+    out = 0
+
+    def sink(acc: Tuple[int, int]) -> None:
+        nonlocal out
+        latest[acc[0]] = acc[1]
+        out += 1
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    (
+        env.from_source(NumberSequenceSource(0, n - 1))
+        .map(lambda i: (i % 1000, 1))
+        .key_by(lambda e: e[0])
+        .reduce(lambda a, b: (a[0], a[1] + b[1]))
+        .add_sink(sink)
+    )
+    env.execute("w2")
+    return _w2_result(latest, out)
+
+
+# ------------------------------------------------------------------------------------------ driver
+def timed(fn: Callable[[int], Dict[str, int]], n: int) -> Tuple[float, Dict[str, int]]:
+    t0 = time.perf_counter()
+    result = fn(n)
+    return time.perf_counter() - t0, result
+
+
+def run(name: str, floor: Callable[[int], Any], engine: Callable[[int], Any], n: int, rounds: int) -> Dict[str, Any]:
+    floor_s: List[float] = []
+    engine_s: List[float] = []
+    for r in range(rounds):
+        order = [("floor", floor), ("ferroflow", engine)]
+        if r % 2:
+            order.reverse()
+        results = {}
+        for label, fn in order:
+            seconds, results[label] = timed(fn, n)
+            (floor_s if label == "floor" else engine_s).append(seconds)
+        if results["floor"] != results["ferroflow"]:
+            raise AssertionError(f"{name}: results differ: floor {results['floor']} ferroflow {results['ferroflow']}")
+    floor_rate = n / statistics.median(floor_s)
+    engine_rate = n / statistics.median(engine_s)
+    return {
+        "workload": name,
+        "n": n,
+        "rounds": rounds,
+        "floor_lambdas_rec_per_s": round(floor_rate),
+        "ferroflow_rec_per_s": round(engine_rate),
+        "ratio": round(engine_rate / floor_rate, 3),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n1", type=int, default=5_000_000, help="records for W1")
+    ap.add_argument("--n2", type=int, default=2_000_000, help="records for W2")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+    rows = [
+        run("W1 map-filter-map", w1_floor, w1_ferroflow, args.n1, args.rounds),
+        run("W2 key_by+reduce", w2_floor, w2_ferroflow, args.n2, args.rounds),
+    ]
+    print(f"{'workload':<20} {'N':>11} {'plain Python rec/s':>19} {'ferroflow rec/s':>16} {'ratio':>6}")
+    for row in rows:
+        print(
+            f"{row['workload']:<20} {row['n']:>11,} {row['floor_lambdas_rec_per_s']:>19,} "
+            f"{row['ferroflow_rec_per_s']:>16,} {row['ratio']:>6.2f}"
+        )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"(medians of {args.rounds} interleaved rounds; Python {platform.python_version()}; load average {load:.1f})")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "python": platform.python_version(), "load1": load}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
