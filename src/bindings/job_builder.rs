@@ -37,7 +37,7 @@ const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 type InputSpec = (usize, u32, usize, String, Option<(Py<PyAny>, Py<PyAny>)>);
 
 /// Builds a job's plan, then runs it once.
-#[pyclass(module = "ferroflow._engine", unsendable)]
+#[pyclass(module = "ferroflow._engine")]
 pub struct JobBuilder {
     graph: Option<StreamGraph<PyValue>>,
 }

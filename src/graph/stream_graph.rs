@@ -9,9 +9,10 @@ use crate::runtime::record::Data;
 pub type NodeId = usize;
 
 /// Makes the source instance of one parallel subtask.
-pub type SourceFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Source<V>>>>;
+pub type SourceFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Source<V>>> + Send + Sync>;
 /// Makes the operator instance of one parallel subtask.
-pub type OperatorFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Operator<V>>>>;
+pub type OperatorFactory<V> =
+    Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Operator<V>>> + Send + Sync>;
 
 /// What a node is.
 pub enum NodeKind<V: Data> {

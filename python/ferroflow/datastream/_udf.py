@@ -80,13 +80,11 @@ def check_function(
     expected = f"a callable or a {function_class.__name__} instance"
     if len(methods) > 1:
         expected = f"a {function_class.__name__} instance or a tuple of {len(methods)} callables"
-    if isinstance(function, type):
-        if issubclass(function, Function):
-            raise TypeError(
-                f"{api} expects {expected}, but got the class {function.__name__}: "
-                f"pass an instance, {function.__name__}()"
-            )
-        raise TypeError(f"{api} expects {expected}, got the class {function.__name__}")
+    if isinstance(function, type) and issubclass(function, Function):
+        raise TypeError(
+            f"{api} expects {expected}, but got the class {function.__name__}: "
+            f"pass an instance, {function.__name__}()"
+        )
     if isinstance(function, Function):
         missing = [m for m in methods if not callable(getattr(function, m, None))]
         if missing or getattr(function, "__abstractmethods__", None):
