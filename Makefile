@@ -10,11 +10,14 @@ PYTHON_DIRS := python tests benches examples scripts
 
 .PHONY: develop test test-rust test-python test-notebooks lint fmt bench
 
-# Builds the Rust extension (release mode) and installs the package in editable mode.
+# Builds the Rust extension (release mode) and installs the package in editable mode, with the
+# test tools.
 develop:
-	$(PYTHON) -m pip install --no-build-isolation -e .
+	$(PYTHON) -m pip install --quiet "maturin>=1.9.4,<2"
+	$(PYTHON) -m pip install --quiet --no-build-isolation -e ".[test]"
 
-test: test-rust test-python test-notebooks
+# Everything, from a fresh clone: build, Rust tests, Python tests, notebooks.
+test: develop test-rust test-python test-notebooks
 
 test-rust:
 	$(CARGO) test --release

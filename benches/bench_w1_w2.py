@@ -20,17 +20,17 @@ import os
 import platform
 import statistics
 import time
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable
 
 from ferroflow.datastream import StreamExecutionEnvironment
 from ferroflow.datastream.connectors import NumberSequenceSource
 
 
 # ------------------------------------------------------------------------------------------ W1
-def w1_floor(n: int) -> Dict[str, int]:
-    f1 = lambda x: x * 2  # noqa: E731
-    p = lambda x: x % 3 == 0  # noqa: E731
-    f2 = lambda x: x + 1  # noqa: E731
+def w1_floor(n: int) -> dict[str, int]:
+    f1 = lambda x: x * 2
+    p = lambda x: x % 3 == 0
+    f2 = lambda x: x + 1
     cnt = 0
     s = 0
     for x in range(n):
@@ -42,7 +42,7 @@ def w1_floor(n: int) -> Dict[str, int]:
     return {"count": cnt, "sum": s}
 
 
-def w1_ferroflow(n: int) -> Dict[str, int]:
+def w1_ferroflow(n: int) -> dict[str, int]:
     cnt = 0
     s = 0
 
@@ -64,7 +64,7 @@ def w1_ferroflow(n: int) -> Dict[str, int]:
 
 
 # ------------------------------------------------------------------------------------------ W2
-def _w2_result(latest: Dict[int, int], out: int) -> Dict[str, int]:
+def _w2_result(latest: dict[int, int], out: int) -> dict[str, int]:
     return {
         "keys": len(latest),
         "total": sum(latest.values()),
@@ -73,12 +73,12 @@ def _w2_result(latest: Dict[int, int], out: int) -> Dict[str, int]:
     }
 
 
-def w2_floor(n: int) -> Dict[str, int]:
-    mapper = lambda i: (i % 1000, 1)  # noqa: E731
-    key_fn = lambda e: e[0]  # noqa: E731
-    reducer = lambda a, b: (a[0], a[1] + b[1])  # noqa: E731
-    state: Dict[int, Tuple[int, int]] = {}
-    latest: Dict[int, int] = {}
+def w2_floor(n: int) -> dict[str, int]:
+    mapper = lambda i: (i % 1000, 1)
+    key_fn = lambda e: e[0]
+    reducer = lambda a, b: (a[0], a[1] + b[1])
+    state: dict[int, tuple[int, int]] = {}
+    latest: dict[int, int] = {}
     out = 0
     for i in range(n):
         e = mapper(i)
@@ -91,11 +91,11 @@ def w2_floor(n: int) -> Dict[str, int]:
     return _w2_result(latest, out)
 
 
-def w2_ferroflow(n: int) -> Dict[str, int]:
-    latest: Dict[int, int] = {}
+def w2_ferroflow(n: int) -> dict[str, int]:
+    latest: dict[int, int] = {}
     out = 0
 
-    def sink(acc: Tuple[int, int]) -> None:
+    def sink(acc: tuple[int, int]) -> None:
         nonlocal out
         latest[acc[0]] = acc[1]
         out += 1
@@ -113,15 +113,15 @@ def w2_ferroflow(n: int) -> Dict[str, int]:
 
 
 # ------------------------------------------------------------------------------------------ driver
-def timed(fn: Callable[[int], Dict[str, int]], n: int) -> Tuple[float, Dict[str, int]]:
+def timed(fn: Callable[[int], dict[str, int]], n: int) -> tuple[float, dict[str, int]]:
     t0 = time.perf_counter()
     result = fn(n)
     return time.perf_counter() - t0, result
 
 
-def run(name: str, floor: Callable[[int], Any], engine: Callable[[int], Any], n: int, rounds: int) -> Dict[str, Any]:
-    floor_s: List[float] = []
-    engine_s: List[float] = []
+def run(name: str, floor: Callable[[int], Any], engine: Callable[[int], Any], n: int, rounds: int) -> dict[str, Any]:
+    floor_s: list[float] = []
+    engine_s: list[float] = []
     for r in range(rounds):
         order = [("floor", floor), ("ferroflow", engine)]
         if r % 2:

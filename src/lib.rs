@@ -8,6 +8,9 @@ pub mod runtime;
 
 mod bindings;
 
+#[cfg(test)]
+mod architecture_tests;
+
 use pyo3::prelude::*;
 
 /// The extension module `ferroflow._engine`.

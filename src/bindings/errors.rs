@@ -3,6 +3,7 @@
 
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::graph::stream_graph::GraphError;
 use crate::runtime::job::{DeployError, JobError};
@@ -22,12 +23,25 @@ fn into_pyerr(error: OperatorError) -> PyErr {
     }
 }
 
-/// Adds a note (shown under the traceback, Python 3.11+) to `err`.
+/// Adds a note to `err`: shown under the traceback from Python 3.11 on; before that it is in the
+/// exception's `__notes__` list.
 fn add_note(py: Python<'_>, err: &PyErr, note: String) {
     let value = err.value(py);
     if value.hasattr("add_note").unwrap_or(false) {
         let _ = value.call_method1("add_note", (note,));
+        return;
     }
+    let notes = match value.getattr("__notes__") {
+        Ok(notes) => notes,
+        Err(_) => {
+            let list = PyList::empty(py).into_any();
+            if value.setattr("__notes__", &list).is_err() {
+                return;
+            }
+            list
+        }
+    };
+    let _ = notes.call_method1("append", (note,));
 }
 
 pub fn graph_error(e: GraphError) -> PyErr {

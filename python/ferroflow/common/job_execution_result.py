@@ -16,7 +16,7 @@ class JobExecutionResult:
     is that string).
     """
 
-    __slots__ = ("_accumulators", "_job_id", "_job_name", "_net_runtime_ms")
+    __slots__ = ("_accumulators", "_job_id", "_job_name", "_net_runtime_ms", "_task_metrics")
 
     def __init__(
         self,
@@ -24,6 +24,7 @@ class JobExecutionResult:
         job_name: str,
         net_runtime_ms: int,
         accumulators: Mapping[str, Any] | None = None,
+        task_metrics: list[dict[str, Any]] | None = None,
     ) -> None:
         if not isinstance(job_id, str):
             raise TypeError(f"job_id must be a str, got {job_id!r} ({type(job_id).__name__})")
@@ -42,6 +43,7 @@ class JobExecutionResult:
         self._job_name = job_name
         self._net_runtime_ms = int(net_runtime_ms)
         self._accumulators: dict[str, Any] = dict(accumulators or {})
+        self._task_metrics: list[dict[str, Any]] = list(task_metrics or [])
 
     def get_job_id(self) -> str:
         return self._job_id
@@ -60,6 +62,12 @@ class JobExecutionResult:
     def get_all_accumulator_results(self) -> dict[str, Any]:
         """All accumulator values by name (a copy)."""
         return dict(self._accumulators)
+
+    def get_task_metrics(self) -> list[dict[str, Any]]:
+        """What each parallel task did: ``task``, ``subtask``, ``records_in``, ``records_out``,
+        ``batches_out`` and ``backpressured_ms`` (time spent waiting for a slower downstream
+        task)."""
+        return [dict(m) for m in self._task_metrics]
 
     def is_job_execution_result(self) -> bool:
         return True

@@ -10,10 +10,11 @@ record of the batch.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable
 
 # (style, function, operator name, function name); style is map, filter, flat_map or sink.
-Stage = Tuple[str, Callable[..., Any], str, str]
+Stage = tuple[str, Callable[..., Any], str, str]
 
 # Set on an exception that leaves a batch loop: (operator name, index of the record in the batch).
 FAILED_AT = "__ferroflow_failed_at__"
@@ -26,7 +27,7 @@ def _not_iterable(function_name: str, result: Any) -> TypeError:
     )
 
 
-def compile_batch_loop(stages: Sequence[Stage]) -> Tuple[Callable[[List[Any]], List[Any]], Callable[[List[Any]], Tuple[List[Any], List[int]]]]:
+def compile_batch_loop(stages: Sequence[Stage]) -> tuple[Callable[[list[Any]], list[Any]], Callable[[list[Any]], tuple[list[Any], list[int]]]]:
     """Two loops over ``stages``: ``run(values) -> outputs`` and ``run_indexed(values) ->
     (outputs, indexes)`` where ``outputs[j]`` came from ``values[indexes[j]]`` (used when records
     carry different timestamps, which outputs inherit)."""
@@ -34,8 +35,8 @@ def compile_batch_loop(stages: Sequence[Stage]) -> Tuple[Callable[[List[Any]], L
 
 
 def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
-    lines: List[str] = []
-    stage_of_line: Dict[int, int] = {}
+    lines: list[str] = []
+    stage_of_line: dict[int, int] = {}
 
     def emit(depth: int, text: str, stage: int = -1) -> None:
         lines.append("    " * depth + text)
@@ -85,20 +86,25 @@ def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
         tb = error.__traceback__
         line = tb.tb_lineno if tb is not None else -1
         stage = stage_of_line.get(line, 0)
-        style, function, operator_name, function_name = stages[stage]
+        style, _function, operator_name, function_name = stages[stage]
         if style == "flat_map" and isinstance(error, TypeError) and tb is not None and tb.tb_next is None:
             result = tb.tb_frame.f_locals.get(f"r{stage}", None)
             if not hasattr(result, "__iter__") and not hasattr(result, "__getitem__"):
                 # Iterating over the function's result failed, not the function: it returned a
                 # non-iterable. Say so in the user's terms.
                 error = _not_iterable(function_name, result)
+        # The index counts the loop's input. Past a filter or flat_map that is not what the
+        # failing function received, so no position is given then.
+        counts_match = all(s[0] in ("map", "sink") for s in stages[:stage])
         try:
-            setattr(error, FAILED_AT, (operator_name, index))
+            setattr(error, FAILED_AT, (operator_name, index if counts_match else None))
         except (AttributeError, TypeError):
             pass
         return error
 
-    namespace: Dict[str, Any] = dict(names)
+    namespace: dict[str, Any] = dict(names)
     namespace["_failed"] = failed
-    exec(compile(source, f"<ferroflow batch loop: {' -> '.join(s[2] for s in stages)}>", "exec"), namespace)
+    # The code is generated from the template above; user functions enter it as values only.
+    code = compile(source, f"<ferroflow batch loop: {' -> '.join(s[2] for s in stages)}>", "exec")
+    exec(code, namespace)  # noqa: S102
     return namespace["run"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.datastream._udf import describe
@@ -22,7 +22,7 @@ def check_str(value: Any, what: str) -> str:
     return value
 
 
-def check_type_info(value: Any, what: str = "output_type") -> Optional[TypeInformation]:
+def check_type_info(value: Any, what: str = "output_type") -> TypeInformation | None:
     if value is not None and not isinstance(value, TypeInformation):
         raise TypeError(
             f"{what} must be a TypeInformation such as Types.INT() or Types.TUPLE([...]), "

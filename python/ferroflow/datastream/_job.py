@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Tuple
+from typing import TYPE_CHECKING
 
 from ferroflow import _engine
 from ferroflow.datastream._transformations import Input, Transformation
+from ferroflow.datastream._udf import describe
 
 if TYPE_CHECKING:
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
 
 
-def _reachable(sinks: List[Transformation]) -> List[Transformation]:
+def _reachable(sinks: list[Transformation]) -> list[Transformation]:
     """Every transformation the sinks read from, in creation order (inputs come first)."""
-    seen: Dict[int, Transformation] = {}
+    seen: dict[int, Transformation] = {}
     stack = list(sinks)
     while stack:
         t = stack.pop()
@@ -24,9 +25,9 @@ def _reachable(sinks: List[Transformation]) -> List[Transformation]:
     return sorted(seen.values(), key=lambda t: t.id)
 
 
-def _side_ports(plan: List[Transformation]) -> Dict[int, Dict[str, int]]:
+def _side_ports(plan: list[Transformation]) -> dict[int, dict[str, int]]:
     """For each transformation, the side output tags something reads, numbered from port 1."""
-    ports: Dict[int, Dict[str, int]] = {}
+    ports: dict[int, dict[str, int]] = {}
     for t in plan:
         for i in t.inputs:
             if i.part.tag is not None:
@@ -35,7 +36,7 @@ def _side_ports(plan: List[Transformation]) -> Dict[int, Dict[str, int]]:
     return ports
 
 
-def build_job(env: "StreamExecutionEnvironment", sinks: List[Transformation], job_name: str) -> _engine.JobBuilder:
+def build_job(env: StreamExecutionEnvironment, sinks: list[Transformation], job_name: str) -> _engine.JobBuilder:
     """The engine job for everything ``sinks`` read from."""
     if not sinks:
         raise RuntimeError(
@@ -52,8 +53,8 @@ def build_job(env: "StreamExecutionEnvironment", sinks: List[Transformation], jo
     )
     plan = _reachable(sinks)
     ports = _side_ports(plan)
-    node_of: Dict[int, int] = {}
-    parallelism_of: Dict[int, int] = {}
+    node_of: dict[int, int] = {}
+    parallelism_of: dict[int, int] = {}
 
     for t in plan:
         if t.parallelism is not None:
@@ -76,10 +77,10 @@ def build_job(env: "StreamExecutionEnvironment", sinks: List[Transformation], jo
 def _input(
     i: Input,
     parallelism: int,
-    node_of: Dict[int, int],
-    parallelism_of: Dict[int, int],
-    ports: Dict[int, Dict[str, int]],
-) -> Tuple[int, int, int, str, object]:
+    node_of: dict[int, int],
+    parallelism_of: dict[int, int],
+    ports: dict[int, dict[str, int]],
+) -> tuple[int, int, int, str, object]:
     upstream = i.part.transformation
     partitioning = i.part.partitioning
     if partitioning == "default":
@@ -88,9 +89,16 @@ def _input(
     return (node_of[upstream.id], port, i.index, partitioning, i.part.custom)
 
 
-def _add(builder: _engine.JobBuilder, t: Transformation, parallelism: int, inputs: list, side_ports: Dict[str, int]) -> int:
+def _add(builder: _engine.JobBuilder, t: Transformation, parallelism: int, inputs: list, side_ports: dict[str, int]) -> int:
     if t.kind == "source":
-        return builder.add_source(t.name, parallelism, t.source_kind, t.payload)
+        payload = t.payload
+        if t.source_kind == "iterable" and callable(payload) and not hasattr(payload, "__iter__"):
+            payload = payload()
+            if isinstance(payload, (str, bytes)) or not hasattr(payload, "__iter__"):
+                raise TypeError(
+                    f"the function given to from_iterable() must return an iterable, got {describe(payload)}"
+                )
+        return builder.add_source(t.name, parallelism, t.source_kind, payload)
     if t.kind == "udf":
         return builder.add_udf(
             t.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 from ferroflow.common.typeinfo import TypeInformation
 
@@ -21,13 +21,13 @@ class StreamPart:
     """One producer of a stream: output ``tag`` (None: main output) of ``transformation``, read
     with ``partitioning``. A union of streams has several parts."""
 
-    transformation: "Transformation"
-    tag: Optional[str] = None
+    transformation: Transformation
+    tag: str | None = None
     partitioning: str = "default"
     # For "custom": (partition_fn, key_selector).
-    custom: Optional[Tuple[Any, Any]] = None
+    custom: tuple[Any, Any] | None = None
 
-    def with_partitioning(self, partitioning: str, custom: Optional[Tuple[Any, Any]] = None) -> "StreamPart":
+    def with_partitioning(self, partitioning: str, custom: tuple[Any, Any] | None = None) -> StreamPart:
         return StreamPart(self.transformation, self.tag, partitioning, custom)
 
 
@@ -51,23 +51,23 @@ class Transformation:
 
     kind: str
     name: str
-    inputs: List[Input] = field(default_factory=list)
-    parallelism: Optional[int] = None
+    inputs: list[Input] = field(default_factory=list)
+    parallelism: int | None = None
     # Take the parallelism of the first input (key_by) instead of the environment default.
     parallelism_follows_input: bool = False
     # Fixed (from_collection, from_iterable): set_parallelism may not change it.
     parallelism_fixed: bool = False
-    uid: Optional[str] = None
-    description: Optional[str] = None
+    uid: str | None = None
+    description: str | None = None
     chaining: str = "always"
-    style: Optional[str] = None
+    style: str | None = None
     spec: Any = None
     function_name: str = ""
     keyed: bool = False
     is_sink: bool = False
-    source_kind: Optional[str] = None
+    source_kind: str | None = None
     payload: Any = None
-    output_type: Optional[TypeInformation] = None
+    output_type: TypeInformation | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
     def main_part(self) -> StreamPart:

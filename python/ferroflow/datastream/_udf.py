@@ -4,14 +4,16 @@ one instance per parallel subtask when the job starts."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Type
+import inspect
+from collections.abc import Sequence
+from typing import Any, Callable
 
 from ferroflow.datastream.functions import Function
 from ferroflow.datastream.runtime_context import RuntimeContext
 
 # What the engine passes to `instantiate`:
 # (job_name, operator_name, task_name, subtask_index, parallelism, max_parallelism, attempt)
-TaskInfo = Tuple[str, str, str, int, int, int, int]
+TaskInfo = tuple[str, str, str, int, int, int, int]
 
 
 def describe(value: Any) -> str:
@@ -25,9 +27,9 @@ def describe(value: Any) -> str:
 class _Lifecycle:
     """``open()``/``close()`` of one subtask's Function instance."""
 
-    __slots__ = ("_function", "_context")
+    __slots__ = ("_context", "_function")
 
-    def __init__(self, function: Optional[Function], context: Optional[RuntimeContext]) -> None:
+    def __init__(self, function: Function | None, context: RuntimeContext | None) -> None:
         self._function = function
         self._context = context
 
@@ -48,13 +50,13 @@ class UdfSpec:
         self,
         function: Any,
         methods: Sequence[str],
-        job_parameters: Optional[Dict[str, str]] = None,
+        job_parameters: dict[str, str] | None = None,
     ) -> None:
         self.function = function
         self.methods = tuple(methods)
         self.job_parameters = job_parameters or {}
 
-    def instantiate(self, info: TaskInfo) -> Tuple[Tuple[Callable[..., Any], ...], _Lifecycle]:
+    def instantiate(self, info: TaskInfo) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
         """The callables and lifecycle of one subtask. With parallelism > 1 each subtask gets its
         own shallow copy of a Function instance, so attributes set in ``open`` are per subtask."""
         _job, _operator, task_name, index, parallelism, max_parallelism, attempt = info
@@ -69,14 +71,36 @@ class UdfSpec:
         return (function,), _Lifecycle(None, None)
 
 
+def _check_arity(call: Callable[..., Any], arguments: int, api: str, what: str) -> None:
+    """Raises TypeError when ``call`` cannot take ``arguments`` positional arguments."""
+    try:
+        signature = inspect.signature(call)
+    except (TypeError, ValueError):
+        return  # some builtins have no signature: nothing to check
+    try:
+        signature.bind(*([None] * arguments))
+    except TypeError:
+        name = getattr(call, "__qualname__", None) or repr(call)
+        raise TypeError(
+            f"{api}: {name}{signature} cannot be called with {arguments} argument"
+            f"{'s' if arguments != 1 else ''} ({what})"
+        ) from None
+
+
 def check_function(
     function: Any,
     api: str,
-    function_class: Type[Function],
+    function_class: type[Function],
     methods: Sequence[str],
+    arity: int = 1,
+    method_arity: int | None = None,
+    arguments: str = "the value",
 ) -> Any:
-    """Checks that ``function`` is a callable (or, for several methods, a pair of callables) or an
-    instance of ``function_class`` that implements ``methods``; raises TypeError otherwise."""
+    """Checks that ``function`` is a callable taking ``arity`` arguments (or, for several
+    methods, a tuple of such callables) or an instance of ``function_class`` whose ``methods``
+    take ``method_arity`` (default: ``arity``); raises TypeError otherwise. ``arguments`` says
+    what the arguments are, for the message."""
+    method_arity = arity if method_arity is None else method_arity
     expected = f"a callable or a {function_class.__name__} instance"
     if len(methods) > 1:
         expected = f"a {function_class.__name__} instance or a tuple of {len(methods)} callables"
@@ -92,17 +116,25 @@ def check_function(
                 f"{api} expects {expected}; {type(function).__name__} does not implement "
                 f"{', '.join(missing or sorted(function.__abstractmethods__))}"
             )
+        for m in methods:
+            _check_arity(getattr(function, m), method_arity, api, arguments)
         return function
     if len(methods) > 1:
         if isinstance(function, tuple) and len(function) == len(methods) and all(callable(f) for f in function):
-            return function
-        # Any object with the methods works too (duck typing, as in Python).
-        if all(callable(getattr(function, m, None)) for m in methods):
-            return tuple(getattr(function, m) for m in methods)
-        raise TypeError(f"{api} expects {expected}, got {describe(function)}")
+            calls = function
+        elif all(callable(getattr(function, m, None)) for m in methods):
+            # Any object with the methods works too (duck typing, as in Python).
+            calls = tuple(getattr(function, m) for m in methods)
+        else:
+            raise TypeError(f"{api} expects {expected}, got {describe(function)}")
+        for call in calls:
+            _check_arity(call, arity, api, arguments)
+        return calls
     if callable(function):
+        _check_arity(function, arity, api, arguments)
         return function
     method = getattr(function, methods[0], None)
     if callable(method):
+        _check_arity(method, method_arity, api, arguments)
         return method
     raise TypeError(f"{api} expects {expected}, got {describe(function)}")

@@ -4,7 +4,10 @@ pipeline. Nothing runs until ``env.execute()`` (or ``execute_and_collect()``).""
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable
+
+from typing_extensions import Self
 
 from ferroflow import _engine
 from ferroflow.common.typeinfo import TypeInformation
@@ -32,9 +35,15 @@ from ferroflow.datastream.output_tag import OutputTag
 if TYPE_CHECKING:
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
 
-__all__ = ["DataStream", "KeyedStream", "ConnectedStreams", "DataStreamSink", "CloseableIterator"]
+__all__ = ["CloseableIterator", "ConnectedStreams", "DataStream", "DataStreamSink", "KeyedStream"]
 
 _KEYED_PARTITIONING = "Cannot override partitioning for KeyedStream."
+
+
+class UnsupportedOperationError(Exception):
+    """An operation a stream of this kind does not support (PyFlink raises a plain Exception
+    with the same message)."""
+
 _AGGREGATION_NAMES = {"sum": "Sum", "min": "Min", "max": "Max", "min_by": "MinBy", "max_by": "MaxBy"}
 
 
@@ -52,7 +61,7 @@ class CloseableIterator:
     def __init__(self, inner: _engine.CollectIterator) -> None:
         self._inner = inner
 
-    def __iter__(self) -> "CloseableIterator":
+    def __iter__(self) -> CloseableIterator:
         return self
 
     def __next__(self) -> Any:
@@ -64,7 +73,7 @@ class CloseableIterator:
     def close(self) -> None:
         self._inner.close()
 
-    def __enter__(self) -> "CloseableIterator":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -77,9 +86,9 @@ class DataStream:
 
     def __init__(
         self,
-        env: "StreamExecutionEnvironment",
-        parts: List[StreamPart],
-        type_info: Optional[TypeInformation] = None,
+        env: StreamExecutionEnvironment,
+        parts: list[StreamPart],
+        type_info: TypeInformation | None = None,
     ) -> None:
         self._env = env
         self._parts = parts
@@ -92,7 +101,7 @@ class DataStream:
             raise ValueError(f"{what}() cannot be applied to a union of streams; apply it to each stream")
         return self._parts[0].transformation
 
-    def name(self, name: str) -> "DataStream":
+    def name(self, name: str) -> DataStream:
         """Names the operator (shown in the plan and in error messages)."""
         self._operator("name").name = check_str(name, "name")
         return self
@@ -100,20 +109,20 @@ class DataStream:
     def get_name(self) -> str:
         return self._operator("get_name").name
 
-    def uid(self, uid: str) -> "DataStream":
+    def uid(self, uid: str) -> DataStream:
         """A stable id for the operator, which later keys its state in checkpoints."""
         self._operator("uid").uid = check_str(uid, "uid")
         return self
 
-    def set_uid_hash(self, uid_hash: str) -> "DataStream":
+    def set_uid_hash(self, uid_hash: str) -> DataStream:
         self._operator("set_uid_hash").uid = check_str(uid_hash, "uid_hash")
         return self
 
-    def set_description(self, description: str) -> "DataStream":
+    def set_description(self, description: str) -> DataStream:
         self._operator("set_description").description = check_str(description, "description")
         return self
 
-    def set_parallelism(self, parallelism: int) -> "DataStream":
+    def set_parallelism(self, parallelism: int) -> DataStream:
         """How many parallel subtasks run the operator."""
         t = self._operator("set_parallelism")
         parallelism = check_parallelism(parallelism)
@@ -122,34 +131,34 @@ class DataStream:
         t.parallelism = parallelism
         return self
 
-    def force_non_parallel(self) -> "DataStream":
+    def force_non_parallel(self) -> DataStream:
         self._operator("force_non_parallel").parallelism = 1
         return self
 
-    def start_new_chain(self) -> "DataStream":
+    def start_new_chain(self) -> DataStream:
         """Starts a new chain (task) at this operator; following operators may chain to it."""
         self._operator("start_new_chain").chaining = "head"
         return self
 
-    def disable_chaining(self) -> "DataStream":
+    def disable_chaining(self) -> DataStream:
         """Runs this operator in a task of its own."""
         self._operator("disable_chaining").chaining = "never"
         return self
 
-    def slot_sharing_group(self, slot_sharing_group: Any) -> "DataStream":
+    def slot_sharing_group(self, slot_sharing_group: Any) -> DataStream:
         """Accepted for compatibility: ferroflow runs every task in one process, so slots do not
         apply."""
         return self
 
-    def get_type(self) -> Optional[TypeInformation]:
+    def get_type(self) -> TypeInformation | None:
         return self._type_info
 
-    def get_execution_environment(self) -> "StreamExecutionEnvironment":
+    def get_execution_environment(self) -> StreamExecutionEnvironment:
         return self._env
 
     # -- transformations --------------------------------------------------------------------
 
-    def _inputs(self) -> List[Input]:
+    def _inputs(self) -> list[Input]:
         return [Input(p) for p in self._parts]
 
     def _keyed(self) -> bool:
@@ -160,10 +169,10 @@ class DataStream:
         style: str,
         name: str,
         function: Any,
-        methods: List[str],
-        output_type: Optional[TypeInformation],
-        inputs: Optional[List[Input]] = None,
-        keyed: Optional[bool] = None,
+        methods: list[str],
+        output_type: TypeInformation | None,
+        inputs: list[Input] | None = None,
+        keyed: bool | None = None,
     ) -> Transformation:
         return Transformation(
             kind="udf",
@@ -176,33 +185,33 @@ class DataStream:
             output_type=output_type,
         )
 
-    def map(self, func: Union[Callable[[Any], Any], MapFunction], output_type: Optional[TypeInformation] = None) -> "DataStream":
+    def map(self, func: Callable[[Any], Any] | MapFunction, output_type: TypeInformation | None = None) -> DataStream:
         """Applies ``func`` to each value; its result is the output."""
         func = check_function(func, "map()", MapFunction, ["map"])
         output_type = check_type_info(output_type)
         return self._derive(self._udf("map", "Map", func, ["map"], output_type), output_type)
 
     def flat_map(
-        self, func: Union[Callable[[Any], Any], FlatMapFunction], output_type: Optional[TypeInformation] = None
-    ) -> "DataStream":
+        self, func: Callable[[Any], Any] | FlatMapFunction, output_type: TypeInformation | None = None
+    ) -> DataStream:
         """Applies ``func`` to each value; it yields (or returns an iterable of) the outputs."""
         func = check_function(func, "flat_map()", FlatMapFunction, ["flat_map"])
         output_type = check_type_info(output_type)
         return self._derive(self._udf("flat_map", "FlatMap", func, ["flat_map"], output_type), output_type)
 
-    def filter(self, func: Union[Callable[[Any], Any], FilterFunction]) -> "DataStream":
+    def filter(self, func: Callable[[Any], Any] | FilterFunction) -> DataStream:
         """Keeps the values for which ``func`` returns a true value."""
         func = check_function(func, "filter()", FilterFunction, ["filter"])
         return self._derive(self._udf("filter", "Filter", func, ["filter"], self._type_info), self._type_info)
 
-    def process(self, func: Union[Callable[[Any, Any], Any], ProcessFunction], output_type: Optional[TypeInformation] = None) -> "DataStream":
+    def process(self, func: Callable[[Any, Any], Any] | ProcessFunction, output_type: TypeInformation | None = None) -> DataStream:
         """Calls ``func.process_element(value, ctx)`` (or ``func(value, ctx)``) for each value. It
         yields outputs, and ``(OutputTag, value)`` pairs for side outputs."""
-        func = check_function(func, "process()", ProcessFunction, ["process_element"])
+        func = check_function(func, "process()", ProcessFunction, ["process_element"], 2, arguments="the value and ctx")
         output_type = check_type_info(output_type)
         return self._derive(self._udf("process", "Process", func, ["process_element"], output_type), output_type)
 
-    def project(self, *field_indexes: int) -> "DataStream":
+    def project(self, *field_indexes: int) -> DataStream:
         """Keeps the fields at ``field_indexes`` of tuple values, as a new tuple."""
         if not field_indexes:
             raise ValueError("project() needs at least one field index")
@@ -220,10 +229,10 @@ class DataStream:
         t = self._udf("map", "Projection", projection, ["map"], None)
         return self._derive(t, None)
 
-    def _derive(self, t: Transformation, type_info: Optional[TypeInformation]) -> "DataStream":
+    def _derive(self, t: Transformation, type_info: TypeInformation | None) -> DataStream:
         return DataStream(self._env, [t.main_part()], type_info)
 
-    def key_by(self, key_selector: Union[Callable[[Any], Any], KeySelector], key_type: Optional[TypeInformation] = None) -> "KeyedStream":
+    def key_by(self, key_selector: Callable[[Any], Any] | KeySelector, key_type: TypeInformation | None = None) -> KeyedStream:
         """Partitions the stream by the key ``key_selector`` returns (a hashable value)."""
         key_selector = check_function(key_selector, "key_by()", KeySelector, ["get_key"])
         check_type_info(key_type, "key_type")
@@ -236,10 +245,10 @@ class DataStream:
         )
         return KeyedStream(self._env, [StreamPart(t, partitioning="keyed")], self._type_info)
 
-    def _parts_for_rekey(self) -> List[StreamPart]:
+    def _parts_for_rekey(self) -> list[StreamPart]:
         return self._parts
 
-    def union(self, *streams: "DataStream") -> "DataStream":
+    def union(self, *streams: DataStream) -> DataStream:
         """One stream with the values of this stream and of ``streams``."""
         parts = list(self._parts)
         for s in streams:
@@ -250,13 +259,13 @@ class DataStream:
             parts.extend(s._parts)
         return DataStream(self._env, parts, self._type_info)
 
-    def connect(self, ds: "DataStream") -> "ConnectedStreams":
+    def connect(self, ds: DataStream) -> ConnectedStreams:
         """Two streams processed together by one co-function (``map1``/``map2`` ...)."""
         if not isinstance(ds, DataStream):
             raise TypeError(f"connect() takes a DataStream, got {describe(ds)}")
         return ConnectedStreams(self, ds)
 
-    def get_side_output(self, output_tag: OutputTag) -> "DataStream":
+    def get_side_output(self, output_tag: OutputTag) -> DataStream:
         """The side output ``output_tag`` of the process function that produced this stream."""
         if not isinstance(output_tag, OutputTag):
             raise TypeError(f"get_side_output() takes an OutputTag, got {describe(output_tag)}")
@@ -269,26 +278,26 @@ class DataStream:
 
     # -- partitioning -------------------------------------------------------------------------
 
-    def _partitioned(self, partitioning: str, custom: Any = None) -> "DataStream":
+    def _partitioned(self, partitioning: str, custom: Any = None) -> DataStream:
         return DataStream(self._env, [p.with_partitioning(partitioning, custom) for p in self._parts], self._type_info)
 
-    def forward(self) -> "DataStream":
+    def forward(self) -> DataStream:
         """Each subtask sends to the subtask with its own index (same parallelism needed)."""
         return self._partitioned("forward")
 
-    def rebalance(self) -> "DataStream":
+    def rebalance(self) -> DataStream:
         """Round-robin over all receiving subtasks."""
         return self._partitioned("rebalance")
 
-    def rescale(self) -> "DataStream":
+    def rescale(self) -> DataStream:
         """Round-robin over a local group of receiving subtasks."""
         return self._partitioned("rescale")
 
-    def shuffle(self) -> "DataStream":
+    def shuffle(self) -> DataStream:
         """A random receiving subtask per value."""
         return self._partitioned("shuffle")
 
-    def broadcast(self, *state_descriptors: Any) -> "DataStream":
+    def broadcast(self, *state_descriptors: Any) -> DataStream:
         """Every value to every receiving subtask."""
         if state_descriptors:
             raise NotImplementedError("broadcast(state_descriptor) (broadcast state) is not available yet")
@@ -296,11 +305,13 @@ class DataStream:
 
     def partition_custom(
         self,
-        partitioner: Union[Callable[[Any, int], int], Partitioner],
-        key_selector: Union[Callable[[Any], Any], KeySelector],
-    ) -> "DataStream":
+        partitioner: Callable[[Any, int], int] | Partitioner,
+        key_selector: Callable[[Any], Any] | KeySelector,
+    ) -> DataStream:
         """``partitioner(key, num_partitions)`` chooses the receiving subtask of each value."""
-        partitioner = check_function(partitioner, "partition_custom()", Partitioner, ["partition"])
+        partitioner = check_function(
+            partitioner, "partition_custom()", Partitioner, ["partition"], 2, arguments="the key and the number of partitions"
+        )
         key_selector = check_function(key_selector, "partition_custom()", KeySelector, ["get_key"])
         if isinstance(partitioner, Function):
             partitioner = partitioner.partition
@@ -310,7 +321,7 @@ class DataStream:
 
     # -- sinks ----------------------------------------------------------------------------------
 
-    def print(self, sink_identifier: Optional[str] = None) -> "DataStreamSink":
+    def print(self, sink_identifier: str | None = None) -> DataStreamSink:
         """Prints each value to standard output (``N> `` prefixed when parallel)."""
         if sink_identifier is not None:
             check_str(sink_identifier, "sink_identifier")
@@ -324,18 +335,18 @@ class DataStream:
         )
         return self._env._add_sink(t)
 
-    def add_sink(self, sink_func: Union[Callable[[Any], Any], SinkFunction]) -> "DataStreamSink":
+    def add_sink(self, sink_func: Callable[[Any], Any] | SinkFunction) -> DataStreamSink:
         """Sends each value to ``sink_func``: a callable taking the value, or a SinkFunction
         (``invoke(value, context)``)."""
-        sink_func = check_function(sink_func, "add_sink()", SinkFunction, ["invoke"])
+        sink_func = check_function(sink_func, "add_sink()", SinkFunction, ["invoke"], 1, 2)
         style = "sink_with_context" if isinstance(sink_func, SinkFunction) else "sink"
         t = self._udf(style, "Sink: Python Sink", sink_func, ["invoke"], None)
         t.is_sink = True
         return self._env._add_sink(t)
 
     def execute_and_collect(
-        self, job_execution_name: Optional[str] = None, limit: Optional[int] = None
-    ) -> Union[CloseableIterator, List[Any]]:
+        self, job_execution_name: str | None = None, limit: int | None = None
+    ) -> CloseableIterator | list[Any]:
         """Runs the job and returns its results: an iterator (results as they come), or, with
         ``limit``, a list of the first ``limit`` results (the job then stops)."""
         if limit is not None:
@@ -348,13 +359,19 @@ class DataStream:
         if limit is None:
             return iterator
         with iterator:
-            out: List[Any] = []
+            out: list[Any] = []
             if limit > 0:
                 for value in iterator:
                     out.append(value)
                     if len(out) >= limit:
                         break
             return out
+
+    def __repr__(self) -> str:
+        producers = ", ".join(
+            p.transformation.name + (f" [side output {p.tag!r}]" if p.tag else "") for p in self._parts
+        )
+        return f"{type(self).__name__}({producers})"
 
     def __iter__(self) -> Iterator[Any]:
         raise TypeError("a DataStream is not iterable: use execute_and_collect() to run the job and read its results")
@@ -366,79 +383,81 @@ class KeyedStream(DataStream):
     def _keyed(self) -> bool:
         return True
 
-    def _parts_for_rekey(self) -> List[StreamPart]:
+    def _parts_for_rekey(self) -> list[StreamPart]:
         # The values are keyed anew where they are: no exchange before the new key selector.
         return [p.with_partitioning("default") for p in self._parts]
 
     def _unsupported(self, what: str) -> Any:
-        raise Exception(f"{what} for KeyedStream is not supported.")
+        raise UnsupportedOperationError(f"{what} for KeyedStream is not supported.")
 
-    def name(self, name: str) -> "DataStream":
+    def name(self, name: str) -> DataStream:
         return self._unsupported("Setting name")
 
     def get_name(self) -> str:
         return self._unsupported("Getting name")
 
-    def uid(self, uid: str) -> "DataStream":
+    def uid(self, uid: str) -> DataStream:
         return self._unsupported("Setting uid")
 
-    def set_uid_hash(self, uid_hash: str) -> "DataStream":
+    def set_uid_hash(self, uid_hash: str) -> DataStream:
         return self._unsupported("Setting uid hash")
 
-    def set_parallelism(self, parallelism: int) -> "DataStream":
+    def set_parallelism(self, parallelism: int) -> DataStream:
         return self._unsupported("Setting parallelism")
 
-    def force_non_parallel(self) -> "DataStream":
+    def force_non_parallel(self) -> DataStream:
         return self._unsupported("Setting force non-parallel")
 
-    def start_new_chain(self) -> "DataStream":
+    def start_new_chain(self) -> DataStream:
         return self._unsupported("Starting new chain")
 
-    def disable_chaining(self) -> "DataStream":
+    def disable_chaining(self) -> DataStream:
         return self._unsupported("Disabling chaining")
 
-    def slot_sharing_group(self, slot_sharing_group: Any) -> "DataStream":
+    def slot_sharing_group(self, slot_sharing_group: Any) -> DataStream:
         return self._unsupported("Setting slot sharing group")
 
-    def forward(self) -> "DataStream":
-        raise Exception(_KEYED_PARTITIONING)
+    def forward(self) -> DataStream:
+        raise UnsupportedOperationError(_KEYED_PARTITIONING)
 
-    def rebalance(self) -> "DataStream":
-        raise Exception(_KEYED_PARTITIONING)
+    def rebalance(self) -> DataStream:
+        raise UnsupportedOperationError(_KEYED_PARTITIONING)
 
-    def rescale(self) -> "DataStream":
-        raise Exception(_KEYED_PARTITIONING)
+    def rescale(self) -> DataStream:
+        raise UnsupportedOperationError(_KEYED_PARTITIONING)
 
-    def shuffle(self) -> "DataStream":
-        raise Exception(_KEYED_PARTITIONING)
+    def shuffle(self) -> DataStream:
+        raise UnsupportedOperationError(_KEYED_PARTITIONING)
 
-    def broadcast(self, *state_descriptors: Any) -> "DataStream":
-        raise Exception(_KEYED_PARTITIONING)
+    def broadcast(self, *state_descriptors: Any) -> DataStream:
+        raise UnsupportedOperationError(_KEYED_PARTITIONING)
 
-    def partition_custom(self, partitioner: Any, key_selector: Any) -> "DataStream":
-        raise Exception(_KEYED_PARTITIONING)
+    def partition_custom(self, partitioner: Any, key_selector: Any) -> DataStream:
+        raise UnsupportedOperationError(_KEYED_PARTITIONING)
 
-    def get_side_output(self, output_tag: OutputTag) -> "DataStream":
+    def get_side_output(self, output_tag: OutputTag) -> DataStream:
         raise ValueError("get_side_output() reads the side outputs of the process function before key_by()")
 
     def process(
-        self, func: Union[Callable[[Any, Any], Any], KeyedProcessFunction], output_type: Optional[TypeInformation] = None
-    ) -> "DataStream":
+        self, func: Callable[[Any, Any], Any] | KeyedProcessFunction, output_type: TypeInformation | None = None
+    ) -> DataStream:
         """Calls ``func.process_element(value, ctx)`` per value, with ``ctx.get_current_key()``."""
         if isinstance(func, ProcessFunction):
             raise TypeError(
                 "KeyedStream.process() expects a KeyedProcessFunction (or a callable), got a "
                 f"ProcessFunction ({type(func).__name__}); on a keyed stream, subclass KeyedProcessFunction"
             )
-        func = check_function(func, "KeyedStream.process()", KeyedProcessFunction, ["process_element"])
+        func = check_function(
+            func, "KeyedStream.process()", KeyedProcessFunction, ["process_element"], 2, arguments="the value and ctx"
+        )
         output_type = check_type_info(output_type)
         t = self._udf("process", "KeyedProcess", func, ["process_element"], output_type)
         return self._derive(t, output_type)
 
-    def reduce(self, func: Union[Callable[[Any, Any], Any], ReduceFunction]) -> "DataStream":
+    def reduce(self, func: Callable[[Any, Any], Any] | ReduceFunction) -> DataStream:
         """A rolling reduce per key: emits ``func(reduced_so_far, value)`` after each value (the
         first value of a key as it is)."""
-        func = check_function(func, "reduce()", ReduceFunction, ["reduce"])
+        func = check_function(func, "reduce()", ReduceFunction, ["reduce"], 2, arguments="two values")
         t = Transformation(
             kind="reduce",
             name="Reduce",
@@ -448,7 +467,7 @@ class KeyedStream(DataStream):
         )
         return self._derive(t, self._type_info)
 
-    def _aggregate(self, aggregation: str, position: Union[int, str]) -> "DataStream":
+    def _aggregate(self, aggregation: str, position: int | str) -> DataStream:
         if isinstance(position, bool) or not isinstance(position, (int, str)):
             raise TypeError(f"{aggregation}() takes a field index (int) or a Row field name (str), got {describe(position)}")
         t = Transformation(
@@ -460,23 +479,23 @@ class KeyedStream(DataStream):
         )
         return self._derive(t, self._type_info)
 
-    def sum(self, position_to_sum: Union[int, str] = 0) -> "DataStream":
+    def sum(self, position_to_sum: int | str = 0) -> DataStream:
         """Rolling sum of field ``position_to_sum`` per key."""
         return self._aggregate("sum", position_to_sum)
 
-    def min(self, position_to_min: Union[int, str] = 0) -> "DataStream":
+    def min(self, position_to_min: int | str = 0) -> DataStream:
         """Rolling minimum of field ``position_to_min`` per key (other fields: the first value's)."""
         return self._aggregate("min", position_to_min)
 
-    def max(self, position_to_max: Union[int, str] = 0) -> "DataStream":
+    def max(self, position_to_max: int | str = 0) -> DataStream:
         """Rolling maximum of field ``position_to_max`` per key (other fields: the first value's)."""
         return self._aggregate("max", position_to_max)
 
-    def min_by(self, position_to_min_by: Union[int, str] = 0) -> "DataStream":
+    def min_by(self, position_to_min_by: int | str = 0) -> DataStream:
         """Per key, the value with the smallest field ``position_to_min_by`` so far."""
         return self._aggregate("min_by", position_to_min_by)
 
-    def max_by(self, position_to_max_by: Union[int, str] = 0) -> "DataStream":
+    def max_by(self, position_to_max_by: int | str = 0) -> DataStream:
         """Per key, the value with the largest field ``position_to_max_by`` so far."""
         return self._aggregate("max_by", position_to_max_by)
 
@@ -494,26 +513,28 @@ class ConnectedStreams:
     def _keyed(self) -> bool:
         return isinstance(self.stream1, KeyedStream) and isinstance(self.stream2, KeyedStream)
 
-    def key_by(self, key_selector1: Any, key_selector2: Any, key_type: Optional[TypeInformation] = None) -> "ConnectedStreams":
+    def key_by(self, key_selector1: Any, key_selector2: Any, key_type: TypeInformation | None = None) -> ConnectedStreams:
         """Keys both streams (values with equal keys meet in the same subtask)."""
         return ConnectedStreams(self.stream1.key_by(key_selector1, key_type), self.stream2.key_by(key_selector2, key_type))
 
-    def _inputs(self) -> List[Input]:
+    def _inputs(self) -> list[Input]:
         return [Input(p, 0) for p in self.stream1._parts] + [Input(p, 1) for p in self.stream2._parts]
 
-    def _co(self, style: str, name: str, func: Any, cls: type, methods: List[str], output_type: Optional[TypeInformation]) -> DataStream:
-        func = check_function(func, f"ConnectedStreams.{style.replace('_', '')}()", cls, methods)
+    def _co(self, style: str, name: str, func: Any, cls: type, methods: list[str], output_type: TypeInformation | None) -> DataStream:
+        arity = 2 if style == "process" else 1
+        api = f"ConnectedStreams.{style}()"
+        func = check_function(func, api, cls, methods, arity, arguments="the value and ctx" if arity == 2 else "the value")
         output_type = check_type_info(output_type)
         t = self.stream1._udf(style, name, func, methods, output_type, inputs=self._inputs(), keyed=self._keyed())
         return DataStream(self.stream1._env, [t.main_part()], output_type)
 
-    def map(self, func: Union[CoMapFunction, Any], output_type: Optional[TypeInformation] = None) -> DataStream:
+    def map(self, func: CoMapFunction | Any, output_type: TypeInformation | None = None) -> DataStream:
         return self._co("map", "CoMap", func, CoMapFunction, ["map1", "map2"], output_type)
 
-    def flat_map(self, func: Union[CoFlatMapFunction, Any], output_type: Optional[TypeInformation] = None) -> DataStream:
+    def flat_map(self, func: CoFlatMapFunction | Any, output_type: TypeInformation | None = None) -> DataStream:
         return self._co("flat_map", "CoFlatMap", func, CoFlatMapFunction, ["flat_map1", "flat_map2"], output_type)
 
-    def process(self, func: Union[CoProcessFunction, KeyedCoProcessFunction, Any], output_type: Optional[TypeInformation] = None) -> DataStream:
+    def process(self, func: CoProcessFunction | KeyedCoProcessFunction | Any, output_type: TypeInformation | None = None) -> DataStream:
         keyed = self._keyed()
         if keyed and isinstance(func, CoProcessFunction):
             raise TypeError("connected keyed streams take a KeyedCoProcessFunction, got a CoProcessFunction")
@@ -532,29 +553,29 @@ class DataStreamSink:
     def __init__(self, transformation: Transformation) -> None:
         self._t = transformation
 
-    def name(self, name: str) -> "DataStreamSink":
+    def name(self, name: str) -> DataStreamSink:
         self._t.name = check_str(name, "name")
         return self
 
-    def uid(self, uid: str) -> "DataStreamSink":
+    def uid(self, uid: str) -> DataStreamSink:
         self._t.uid = check_str(uid, "uid")
         return self
 
-    def set_uid_hash(self, uid_hash: str) -> "DataStreamSink":
+    def set_uid_hash(self, uid_hash: str) -> DataStreamSink:
         self._t.uid = check_str(uid_hash, "uid_hash")
         return self
 
-    def set_parallelism(self, parallelism: int) -> "DataStreamSink":
+    def set_parallelism(self, parallelism: int) -> DataStreamSink:
         self._t.parallelism = check_parallelism(parallelism)
         return self
 
-    def set_description(self, description: str) -> "DataStreamSink":
+    def set_description(self, description: str) -> DataStreamSink:
         self._t.description = check_str(description, "description")
         return self
 
-    def disable_chaining(self) -> "DataStreamSink":
+    def disable_chaining(self) -> DataStreamSink:
         self._t.chaining = "never"
         return self
 
-    def slot_sharing_group(self, slot_sharing_group: Any) -> "DataStreamSink":
+    def slot_sharing_group(self, slot_sharing_group: Any) -> DataStreamSink:
         return self

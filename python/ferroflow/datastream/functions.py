@@ -4,39 +4,40 @@ callable (a lambda or a function) where PyFlink would take the class."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from ferroflow.datastream.runtime_context import RuntimeContext
 from ferroflow.datastream.time_domain import TimeDomain
 
 __all__ = [
-    "Function",
-    "MapFunction",
-    "FlatMapFunction",
-    "FilterFunction",
-    "ReduceFunction",
-    "KeySelector",
-    "Partitioner",
-    "SinkFunction",
-    "ProcessFunction",
-    "KeyedProcessFunction",
-    "CoMapFunction",
     "CoFlatMapFunction",
+    "CoMapFunction",
     "CoProcessFunction",
+    "FilterFunction",
+    "FlatMapFunction",
+    "Function",
+    "KeySelector",
     "KeyedCoProcessFunction",
+    "KeyedProcessFunction",
+    "MapFunction",
+    "Partitioner",
+    "ProcessFunction",
+    "ReduceFunction",
     "RuntimeContext",
+    "SinkFunction",
     "TimerService",
 ]
 
 
-class Function(ABC):  # noqa: B024 (no abstract method: open/close are optional hooks)
+class Function(ABC):
     """Base of every function class. ``open`` runs once per parallel subtask before the first
     record, ``close`` once after the last."""
 
-    def open(self, runtime_context: RuntimeContext) -> None:  # noqa: B027
+    def open(self, runtime_context: RuntimeContext) -> None:
         pass
 
-    def close(self) -> None:  # noqa: B027
+    def close(self) -> None:
         pass
 
 
@@ -112,13 +113,13 @@ class ProcessFunction(Function):
 
     class Context(ABC):
         @abstractmethod
-        def timestamp(self) -> Optional[int]: ...
+        def timestamp(self) -> int | None: ...
 
         @abstractmethod
         def timer_service(self) -> TimerService: ...
 
     @abstractmethod
-    def process_element(self, value: Any, ctx: "ProcessFunction.Context") -> Optional[Iterable[Any]]:
+    def process_element(self, value: Any, ctx: ProcessFunction.Context) -> Iterable[Any] | None:
         """Yields the outputs for ``value``."""
 
 
@@ -127,7 +128,7 @@ class KeyedProcessFunction(Function):
 
     class Context(ABC):
         @abstractmethod
-        def timestamp(self) -> Optional[int]: ...
+        def timestamp(self) -> int | None: ...
 
         @abstractmethod
         def timer_service(self) -> TimerService: ...
@@ -140,10 +141,10 @@ class KeyedProcessFunction(Function):
         def time_domain(self) -> TimeDomain: ...
 
     @abstractmethod
-    def process_element(self, value: Any, ctx: "KeyedProcessFunction.Context") -> Optional[Iterable[Any]]:
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterable[Any] | None:
         """Yields the outputs for ``value``."""
 
-    def on_timer(self, timestamp: int, ctx: "KeyedProcessFunction.OnTimerContext") -> Optional[Iterable[Any]]:
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any] | None:
         """Called when a timer fires."""
         return None
 
@@ -167,22 +168,22 @@ class CoFlatMapFunction(Function):
 class CoProcessFunction(Function):
     class Context(ABC):
         @abstractmethod
-        def timestamp(self) -> Optional[int]: ...
+        def timestamp(self) -> int | None: ...
 
         @abstractmethod
         def timer_service(self) -> TimerService: ...
 
     @abstractmethod
-    def process_element1(self, value: Any, ctx: "CoProcessFunction.Context") -> Optional[Iterable[Any]]: ...
+    def process_element1(self, value: Any, ctx: CoProcessFunction.Context) -> Iterable[Any] | None: ...
 
     @abstractmethod
-    def process_element2(self, value: Any, ctx: "CoProcessFunction.Context") -> Optional[Iterable[Any]]: ...
+    def process_element2(self, value: Any, ctx: CoProcessFunction.Context) -> Iterable[Any] | None: ...
 
 
 class KeyedCoProcessFunction(Function):
     class Context(ABC):
         @abstractmethod
-        def timestamp(self) -> Optional[int]: ...
+        def timestamp(self) -> int | None: ...
 
         @abstractmethod
         def timer_service(self) -> TimerService: ...
@@ -195,10 +196,10 @@ class KeyedCoProcessFunction(Function):
         def time_domain(self) -> TimeDomain: ...
 
     @abstractmethod
-    def process_element1(self, value: Any, ctx: "KeyedCoProcessFunction.Context") -> Optional[Iterable[Any]]: ...
+    def process_element1(self, value: Any, ctx: KeyedCoProcessFunction.Context) -> Iterable[Any] | None: ...
 
     @abstractmethod
-    def process_element2(self, value: Any, ctx: "KeyedCoProcessFunction.Context") -> Optional[Iterable[Any]]: ...
+    def process_element2(self, value: Any, ctx: KeyedCoProcessFunction.Context) -> Iterable[Any] | None: ...
 
-    def on_timer(self, timestamp: int, ctx: "KeyedCoProcessFunction.OnTimerContext") -> Optional[Iterable[Any]]:
+    def on_timer(self, timestamp: int, ctx: KeyedCoProcessFunction.OnTimerContext) -> Iterable[Any] | None:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ferroflow.common.typeinfo import TypeInformation, Types
 
@@ -12,7 +12,7 @@ class OutputTag:
     read it with ``stream.get_side_output(tag)``. Tags with the same id are the same side output.
     """
 
-    def __init__(self, tag_id: str, type_info: Optional[Any] = None) -> None:
+    def __init__(self, tag_id: str, type_info: Any | None = None) -> None:
         if not isinstance(tag_id, str):
             raise TypeError(f"OutputTag id must be a str, got {type(tag_id).__name__} ({tag_id!r})")
         if not tag_id:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
-
 
 class RuntimeContext:
     """Passed to ``Function.open(runtime_context)``, once per parallel subtask."""
@@ -15,7 +13,7 @@ class RuntimeContext:
         number_of_parallel_subtasks: int,
         max_number_of_parallel_subtasks: int,
         attempt_number: int = 0,
-        job_parameters: Optional[Dict[str, str]] = None,
+        job_parameters: dict[str, str] | None = None,
     ) -> None:
         self._task_name = task_name
         self._index = index_of_this_subtask
@@ -44,7 +42,7 @@ class RuntimeContext:
     def get_task_name_with_subtasks(self) -> str:
         return f"{self._task_name} ({self._index + 1}/{self._parallelism})"
 
-    def get_job_parameter(self, key: str, default_value: Optional[str] = None) -> Optional[str]:
+    def get_job_parameter(self, key: str, default_value: str | None = None) -> str | None:
         """A global job parameter (``env.get_config().set_global_job_parameters({...})``)."""
         return self._job_parameters.get(key, default_value)
 

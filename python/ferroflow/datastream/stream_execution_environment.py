@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Dict, Iterable, List, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ferroflow import _engine
 from ferroflow.common.configuration import Configuration
@@ -44,18 +45,18 @@ class StreamExecutionEnvironment:
     releases it.
     """
 
-    def __init__(self, configuration: Optional[Configuration] = None) -> None:
+    def __init__(self, configuration: Configuration | None = None) -> None:
         self._config = ExecutionConfig()
         self._configuration = Configuration(configuration) if configuration is not None else Configuration()
         self._default_parallelism = 1
-        self._max_parallelism: Optional[int] = None
+        self._max_parallelism: int | None = None
         self._buffer_timeout = DEFAULT_BUFFER_TIMEOUT_MS
         self._chaining = True
-        self._sinks: List[Transformation] = []
+        self._sinks: list[Transformation] = []
         self._apply_configuration(self._configuration)
 
     @staticmethod
-    def get_execution_environment(configuration: Optional[Configuration] = None) -> "StreamExecutionEnvironment":
+    def get_execution_environment(configuration: Configuration | None = None) -> StreamExecutionEnvironment:
         """A new environment, configured by ``configuration`` if given."""
         if configuration is not None and not isinstance(configuration, Configuration):
             raise TypeError(f"configuration must be a Configuration, got {describe(configuration)}")
@@ -92,7 +93,7 @@ class StreamExecutionEnvironment:
     def get_config(self) -> ExecutionConfig:
         return self._config
 
-    def set_parallelism(self, parallelism: int) -> "StreamExecutionEnvironment":
+    def set_parallelism(self, parallelism: int) -> StreamExecutionEnvironment:
         """The default parallelism of operators (default 1)."""
         self._default_parallelism = check_parallelism(parallelism)
         return self
@@ -100,7 +101,7 @@ class StreamExecutionEnvironment:
     def get_parallelism(self) -> int:
         return self._default_parallelism
 
-    def set_max_parallelism(self, max_parallelism: int) -> "StreamExecutionEnvironment":
+    def set_max_parallelism(self, max_parallelism: int) -> StreamExecutionEnvironment:
         """The number of key groups keyed state is split into (default 128): the upper bound of
         any operator's parallelism, now and when restoring at another parallelism."""
         max_parallelism = check_parallelism(max_parallelism, "max_parallelism")
@@ -113,7 +114,7 @@ class StreamExecutionEnvironment:
     def get_max_parallelism(self) -> int:
         return self._max_parallelism if self._max_parallelism is not None else _engine.DEFAULT_MAX_PARALLELISM
 
-    def set_buffer_timeout(self, timeout_millis: int) -> "StreamExecutionEnvironment":
+    def set_buffer_timeout(self, timeout_millis: int) -> StreamExecutionEnvironment:
         """How long (ms) records may wait in a partly filled batch before it is sent on
         (default 100). 0 sends after every step, -1 only when a batch is full."""
         if isinstance(timeout_millis, bool) or not isinstance(timeout_millis, int):
@@ -136,10 +137,10 @@ class StreamExecutionEnvironment:
     def _channel_capacity(self) -> int:
         return DEFAULT_CHANNEL_CAPACITY
 
-    def _job_parameters(self) -> Dict[str, str]:
+    def _job_parameters(self) -> dict[str, str]:
         return self._config.get_global_job_parameters()
 
-    def disable_operator_chaining(self) -> "StreamExecutionEnvironment":
+    def disable_operator_chaining(self) -> StreamExecutionEnvironment:
         """Runs every operator in a task (thread) of its own."""
         self._chaining = False
         return self
@@ -149,7 +150,7 @@ class StreamExecutionEnvironment:
 
     # -- sources --------------------------------------------------------------------------------
 
-    def _source(self, name: str, kind: str, payload: Any, parallelism: Optional[int], fixed: bool, type_info: Optional[TypeInformation]) -> DataStream:
+    def _source(self, name: str, kind: str, payload: Any, parallelism: int | None, fixed: bool, type_info: TypeInformation | None) -> DataStream:
         t = Transformation(
             kind="source",
             name=name,
@@ -161,18 +162,29 @@ class StreamExecutionEnvironment:
         )
         return DataStream(self, [t.main_part()], type_info)
 
-    def from_collection(self, collection: Iterable[Any], type_info: Optional[TypeInformation] = None) -> DataStream:
+    def from_collection(self, collection: Iterable[Any], type_info: TypeInformation | None = None) -> DataStream:
         """A bounded stream of the elements of ``collection``, in order (parallelism 1)."""
         if isinstance(collection, (str, bytes)) or not hasattr(collection, "__iter__"):
             raise TypeError(f"from_collection() takes a list (or another collection), got {describe(collection)}")
         check_type_info(type_info, "type_info")
         return self._source("Source: Collection Source", "collection", list(collection), 1, True, type_info)
 
-    def from_iterable(self, iterable: Iterable[Any], type_info: Optional[TypeInformation] = None) -> DataStream:
+    def from_iterable(
+        self, iterable: Iterable[Any] | Callable[[], Iterable[Any]], type_info: TypeInformation | None = None
+    ) -> DataStream:
         """A stream of whatever ``iterable`` yields: a generator, a file, any iterator; bounded or
-        not (parallelism 1). The iterator is read on the job's own thread."""
+        not (parallelism 1). The iterator is read on the job's own thread.
+
+        A generator is used up by the first job that reads it. Pass a function that returns the
+        iterable instead (a generator function, ``lambda: open(path)``) to get a fresh one each
+        time the job runs."""
+        if callable(iterable) and not hasattr(iterable, "__iter__"):
+            return self._source("Source: Iterable Source", "iterable", iterable, 1, True, check_type_info(type_info, "type_info"))
         if isinstance(iterable, (str, bytes)) or not hasattr(iterable, "__iter__"):
-            raise TypeError(f"from_iterable() takes an iterable (a generator, a list, ...), got {describe(iterable)}")
+            raise TypeError(
+                f"from_iterable() takes an iterable (a generator, a list, ...) or a function returning one, "
+                f"got {describe(iterable)}"
+            )
         check_type_info(type_info, "type_info")
         return self._source("Source: Iterable Source", "iterable", iterable, 1, True, type_info)
 
@@ -181,7 +193,7 @@ class StreamExecutionEnvironment:
         source: Any,
         watermark_strategy: Any = None,
         source_name: str = "Source",
-        type_info: Optional[TypeInformation] = None,
+        type_info: TypeInformation | None = None,
     ) -> DataStream:
         """A stream from a source connector (``NumberSequenceSource``)."""
         if not isinstance(source, NumberSequenceSource):
@@ -197,7 +209,7 @@ class StreamExecutionEnvironment:
         self._sinks.append(t)
         return DataStreamSink(t)
 
-    def _take_sinks(self) -> List[Transformation]:
+    def _take_sinks(self) -> list[Transformation]:
         sinks, self._sinks = self._sinks, []
         return sinks
 
@@ -206,7 +218,7 @@ class StreamExecutionEnvironment:
         partitioning of each input, and the task each node is chained into)."""
         return build_job(self, self._sinks, DEFAULT_JOB_NAME).plan_json()
 
-    def execute(self, job_name: Optional[str] = None) -> JobExecutionResult:
+    def execute(self, job_name: str | None = None) -> JobExecutionResult:
         """Runs every sink added since the last execute, to the end of the input. Ctrl-C stops
         the job and raises KeyboardInterrupt; an exception in a user function stops it and is
         raised here, with a note naming the operator."""
@@ -216,9 +228,9 @@ class StreamExecutionEnvironment:
         builder = build_job(self, self._sinks, name)
         self._sinks = []
         summary = builder.execute()
-        return JobExecutionResult(uuid.uuid4().hex, name, int(summary["net_runtime_ms"]), {"tasks": summary["tasks"]})
+        return JobExecutionResult(uuid.uuid4().hex, name, int(summary["net_runtime_ms"]), task_metrics=summary["tasks"])
 
-    def _execute_and_collect(self, collect: Transformation, job_name: Optional[str]) -> _engine.CollectIterator:
+    def _execute_and_collect(self, collect: Transformation, job_name: str | None) -> _engine.CollectIterator:
         name = job_name if job_name is not None else DEFAULT_JOB_NAME
         builder = build_job(self, self._take_sinks() + [collect], name)
         return builder.execute_and_collect()

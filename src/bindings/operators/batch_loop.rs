@@ -44,11 +44,12 @@ impl BatchLoop {
         let failed_at = err
             .value(py)
             .getattr(FAILED_AT)
-            .and_then(|a| a.extract::<(String, usize)>())
+            .and_then(|a| a.extract::<(String, Option<usize>)>())
             .ok();
         match failed_at {
             Some((operator, index)) => {
-                let mut e = OperatorError::at_record(err, index);
+                let mut e = OperatorError::new(err);
+                e.record_in_batch = index;
                 e.operator_name = Some(operator);
                 e
             }
