@@ -17,6 +17,7 @@ use crate::bindings::operators::print::Print;
 use crate::bindings::operators::reduce::KeyedReduce;
 use crate::bindings::operators::udf_operator::{CallStyle, UdfOperator};
 use crate::bindings::partitioner::PyPartitioner;
+use crate::bindings::signals::SignalWakeup;
 use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
@@ -28,8 +29,8 @@ use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
 
-/// How often `execute()` checks for Ctrl-C while the job runs.
-const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+/// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
+const WAIT_SLICE: Duration = Duration::from_millis(20);
 
 /// One input of a node, as Python describes it:
 /// `(source_node, port, input_index, partitioning, custom)` where `custom` is
@@ -262,10 +263,18 @@ impl JobBuilder {
         name: String,
         parallelism: usize,
         spec: Py<PyAny>,
+        function: String,
         inputs: Vec<InputSpec>,
     ) -> PyResult<NodeId> {
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
-            Box::new(move |info: &TaskInfo| boxed(KeyBy::new(Udf::instantiate(&spec, info)?)));
+            Box::new(move |info: &TaskInfo| {
+                let udf = Udf::instantiate(&spec, info)?;
+                boxed(KeyBy::new(
+                    udf,
+                    info.operator_name.clone(),
+                    function.clone(),
+                ))
+            });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }
 
@@ -360,15 +369,25 @@ impl JobBuilder {
     /// with `net_runtime_ms` and per-task figures.
     fn execute<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let (job, _external) = self.start(py)?;
-        loop {
-            if py.detach(|| job.wait_timeout(SIGNAL_CHECK_INTERVAL)) {
-                break;
+        let mut wakeup = SignalWakeup::install(py)?;
+        let interrupted = loop {
+            if py.detach(|| job.wait_timeout(WAIT_SLICE)) {
+                break None;
             }
-            if let Err(interrupt) = py.check_signals() {
-                job.cancel();
-                let _ = py.detach(|| job.join());
-                return Err(interrupt);
+            // Only the main thread handles signals; a byte on the wakeup pipe says one came.
+            if wakeup.as_mut().is_some_and(|w| w.triggered()) {
+                if let Err(interrupt) = py.check_signals() {
+                    break Some(interrupt);
+                }
             }
+        };
+        if let Some(w) = wakeup {
+            w.restore(py);
+        }
+        if let Some(interrupt) = interrupted {
+            job.cancel();
+            let _ = py.detach(|| job.join());
+            return Err(interrupt);
         }
         match py.detach(|| job.join()) {
             Ok(summary) => summary_dict(py, &summary),

@@ -7,6 +7,7 @@ pub mod job_builder;
 pub mod key;
 pub mod operators;
 pub mod partitioner;
+pub mod signals;
 pub mod sources;
 pub mod udf;
 pub mod value;

@@ -9,7 +9,8 @@ use crate::runtime::record::Data;
 pub type NodeId = usize;
 
 /// Makes the source instance of one parallel subtask.
-pub type SourceFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Source<V>>> + Send + Sync>;
+pub type SourceFactory<V> =
+    Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Source<V>>> + Send + Sync>;
 /// Makes the operator instance of one parallel subtask.
 pub type OperatorFactory<V> =
     Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Operator<V>>> + Send + Sync>;

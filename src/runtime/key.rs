@@ -5,7 +5,9 @@
 //! (see [`crate::runtime::key_group`]), so it must never change between runs or machines: it is
 //! computed from a canonical byte encoding, not from Rust's or Python's randomised hashing.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A key. Python values map to the variant of their type; values of other types are kept as a
 /// stable byte encoding of the value (`Opaque`).
@@ -107,6 +109,71 @@ impl fmt::Display for Key {
     }
 }
 
+/// A map by key for in-memory state. Its hasher is a fast multiplicative one (keys are hashed
+/// once or twice per record); it is not the stable hash, which decides key groups.
+pub type KeyMap<T> = HashMap<Key, T, BuildHasherDefault<FastHasher>>;
+
+/// The rotate-xor-multiply hasher rustc uses (FxHash): a few instructions per word.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn write_isize(&mut self, i: isize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// FNV-1a over the canonical encoding, finished with MurmurHash3's 64-bit avalanche so that
 /// nearby keys spread over key groups.
 struct StableHasher(u64);
@@ -169,6 +236,22 @@ mod tests {
             Key::Tuple(vec![Key::Str("ab".into()), Key::Str("c".into())].into()).stable_hash(),
             Key::Tuple(vec![Key::Str("a".into()), Key::Str("bc".into())].into()).stable_hash()
         );
+    }
+
+    #[test]
+    fn key_map_finds_equal_keys() {
+        let mut m: KeyMap<u32> = KeyMap::default();
+        m.insert(Key::Str("abcdefghij".into()), 1);
+        m.insert(
+            Key::Tuple(vec![Key::Int(1), Key::Str("x".into())].into()),
+            2,
+        );
+        assert_eq!(m.get(&Key::Str("abcdefghij".into())), Some(&1));
+        assert_eq!(
+            m.get(&Key::Tuple(vec![Key::Int(1), Key::Str("x".into())].into())),
+            Some(&2)
+        );
+        assert_eq!(m.get(&Key::Str("abcdefghi".into())), None);
     }
 
     #[test]

@@ -11,9 +11,10 @@ record of the batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
-# (style, function, operator name, function name); style is map, filter, flat_map or sink.
+# (style, function, operator name, function name); style is map, filter, flat_map, sink, or
+# key (a key selector, last: the loop then also returns the key of each output).
 Stage = tuple[str, Callable[..., Any], str, str]
 
 # Set on an exception that leaves a batch loop: (operator name, index of the record in the batch).
@@ -27,10 +28,15 @@ def _not_iterable(function_name: str, result: Any) -> TypeError:
     )
 
 
-def compile_batch_loop(stages: Sequence[Stage]) -> tuple[Callable[[list[Any]], list[Any]], Callable[[list[Any]], tuple[list[Any], list[int]]]]:
-    """Two loops over ``stages``: ``run(values) -> outputs`` and ``run_indexed(values) ->
-    (outputs, indexes)`` where ``outputs[j]`` came from ``values[indexes[j]]`` (used when records
-    carry different timestamps, which outputs inherit)."""
+LoopResult = tuple[list[Any], Optional[list[int]], Optional[list[Any]]]
+
+
+def compile_batch_loop(stages: Sequence[Stage]) -> tuple[Callable[[list[Any]], LoopResult], Callable[[list[Any]], LoopResult]]:
+    """Two loops over ``stages``, each returning ``(outputs, indexes, keys)``: ``run(values)``
+    with ``indexes`` None, and ``run_indexed(values)`` where ``outputs[j]`` came from
+    ``values[indexes[j]]`` (used when records carry different timestamps, which outputs
+    inherit). ``keys[j]`` is the key of ``outputs[j]`` when the last stage is a key selector,
+    else ``keys`` is None."""
     return _compile(stages, indexed=False), _compile(stages, indexed=True)
 
 
@@ -44,6 +50,7 @@ def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
             # +1: line numbers start at 1.
             stage_of_line[len(lines)] = stage
 
+    keyed = stages[-1][0] == "key"
     params = ", ".join(f"f{i}=f{i}" for i in range(len(stages)))
     emit(0, f"def run(values, {params}):")
     emit(1, "out = []")
@@ -51,9 +58,17 @@ def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
     if indexed:
         emit(1, "indexes = []")
         emit(1, "add_index = indexes.append")
+    if keyed:
+        emit(1, "keys = []")
+        emit(1, "add_key = keys.append")
     emit(1, "i = 0")
     emit(1, "try:")
-    emit(2, "for i, x in enumerate(values):")
+    if indexed:
+        emit(2, "for i, x in enumerate(values):")
+    else:
+        # No per-record counter: on an error the list iterator tells the position.
+        emit(2, "it = iter(values)")
+        emit(2, "for x in it:")
     depth = 3
     for n, (style, _f, _op, _fname) in enumerate(stages):
         if style == "map":
@@ -67,8 +82,10 @@ def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
             depth += 1
         elif style == "sink":
             emit(depth, f"f{n}(x)", n)
+        elif style == "key" and n == len(stages) - 1:
+            emit(depth, f"add_key(f{n}(x))", n)
         else:
-            raise ValueError(f"a batch loop cannot run a {style!r} function")
+            raise ValueError(f"a batch loop cannot run a {style!r} function there")
     if stages[-1][0] != "sink":
         emit(depth, "append(x)")
         if indexed:
@@ -76,8 +93,8 @@ def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
     else:
         emit(depth, "pass")
     emit(1, "except BaseException as e:")
-    emit(2, "raise _failed(e, i)")
-    emit(1, "return (out, indexes)" if indexed else "return out")
+    emit(2, "raise _failed(e, i)" if indexed else "raise _failed(e, it.__reduce__()[2] - 1)")
+    emit(1, f"return (out, {'indexes' if indexed else 'None'}, {'keys' if keyed else 'None'})")
 
     source = "\n".join(lines) + "\n"
     names = {f"f{n}": f for n, (_s, f, _op, _fn) in enumerate(stages)}

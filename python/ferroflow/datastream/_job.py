@@ -112,7 +112,7 @@ def _add(builder: _engine.JobBuilder, t: Transformation, parallelism: int, input
             t.is_sink,
         )
     if t.kind == "key_by":
-        return builder.add_key_by(t.name, parallelism, t.spec, inputs)
+        return builder.add_key_by(t.name, parallelism, t.spec, t.function_name, inputs)
     if t.kind == "reduce":
         return builder.add_reduce(t.name, parallelism, t.spec, inputs)
     if t.kind == "aggregate":

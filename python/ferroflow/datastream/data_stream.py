@@ -241,6 +241,7 @@ class DataStream:
             name="KeyBy",
             inputs=[Input(p) for p in self._parts_for_rekey()],
             spec=UdfSpec(key_selector, ["get_key"], self._env._job_parameters()),
+            function_name=_method_name(key_selector, "get_key"),
             parallelism_follows_input=True,
         )
         return KeyedStream(self._env, [StreamPart(t, partitioning="keyed")], self._type_info)

@@ -7,8 +7,6 @@
 //! `min_by`/`max_by` keep the whole element with the smallest/largest field, the earlier one on
 //! ties.
 
-use std::collections::HashMap;
-
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -18,7 +16,7 @@ use crate::bindings::errors::at_record;
 use crate::bindings::key::type_name;
 use crate::bindings::operators::reduce::missing_key;
 use crate::bindings::value::PyValue;
-use crate::runtime::key::Key;
+use crate::runtime::key::KeyMap;
 use crate::runtime::operator::{Operator, OperatorResult, Output};
 use crate::runtime::record::Record;
 
@@ -50,7 +48,7 @@ pub struct KeyedAggregate {
     aggregation: Aggregation,
     /// An int index or a Row field name.
     position: Py<PyAny>,
-    state: HashMap<Key, Py<PyAny>>,
+    state: KeyMap<Py<PyAny>>,
 }
 
 impl KeyedAggregate {
@@ -58,7 +56,7 @@ impl KeyedAggregate {
         KeyedAggregate {
             aggregation,
             position,
-            state: HashMap::new(),
+            state: KeyMap::default(),
         }
     }
 }

@@ -1,11 +1,13 @@
-//! The stateless Python functions of a chain (map, filter, flat_map, a Python sink) run as one
-//! generated Python loop per batch (`ferroflow/datastream/_batch_loop.py`). Consecutive such
-//! operators merge into one when the chain is built ([`Operator::absorb`]).
+//! The stateless Python functions of a chain (map, filter, flat_map, a Python sink, and a key
+//! selector at the end) run as one generated Python loop per batch
+//! (`ferroflow/datastream/_batch_loop.py`). Consecutive such operators merge into one when the
+//! chain is built ([`Operator::absorb`]).
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 
+use crate::bindings::key::key_from_py;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
@@ -14,9 +16,17 @@ use crate::runtime::record::Record;
 static COMPILE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 const FAILED_AT: &str = "__ferroflow_failed_at__";
 
+/// What a loop returns: outputs, the input index of each (when timestamps differ), and the key
+/// of each (when the loop ends with a key selector).
+type LoopResult<'py> = (
+    Bound<'py, PyList>,
+    Option<Vec<usize>>,
+    Option<Bound<'py, PyList>>,
+);
+
 /// One function of the loop.
 pub struct Stage {
-    /// map, filter, flat_map or sink.
+    /// map, filter, flat_map, sink, or key (a key selector, always last).
     pub style: &'static str,
     pub udf: Udf,
     /// The operator's name, for errors.
@@ -27,7 +37,7 @@ pub struct Stage {
 
 pub struct BatchLoop {
     stages: Vec<Stage>,
-    /// `run(values) -> outputs` and `run_indexed(values) -> (outputs, input_indexes)`.
+    /// `run(values)` and `run_indexed(values)`, both returning a [`LoopResult`].
     loops: Option<(Py<PyAny>, Py<PyAny>)>,
 }
 
@@ -46,15 +56,23 @@ impl BatchLoop {
             .getattr(FAILED_AT)
             .and_then(|a| a.extract::<(String, Option<usize>)>())
             .ok();
-        match failed_at {
-            Some((operator, index)) => {
-                let mut e = OperatorError::new(err);
-                e.record_in_batch = index;
-                e.operator_name = Some(operator);
-                e
-            }
-            None => OperatorError::new(err),
+        let mut e = OperatorError::new(err);
+        if let Some((operator, index)) = failed_at {
+            e.record_in_batch = index;
+            e.operator_name = Some(operator);
         }
+        e
+    }
+
+    /// A key the key selector returned that cannot be a key: names the key selector's
+    /// operator, and the record's position when the loop's input count is the selector's (no
+    /// filter or flat_map before it).
+    fn key_error(&self, err: PyErr, output: usize) -> OperatorError {
+        let counts_match = self.stages.iter().all(|s| matches!(s.style, "map" | "key"));
+        let mut e = OperatorError::new(err);
+        e.record_in_batch = counts_match.then_some(output);
+        e.operator_name = self.stages.last().map(|s| s.operator.clone());
+        e
     }
 }
 
@@ -116,31 +134,27 @@ impl Operator<PyValue> for BatchLoop {
         Python::attach(|py| {
             let values =
                 PyList::new(py, batch.drain(..).map(|r| r.value.0)).map_err(OperatorError::new)?;
-            if uniform {
-                let result = run
-                    .bind(py)
-                    .call1((values,))
-                    .map_err(|e| self.error(py, e))?;
-                let outputs = result
-                    .cast::<PyList>()
-                    .map_err(|e| OperatorError::new(PyErr::from(e)))?;
-                out.main.reserve(outputs.len());
-                for v in outputs.iter() {
-                    out.main
-                        .push(Record::with_timestamp(PyValue(v.unbind()), timestamp));
+            let result = if uniform { run } else { run_indexed }
+                .bind(py)
+                .call1((values,))
+                .map_err(|e| self.error(py, e))?;
+            let (outputs, indexes, keys): LoopResult<'_> =
+                result.extract().map_err(OperatorError::new)?;
+            out.main.reserve(outputs.len());
+            for (j, v) in outputs.iter().enumerate() {
+                let ts = match &indexes {
+                    Some(idx) => timestamps[idx[j]],
+                    None => timestamp,
+                };
+                let mut record = Record::with_timestamp(PyValue(v.unbind()), ts);
+                if let Some(keys) = &keys {
+                    let key = keys
+                        .get_item(j)
+                        .and_then(|k| key_from_py(&k))
+                        .map_err(|e| self.key_error(e, j))?;
+                    record.key = Some(key);
                 }
-            } else {
-                let result = run_indexed
-                    .bind(py)
-                    .call1((values,))
-                    .map_err(|e| self.error(py, e))?;
-                let (outputs, indexes): (Bound<'_, PyList>, Vec<usize>) =
-                    result.extract().map_err(OperatorError::new)?;
-                out.main.reserve(outputs.len());
-                for (v, i) in outputs.iter().zip(indexes) {
-                    out.main
-                        .push(Record::with_timestamp(PyValue(v.unbind()), timestamps[i]));
-                }
+                out.main.push(record);
             }
             Ok(())
         })
@@ -159,7 +173,12 @@ impl Operator<PyValue> for BatchLoop {
     }
 
     fn absorb(&mut self, next: &mut dyn Operator<PyValue>) -> bool {
-        if self.stages.last().is_some_and(|s| s.style == "sink") {
+        // Nothing follows a sink, and a key selector's keys are for the exchange after it.
+        if self
+            .stages
+            .last()
+            .is_some_and(|s| matches!(s.style, "sink" | "key"))
+        {
             return false;
         }
         let Some(parts) = next.fusion_parts() else {

@@ -1,28 +1,43 @@
 //! `key_by`: runs the key selector once per record and attaches the key, which the keyed
-//! exchange routes by and the keyed operator uses.
+//! exchange routes by and the keyed operator uses. After Python functions of the chain it is
+//! merged into their batch loop instead.
 
 use pyo3::prelude::*;
 
 use crate::bindings::errors::at_record;
 use crate::bindings::key::key_from_py;
+use crate::bindings::operators::batch_loop::Stage;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
-use crate::runtime::operator::{Operator, OperatorResult, Output, TaskInfo};
+use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 
 pub struct KeyBy {
-    udf: Udf,
+    /// Taken by a batch loop that absorbs this operator (which is then dropped unused).
+    udf: Option<Udf>,
+    operator: String,
+    function: String,
 }
 
 impl KeyBy {
-    pub fn new(udf: Udf) -> Self {
-        KeyBy { udf }
+    pub fn new(udf: Udf, operator: String, function: String) -> Self {
+        KeyBy {
+            udf: Some(udf),
+            operator,
+            function,
+        }
+    }
+
+    fn udf(&self) -> OperatorResult<&Udf> {
+        self.udf
+            .as_ref()
+            .ok_or_else(|| OperatorError::new("the key selector was merged into another operator"))
     }
 }
 
 impl Operator<PyValue> for KeyBy {
     fn open(&mut self, _info: &TaskInfo) -> OperatorResult {
-        self.udf.open()
+        self.udf()?.open()
     }
 
     fn process_batch(
@@ -31,8 +46,9 @@ impl Operator<PyValue> for KeyBy {
         batch: &mut Vec<Record<PyValue>>,
         out: &mut Output<PyValue>,
     ) -> OperatorResult {
+        let selector = self.udf()?;
         Python::attach(|py| {
-            let selector = self.udf.calls[0].bind(py);
+            let selector = selector.calls[0].bind(py);
             out.main.reserve(batch.len());
             for (i, mut r) in batch.drain(..).enumerate() {
                 let key = selector
@@ -47,6 +63,19 @@ impl Operator<PyValue> for KeyBy {
     }
 
     fn close(&mut self) -> OperatorResult {
-        self.udf.close()
+        match &self.udf {
+            Some(udf) => udf.close(),
+            None => Ok(()),
+        }
+    }
+
+    fn fusion_parts(&mut self) -> Option<Box<dyn std::any::Any + Send>> {
+        let udf = self.udf.take()?;
+        Some(Box::new(vec![Stage {
+            style: "key",
+            udf,
+            operator: self.operator.clone(),
+            function: self.function.clone(),
+        }]))
     }
 }

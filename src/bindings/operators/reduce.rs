@@ -1,27 +1,25 @@
 //! `KeyedStream.reduce`: a rolling reduce that emits the reduced value after every record (the
 //! first record of a key as it is).
 
-use std::collections::HashMap;
-
 use pyo3::prelude::*;
 
 use crate::bindings::errors::at_record;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
-use crate::runtime::key::Key;
+use crate::runtime::key::KeyMap;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 
 pub struct KeyedReduce {
     udf: Udf,
-    state: HashMap<Key, Py<PyAny>>,
+    state: KeyMap<Py<PyAny>>,
 }
 
 impl KeyedReduce {
     pub fn new(udf: Udf) -> Self {
         KeyedReduce {
             udf,
-            state: HashMap::new(),
+            state: KeyMap::default(),
         }
     }
 }

@@ -1,0 +1,61 @@
+"""Instructions per record of W1 and W2 (see bench_w1_w2.py), for ferroflow and for the plain
+Python loop, counted by valgrind's callgrind: a figure that does not move with the machine's load,
+unlike seconds on a shared host.
+
+Each workload runs twice per implementation (N and 5N records); the difference divided by 4N is
+the cost of one record, without interpreter start-up and imports.
+
+    python benches/instructions.py [--n 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHILD = """
+import sys
+sys.path.insert(0, {here!r})
+import bench_w1_w2 as b
+fn = getattr(b, sys.argv[1])
+fn(1000)
+fn(int(sys.argv[2]))
+"""
+
+
+def instructions(function: str, n: int) -> int:
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+         CHILD.format(here=HERE), function, str(n)],
+        capture_output=True, text=True, check=True,
+    )
+    match = re.search(r"Collected : (\d+)", out.stderr)
+    if not match:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def per_record(function: str, n: int) -> float:
+    return (instructions(function, 5 * n) - instructions(function, n)) / (4 * n)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=100_000)
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is needed (apt-get install valgrind)")
+    print(f"{'workload':<10} {'plain Python instr/rec':>23} {'ferroflow instr/rec':>20} {'ratio':>6}")
+    for w in ("w1", "w2"):
+        floor = per_record(f"{w}_floor", args.n)
+        engine = per_record(f"{w}_ferroflow", args.n)
+        print(f"{w.upper():<10} {floor:>23,.0f} {engine:>20,.0f} {floor / engine:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
