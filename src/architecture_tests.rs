@@ -23,15 +23,10 @@ fn only_the_bindings_use_pyo3() {
     let offenders: Vec<String> = files
         .iter()
         .filter(|p| {
-            !p.starts_with(src.join("bindings"))
-                && !p.ends_with("lib.rs")
-                && !p.ends_with("architecture_tests.rs")
+            !p.starts_with(src.join("bindings")) && !p.ends_with("lib.rs") && !p.ends_with("architecture_tests.rs")
         })
         .filter(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains("pyo3")))
         .map(|p| p.display().to_string())
         .collect();
-    assert!(
-        offenders.is_empty(),
-        "pyo3 used outside src/bindings/: {offenders:?}"
-    );
+    assert!(offenders.is_empty(), "pyo3 used outside src/bindings/: {offenders:?}");
 }

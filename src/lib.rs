@@ -5,6 +5,7 @@
 
 pub mod graph;
 pub mod runtime;
+pub mod time;
 
 mod bindings;
 

@@ -68,9 +68,7 @@ impl CollectIterator {
             let gate = &mut self.gate;
             let event = py.detach(|| gate.poll(Instant::now() + SIGNAL_CHECK_INTERVAL));
             match event {
-                Ok(GateEvent::Records { batch, .. }) => {
-                    self.buffer.extend(batch.into_iter().map(|r| r.value.0))
-                }
+                Ok(GateEvent::Records { batch, .. }) => self.buffer.extend(batch.into_iter().map(|r| r.value.0)),
                 Ok(GateEvent::Timeout) => {
                     if let Err(interrupt) = py.check_signals() {
                         self.finish(py, true)?;
@@ -97,13 +95,7 @@ impl CollectIterator {
         slf
     }
 
-    fn __exit__(
-        &mut self,
-        py: Python<'_>,
-        _t: Py<PyAny>,
-        _v: Py<PyAny>,
-        _tb: Py<PyAny>,
-    ) -> PyResult<bool> {
+    fn __exit__(&mut self, py: Python<'_>, _t: Py<PyAny>, _v: Py<PyAny>, _tb: Py<PyAny>) -> PyResult<bool> {
         self.close(py)?;
         Ok(false)
     }

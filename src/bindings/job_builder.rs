@@ -28,6 +28,7 @@ use crate::runtime::job::{DeployedJob, ExternalOutputs, JobHandle, JobSummary};
 use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
+use crate::time::clock::Clock;
 
 /// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
 const WAIT_SLICE: Duration = Duration::from_millis(20);
@@ -81,11 +82,7 @@ impl JobBuilder {
                         });
                         Partitioning::Custom(factory)
                     }
-                    (other, _) => {
-                        return Err(PyValueError::new_err(format!(
-                            "unknown partitioning '{other}'"
-                        )))
-                    }
+                    (other, _) => return Err(PyValueError::new_err(format!("unknown partitioning '{other}'"))),
                 };
                 Ok(StreamEdge {
                     source,
@@ -111,9 +108,10 @@ impl JobBuilder {
     }
 
     fn start(&mut self, py: Python<'_>) -> PyResult<(JobHandle, ExternalOutputs<PyValue>)> {
-        let graph = self.graph.take().ok_or_else(|| {
-            PyValueError::new_err("this job was already executed; build a new one")
-        })?;
+        let graph = self
+            .graph
+            .take()
+            .ok_or_else(|| PyValueError::new_err("this job was already executed; build a new one"))?;
         let deployed = DeployedJob::deploy(graph).map_err(|e| deploy_error(py, e))?;
         let mut deployed = deployed;
         let external = std::mem::take(&mut deployed.external_outputs);
@@ -166,6 +164,7 @@ impl JobBuilder {
                     buffer_timeout: Duration::from_millis(buffer_timeout_ms),
                 },
                 channel_capacity,
+                clock: Clock::System,
             })),
         })
     }
@@ -196,19 +195,10 @@ impl JobBuilder {
             "sequence" => {
                 let (start, end): (i64, i64) = arg.extract(py)?;
                 Box::new(move |info: &TaskInfo| {
-                    boxed_source(SequenceSource::split(
-                        start,
-                        end,
-                        info.subtask_index,
-                        info.parallelism,
-                    ))
+                    boxed_source(SequenceSource::split(start, end, info.subtask_index, info.parallelism))
                 })
             }
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown source kind '{other}'"
-                )))
-            }
+            other => return Err(PyValueError::new_err(format!("unknown source kind '{other}'"))),
         };
         self.add(name, parallelism, NodeKind::Source(factory), Vec::new())
     }
@@ -229,27 +219,26 @@ impl JobBuilder {
         keyed: bool,
         is_sink: bool,
     ) -> PyResult<NodeId> {
-        let style = CallStyle::parse(style)
-            .ok_or_else(|| PyValueError::new_err(format!("unknown call style '{style}'")))?;
-        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
-            Box::new(move |info: &TaskInfo| {
-                let udf = Udf::instantiate(&spec, info)?;
-                match style.batch_loop_name() {
-                    Some(name) if !keyed && udf.calls.len() == 1 => boxed(BatchLoop::new(Stage {
-                        style: name,
-                        udf,
-                        operator: info.operator_name.clone(),
-                        function: function.clone(),
-                    })),
-                    _ => boxed(UdfOperator::new(
-                        style,
-                        udf,
-                        function.clone(),
-                        side_ports.clone(),
-                        keyed,
-                    )?),
-                }
-            });
+        let style =
+            CallStyle::parse(style).ok_or_else(|| PyValueError::new_err(format!("unknown call style '{style}'")))?;
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
+            let udf = Udf::instantiate(&spec, info)?;
+            match style.batch_loop_name() {
+                Some(name) if !keyed && udf.calls.len() == 1 => boxed(BatchLoop::new(Stage {
+                    style: name,
+                    udf,
+                    operator: info.operator_name.clone(),
+                    function: function.clone(),
+                })),
+                _ => boxed(UdfOperator::new(
+                    style,
+                    udf,
+                    function.clone(),
+                    side_ports.clone(),
+                    keyed,
+                )?),
+            }
+        });
         let kind = if is_sink {
             NodeKind::Sink(factory)
         } else {
@@ -266,15 +255,10 @@ impl JobBuilder {
         function: String,
         inputs: Vec<InputSpec>,
     ) -> PyResult<NodeId> {
-        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
-            Box::new(move |info: &TaskInfo| {
-                let udf = Udf::instantiate(&spec, info)?;
-                boxed(KeyBy::new(
-                    udf,
-                    info.operator_name.clone(),
-                    function.clone(),
-                ))
-            });
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
+            let udf = Udf::instantiate(&spec, info)?;
+            boxed(KeyBy::new(udf, info.operator_name.clone(), function.clone()))
+        });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }
 
@@ -286,9 +270,7 @@ impl JobBuilder {
         inputs: Vec<InputSpec>,
     ) -> PyResult<NodeId> {
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
-            Box::new(move |info: &TaskInfo| {
-                boxed(KeyedReduce::new(Udf::instantiate(&spec, info)?))
-            });
+            Box::new(move |info: &TaskInfo| boxed(KeyedReduce::new(Udf::instantiate(&spec, info)?)));
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }
 
@@ -302,10 +284,9 @@ impl JobBuilder {
     ) -> PyResult<NodeId> {
         let aggregation = Aggregation::parse(aggregation)
             .ok_or_else(|| PyValueError::new_err(format!("unknown aggregation '{aggregation}'")))?;
-        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
-            Box::new(move |_: &TaskInfo| {
-                Python::attach(|py| boxed(KeyedAggregate::new(aggregation, position.clone_ref(py))))
-            });
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |_: &TaskInfo| {
+            Python::attach(|py| boxed(KeyedAggregate::new(aggregation, position.clone_ref(py))))
+        });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }
 
@@ -318,26 +299,21 @@ impl JobBuilder {
         formatter: Option<Py<PyAny>>,
         inputs: Vec<InputSpec>,
     ) -> PyResult<NodeId> {
-        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
-            Box::new(move |_: &TaskInfo| {
-                Python::attach(|py| {
-                    boxed(Print::new(
-                        identifier.clone(),
-                        formatter.as_ref().map(|f| f.clone_ref(py)),
-                    ))
-                })
-            });
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |_: &TaskInfo| {
+            Python::attach(|py| {
+                boxed(Print::new(
+                    identifier.clone(),
+                    formatter.as_ref().map(|f| f.clone_ref(py)),
+                ))
+            })
+        });
         self.add(name, parallelism, NodeKind::Sink(factory), inputs)
     }
 
     /// Where `execute_and_collect` reads from.
     fn add_collect(&mut self, name: String, inputs: Vec<InputSpec>) -> PyResult<NodeId> {
         let parallelism = match inputs.first() {
-            Some((source, ..)) => self
-                .graph()?
-                .nodes
-                .get(*source)
-                .map_or(1, |n| n.parallelism),
+            Some((source, ..)) => self.graph()?.nodes.get(*source).map_or(1, |n| n.parallelism),
             None => 1,
         };
         self.add(name, parallelism, NodeKind::External, inputs)

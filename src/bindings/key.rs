@@ -10,15 +10,9 @@ use crate::runtime::key::Key;
 static PICKLE_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static PICKLE_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-fn pickle_fn<'a, 'py>(
-    py: Python<'py>,
-    cell: &'a PyOnceLock<Py<PyAny>>,
-    name: &str,
-) -> PyResult<&'a Bound<'py, PyAny>> {
-    cell.get_or_try_init(py, || {
-        Ok::<_, PyErr>(py.import("pickle")?.getattr(name)?.unbind())
-    })
-    .map(|f| f.bind(py))
+fn pickle_fn<'a, 'py>(py: Python<'py>, cell: &'a PyOnceLock<Py<PyAny>>, name: &str) -> PyResult<&'a Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || Ok::<_, PyErr>(py.import("pickle")?.getattr(name)?.unbind()))
+        .map(|f| f.bind(py))
 }
 
 /// The key of a Python value: the value's own type where it has a Rust counterpart, else a
@@ -46,10 +40,7 @@ pub fn key_from_py(value: &Bound<'_, PyAny>) -> PyResult<Key> {
         return Ok(Key::Bytes(b.as_bytes().into()));
     }
     if let Ok(t) = value.cast_exact::<PyTuple>() {
-        let items = t
-            .iter()
-            .map(|item| key_from_py(&item))
-            .collect::<PyResult<Vec<_>>>()?;
+        let items = t.iter().map(|item| key_from_py(&item)).collect::<PyResult<Vec<_>>>()?;
         return Ok(Key::Tuple(items.into()));
     }
     if value.hash().is_err() {
@@ -68,9 +59,7 @@ pub fn key_from_py(value: &Bound<'_, PyAny>) -> PyResult<Key> {
             type_name(value)
         ))
     })?;
-    Ok(Key::Opaque(
-        encoded.cast_into::<PyBytes>()?.as_bytes().into(),
-    ))
+    Ok(Key::Opaque(encoded.cast_into::<PyBytes>()?.as_bytes().into()))
 }
 
 /// The Python value of a key.
@@ -84,10 +73,7 @@ pub fn key_to_py<'py>(py: Python<'py>, key: &Key) -> PyResult<Bound<'py, PyAny>>
         Key::Str(s) => PyString::new(py, s).into_any(),
         Key::Bytes(b) => PyBytes::new(py, b).into_any(),
         Key::Tuple(items) => {
-            let items = items
-                .iter()
-                .map(|k| key_to_py(py, k))
-                .collect::<PyResult<Vec<_>>>()?;
+            let items = items.iter().map(|k| key_to_py(py, k)).collect::<PyResult<Vec<_>>>()?;
             PyTuple::new(py, items)?.into_any()
         }
         Key::Opaque(b) => pickle_fn(py, &PICKLE_LOADS, "loads")?.call1((PyBytes::new(py, b),))?,

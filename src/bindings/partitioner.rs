@@ -17,10 +17,7 @@ pub struct PyPartitioner {
 impl RecordPartitioner<PyValue> for PyPartitioner {
     fn select(&mut self, record: &Record<PyValue>, channels: usize) -> OperatorResult<usize> {
         Python::attach(|py| {
-            let key = self
-                .key_selector
-                .bind(py)
-                .call1((record.value.0.bind(py),))?;
+            let key = self.key_selector.bind(py).call1((record.value.0.bind(py),))?;
             let chosen = self.partition.bind(py).call1((key, channels))?;
             chosen.extract::<i64>()
         })

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyIterator, PyList};
 
 use crate::bindings::value::PyValue;
-use crate::runtime::operator::{OperatorError, OperatorResult, Source, SourceStatus};
+use crate::runtime::operator::{OperatorError, OperatorResult, Output, Source, SourceStatus};
 use crate::runtime::record::Record;
 
 /// `from_collection`: the elements of a list, in order (parallelism 1).
@@ -26,14 +26,14 @@ impl Source<PyValue> for CollectionSource {
         &mut self,
         max: usize,
         _deadline: Instant,
-        out: &mut Vec<Record<PyValue>>,
+        out: &mut Output<PyValue>,
     ) -> OperatorResult<SourceStatus> {
         Python::attach(|py| {
             let items = self.items.bind(py);
             let end = (self.next + max).min(items.len());
             for i in self.next..end {
                 let item = items.get_item(i).map_err(OperatorError::new)?;
-                out.push(Record::new(PyValue(item.unbind())));
+                out.emit(Record::new(PyValue(item.unbind())));
             }
             self.next = end;
             Ok(if end >= items.len() {
@@ -62,7 +62,7 @@ impl Source<PyValue> for IterableSource {
         &mut self,
         max: usize,
         deadline: Instant,
-        out: &mut Vec<Record<PyValue>>,
+        out: &mut Output<PyValue>,
     ) -> OperatorResult<SourceStatus> {
         Python::attach(|py| {
             let mut iterator = self.iterator.bind(py).clone();
@@ -70,7 +70,7 @@ impl Source<PyValue> for IterableSource {
                 match iterator.next() {
                     None => return Ok(SourceStatus::Exhausted),
                     Some(Err(e)) => return Err(OperatorError::new(e)),
-                    Some(Ok(v)) => out.push(Record::new(PyValue(v.unbind()))),
+                    Some(Ok(v)) => out.emit(Record::new(PyValue(v.unbind()))),
                 }
                 if n % 16 == 15 && Instant::now() >= deadline {
                     break;
@@ -107,13 +107,13 @@ impl Source<PyValue> for SequenceSource {
         &mut self,
         max: usize,
         _deadline: Instant,
-        out: &mut Vec<Record<PyValue>>,
+        out: &mut Output<PyValue>,
     ) -> OperatorResult<SourceStatus> {
         Python::attach(|py| {
             let stop = (self.next as i128 + max as i128).min(self.end);
             while (self.next as i128) < stop {
                 let v = self.next.into_pyobject(py).map_err(OperatorError::new)?;
-                out.push(Record::new(PyValue(v.into_any().unbind())));
+                out.emit(Record::new(PyValue(v.into_any().unbind())));
                 self.next = self.next.wrapping_add(1);
                 if self.next == i64::MIN {
                     break;

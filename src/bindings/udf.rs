@@ -39,9 +39,7 @@ impl Udf {
     /// Calls `spec.instantiate(info)`, which returns `(callables, lifecycle)`.
     pub fn instantiate(spec: &Py<PyAny>, info: &TaskInfo) -> OperatorResult<Udf> {
         Python::attach(|py| {
-            let made = spec
-                .bind(py)
-                .call_method1("instantiate", (info_tuple(py, info)?,))?;
+            let made = spec.bind(py).call_method1("instantiate", (info_tuple(py, info)?,))?;
             let (calls, lifecycle): (Vec<Py<PyAny>>, Py<PyAny>) = made.extract()?;
             Ok::<_, PyErr>(Udf { calls, lifecycle })
         })
@@ -49,13 +47,11 @@ impl Udf {
     }
 
     pub fn open(&self) -> OperatorResult {
-        Python::attach(|py| self.lifecycle.bind(py).call_method0("open").map(drop))
-            .map_err(OperatorError::new)
+        Python::attach(|py| self.lifecycle.bind(py).call_method0("open").map(drop)).map_err(OperatorError::new)
     }
 
     pub fn close(&self) -> OperatorResult {
-        Python::attach(|py| self.lifecycle.bind(py).call_method0("close").map(drop))
-            .map_err(OperatorError::new)
+        Python::attach(|py| self.lifecycle.bind(py).call_method0("close").map(drop)).map_err(OperatorError::new)
     }
 }
 
@@ -95,10 +91,7 @@ impl Emitter {
             if let Some(port) = self.side_port(&item, tag_type)? {
                 if let Some(port) = port {
                     let value = item.cast::<PyTuple>()?.get_item(1)?;
-                    out.emit_side(
-                        port,
-                        Record::with_timestamp(PyValue(value.unbind()), timestamp),
-                    );
+                    out.emit_side(port, Record::with_timestamp(PyValue(value.unbind()), timestamp));
                 }
                 continue;
             }
@@ -109,11 +102,7 @@ impl Emitter {
 
     /// `Some(port)` when `item` is a side output: the port of its tag, or `None` when no stream
     /// reads that tag.
-    fn side_port(
-        &self,
-        item: &Bound<'_, PyAny>,
-        tag_type: &Bound<'_, PyType>,
-    ) -> PyResult<Option<Option<u32>>> {
+    fn side_port(&self, item: &Bound<'_, PyAny>, tag_type: &Bound<'_, PyType>) -> PyResult<Option<Option<u32>>> {
         let Ok(pair) = item.cast_exact::<PyTuple>() else {
             return Ok(None);
         };
@@ -126,10 +115,7 @@ impl Emitter {
         }
         let tag_id: String = first.getattr("tag_id")?.extract()?;
         Ok(Some(
-            self.side_ports
-                .iter()
-                .find(|(t, _)| *t == tag_id)
-                .map(|(_, p)| *p),
+            self.side_ports.iter().find(|(t, _)| *t == tag_id).map(|(_, p)| *p),
         ))
     }
 }

@@ -66,6 +66,5 @@ pub fn execution_plan_json<V: Data>(graph: &StreamGraph<V>) -> String {
             }
         })
         .collect();
-    serde_json::to_string_pretty(&Plan { nodes })
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    serde_json::to_string_pretty(&Plan { nodes }).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

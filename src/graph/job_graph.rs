@@ -58,21 +58,13 @@ impl JobGraph {
                 }
             }
         }
-        JobGraph {
-            vertices,
-            vertex_of,
-        }
+        JobGraph { vertices, vertex_of }
     }
 }
 
-fn can_chain_to_input<V: Data>(
-    graph: &StreamGraph<V>,
-    consumers: &[Vec<(NodeId, usize)>],
-    id: NodeId,
-) -> bool {
+fn can_chain_to_input<V: Data>(graph: &StreamGraph<V>, consumers: &[Vec<(NodeId, usize)>], id: NodeId) -> bool {
     let node = &graph.nodes[id];
-    if !graph.config.chaining_enabled || node.chaining != Chaining::Always || node.inputs.len() != 1
-    {
+    if !graph.config.chaining_enabled || node.chaining != Chaining::Always || node.inputs.len() != 1 {
         return false;
     }
     if !matches!(node.kind, NodeKind::Operator(_) | NodeKind::Sink(_)) {
@@ -104,12 +96,7 @@ mod tests {
 
     struct Nothing;
     impl Operator<i64> for Nothing {
-        fn process_batch(
-            &mut self,
-            _: usize,
-            b: &mut Vec<Record<i64>>,
-            _: &mut Output<i64>,
-        ) -> OperatorResult {
+        fn process_batch(&mut self, _: usize, b: &mut Vec<Record<i64>>, _: &mut Output<i64>) -> OperatorResult {
             b.clear();
             Ok(())
         }
@@ -120,7 +107,7 @@ mod tests {
             &mut self,
             _: usize,
             _: std::time::Instant,
-            _: &mut Vec<Record<i64>>,
+            _: &mut Output<i64>,
         ) -> OperatorResult<SourceStatus> {
             Ok(SourceStatus::Exhausted)
         }
@@ -136,13 +123,12 @@ mod tests {
                 buffer_timeout: Duration::from_millis(10),
             },
             channel_capacity: 4,
+            clock: crate::time::clock::Clock::System,
         }
     }
 
     fn op() -> NodeKind<i64> {
-        NodeKind::Operator(Box::new(
-            |_| Ok(Box::new(Nothing) as Box<dyn Operator<i64>>),
-        ))
+        NodeKind::Operator(Box::new(|_| Ok(Box::new(Nothing) as Box<dyn Operator<i64>>)))
     }
 
     fn source() -> NodeKind<i64> {
@@ -159,29 +145,17 @@ mod tests {
     }
 
     fn chains(g: &StreamGraph<i64>) -> Vec<Vec<NodeId>> {
-        JobGraph::build(g)
-            .vertices
-            .into_iter()
-            .map(|v| v.nodes)
-            .collect()
+        JobGraph::build(g).vertices.into_iter().map(|v| v.nodes).collect()
     }
 
     #[test]
     fn forward_edges_with_equal_parallelism_chain() {
         let mut g = StreamGraph::new(config(true));
         let s = g.add_node("Source", 2, source(), vec![]).unwrap();
-        let a = g
-            .add_node("Map", 2, op(), edge(s, Partitioning::Forward))
-            .unwrap();
-        let b = g
-            .add_node("Filter", 2, op(), edge(a, Partitioning::Forward))
-            .unwrap();
-        let c = g
-            .add_node("Keyed", 2, op(), edge(b, Partitioning::Keyed))
-            .unwrap();
-        let d = g
-            .add_node("Map2", 2, op(), edge(c, Partitioning::Forward))
-            .unwrap();
+        let a = g.add_node("Map", 2, op(), edge(s, Partitioning::Forward)).unwrap();
+        let b = g.add_node("Filter", 2, op(), edge(a, Partitioning::Forward)).unwrap();
+        let c = g.add_node("Keyed", 2, op(), edge(b, Partitioning::Keyed)).unwrap();
+        let d = g.add_node("Map2", 2, op(), edge(c, Partitioning::Forward)).unwrap();
         assert_eq!(chains(&g), vec![vec![s, a, b], vec![c, d]]);
         let jg = JobGraph::build(&g);
         assert_eq!(jg.vertices[0].name, "Source -> Map -> Filter");
@@ -191,17 +165,12 @@ mod tests {
     fn parallelism_one_chains_across_exchanges_but_not_custom_ones() {
         let mut g = StreamGraph::new(config(true));
         let s = g.add_node("Source", 1, source(), vec![]).unwrap();
-        let a = g
-            .add_node("KeyBy", 1, op(), edge(s, Partitioning::Forward))
-            .unwrap();
-        let b = g
-            .add_node("Reduce", 1, op(), edge(a, Partitioning::Keyed))
-            .unwrap();
+        let a = g.add_node("KeyBy", 1, op(), edge(s, Partitioning::Forward)).unwrap();
+        let b = g.add_node("Reduce", 1, op(), edge(a, Partitioning::Keyed)).unwrap();
         let c = g
             .add_node("Rebalanced", 1, op(), edge(b, Partitioning::Rebalance))
             .unwrap();
-        let factory: crate::runtime::partitioner::PartitionerFactory<i64> =
-            std::sync::Arc::new(|_| unreachable!());
+        let factory: crate::runtime::partitioner::PartitionerFactory<i64> = std::sync::Arc::new(|_| unreachable!());
         let d = g
             .add_node("Custom", 1, op(), edge(c, Partitioning::Custom(factory)))
             .unwrap();
@@ -212,15 +181,9 @@ mod tests {
     fn parallelism_changes_and_fan_out_break_chains() {
         let mut g = StreamGraph::new(config(true));
         let s = g.add_node("Source", 1, source(), vec![]).unwrap();
-        let a = g
-            .add_node("A", 2, op(), edge(s, Partitioning::Rebalance))
-            .unwrap();
-        let b = g
-            .add_node("B", 2, op(), edge(a, Partitioning::Forward))
-            .unwrap();
-        let c = g
-            .add_node("C", 2, op(), edge(a, Partitioning::Forward))
-            .unwrap();
+        let a = g.add_node("A", 2, op(), edge(s, Partitioning::Rebalance)).unwrap();
+        let b = g.add_node("B", 2, op(), edge(a, Partitioning::Forward)).unwrap();
+        let c = g.add_node("C", 2, op(), edge(a, Partitioning::Forward)).unwrap();
         assert_eq!(chains(&g), vec![vec![s], vec![a], vec![b], vec![c]]);
     }
 
@@ -228,25 +191,15 @@ mod tests {
     fn chaining_can_be_switched_off() {
         let mut g = StreamGraph::new(config(false));
         let s = g.add_node("Source", 1, source(), vec![]).unwrap();
-        let a = g
-            .add_node("A", 1, op(), edge(s, Partitioning::Forward))
-            .unwrap();
+        let a = g.add_node("A", 1, op(), edge(s, Partitioning::Forward)).unwrap();
         assert_eq!(chains(&g), vec![vec![s], vec![a]]);
 
         let mut g = StreamGraph::new(config(true));
         let s = g.add_node("Source", 1, source(), vec![]).unwrap();
-        let a = g
-            .add_node("A", 1, op(), edge(s, Partitioning::Forward))
-            .unwrap();
-        let b = g
-            .add_node("B", 1, op(), edge(a, Partitioning::Forward))
-            .unwrap();
-        let c = g
-            .add_node("C", 1, op(), edge(b, Partitioning::Forward))
-            .unwrap();
-        let d = g
-            .add_node("D", 1, op(), edge(c, Partitioning::Forward))
-            .unwrap();
+        let a = g.add_node("A", 1, op(), edge(s, Partitioning::Forward)).unwrap();
+        let b = g.add_node("B", 1, op(), edge(a, Partitioning::Forward)).unwrap();
+        let c = g.add_node("C", 1, op(), edge(b, Partitioning::Forward)).unwrap();
+        let d = g.add_node("D", 1, op(), edge(c, Partitioning::Forward)).unwrap();
         g.node_mut(b).chaining = Chaining::Head;
         g.node_mut(d).chaining = Chaining::Never;
         assert_eq!(chains(&g), vec![vec![s, a], vec![b, c], vec![d]]);
@@ -265,9 +218,7 @@ mod tests {
             partitioning: Partitioning::Forward,
         });
         let co = g.add_node("CoMap", 1, op(), inputs).unwrap();
-        let m = g
-            .add_node("Map", 1, op(), edge(co, Partitioning::Forward))
-            .unwrap();
+        let m = g.add_node("Map", 1, op(), edge(co, Partitioning::Forward)).unwrap();
         assert_eq!(chains(&g), vec![vec![s1], vec![s2], vec![co, m]]);
     }
 

@@ -5,15 +5,14 @@ use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::Partitioning;
 use crate::runtime::record::Data;
+use crate::time::clock::Clock;
 
 pub type NodeId = usize;
 
 /// Makes the source instance of one parallel subtask.
-pub type SourceFactory<V> =
-    Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Source<V>>> + Send + Sync>;
+pub type SourceFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Source<V>>> + Send + Sync>;
 /// Makes the operator instance of one parallel subtask.
-pub type OperatorFactory<V> =
-    Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Operator<V>>> + Send + Sync>;
+pub type OperatorFactory<V> = Box<dyn Fn(&TaskInfo) -> OperatorResult<Box<dyn Operator<V>>> + Send + Sync>;
 
 /// What a node is.
 pub enum NodeKind<V: Data> {
@@ -75,6 +74,8 @@ pub struct JobConfig {
     pub flush: FlushPolicy,
     /// Batches in flight per channel before the sender blocks (backpressure).
     pub channel_capacity: usize,
+    /// Processing time for the job's operators.
+    pub clock: Clock,
 }
 
 /// A job's logical plan. Nodes are added after their inputs, so their order is topological.
@@ -148,9 +149,7 @@ impl<V: Data> StreamGraph<V> {
                     upstream.name
                 )));
             }
-            if matches!(edge.partitioning, Partitioning::Forward)
-                && upstream.parallelism != parallelism
-            {
+            if matches!(edge.partitioning, Partitioning::Forward) && upstream.parallelism != parallelism {
                 return Err(GraphError(format!(
                     "Forward partitioning does not allow a change of parallelism: '{}' has parallelism {}, \
                      '{name}' has {parallelism}. Use another partitioning, such as rebalance(), shuffle() \

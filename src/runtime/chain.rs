@@ -1,7 +1,11 @@
 //! A chain: operators fused into one task. A batch goes through every operator of the chain
 //! without crossing a channel; only the last operator's output is routed to other tasks.
+//!
+//! What an operator emits — records, side-output records, and progress (watermarks, idleness)
+//! placed between its records — flows on in order: records before a watermark reach the next
+//! operator before it sees that watermark.
 
-use crate::runtime::operator::{Operator, OperatorError, Output, TaskInfo};
+use crate::runtime::operator::{Operator, OperatorError, Output, Progress, TaskInfo};
 use crate::runtime::output::TaskOutputs;
 use crate::runtime::record::{Data, Record};
 
@@ -88,86 +92,124 @@ impl<V: Data> OperatorChain<V> {
         outputs: &mut TaskOutputs<V>,
     ) -> Result<(), ChainError> {
         if self.links.is_empty() {
-            return outputs.write(0, batch).map_err(|e| ChainError {
-                operator: 0,
-                records_before_batch: 0,
-                error: e,
-            });
+            return self.deliver(0, batch, outputs);
         }
-        self.run_link(0, input, batch, outputs)
+        self.process_at(0, input, batch, outputs)
     }
 
-    /// Operator `start` processes `batch`; whatever it emits flows on through the chain.
-    fn run_link(
+    /// Operator `i` processes `batch`; what it emits flows on.
+    fn process_at(
         &mut self,
-        start: usize,
+        i: usize,
         input: usize,
         batch: &mut Vec<Record<V>>,
         outputs: &mut TaskOutputs<V>,
     ) -> Result<(), ChainError> {
         let n = batch.len() as u64;
-        let link = &mut self.links[start];
+        let link = &mut self.links[i];
         let result = link.operator.process_batch(input, batch, &mut link.out);
         link.records_in += n;
+        batch.clear();
         if let Err(e) = result {
-            let mut err = self.fail(start, e);
+            let mut err = self.fail(i, e);
             err.records_before_batch -= n;
             return Err(err);
         }
-        self.forward(start, outputs)
+        self.forward(i, outputs)
     }
 
     /// Moves what operator `i` emitted on: into operator i + 1, or, from the last operator, to
     /// the task's outputs. Side outputs of operators inside the chain have no consumer (a side
     /// output that is consumed ends the chain), so they are dropped.
-    fn forward(&mut self, mut i: usize, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
-        let last = self.links.len() - 1;
-        loop {
-            if i == last {
-                let link = &mut self.links[i];
-                let mut by_port: Vec<(u32, Record<V>)> = std::mem::take(&mut link.out.side);
-                let result = outputs.write(0, &mut link.out.main).and_then(|()| {
-                    let mut one = Vec::with_capacity(1);
-                    for (port, record) in by_port.drain(..) {
-                        one.push(record);
-                        outputs.write(port, &mut one)?;
-                    }
-                    Ok(())
-                });
-                link.out.side = by_port;
-                return result.map_err(|e| self.fail(i, e));
+    fn forward(&mut self, i: usize, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
+        let last = i + 1 == self.links.len();
+        let mut main = std::mem::take(&mut self.links[i].out.main);
+        let progress = std::mem::take(&mut self.links[i].out.progress);
+        let mut side = std::mem::take(&mut self.links[i].out.side);
+        let mut result = Ok(());
+        if last {
+            let mut one = Vec::with_capacity(1);
+            for (port, record) in side.drain(..) {
+                one.push(record);
+                if let Err(e) = outputs.write(port, &mut one) {
+                    result = Err(self.fail(i, e));
+                    break;
+                }
             }
-            self.links[i].out.side.clear();
-            if self.links[i].out.main.is_empty() {
-                return Ok(());
-            }
-            let mut batch = std::mem::take(&mut self.links[i].out.main);
-            let n = batch.len() as u64;
-            let (head, tail) = self.links.split_at_mut(i + 1);
-            let next = &mut tail[0];
-            let result = next.operator.process_batch(0, &mut batch, &mut next.out);
-            next.records_in += n;
-            batch.clear();
-            head[i].out.main = batch;
-            if let Err(e) = result {
-                let mut err = self.fail(i + 1, e);
-                err.records_before_batch -= n;
-                return Err(err);
-            }
-            i += 1;
         }
+        side.clear();
+        if result.is_ok() {
+            result = self.dispatch(i + 1, &mut main, &progress, outputs);
+        }
+        // Give the buffers back to the link so their capacity is reused.
+        let link = &mut self.links[i];
+        main.clear();
+        link.out.main = main;
+        link.out.side = side;
+        result
     }
 
-    /// Event time advanced. Each operator sees the watermark after the records that operators
-    /// before it emitted on the same watermark. Returns the watermark to send downstream.
-    pub fn on_watermark(
+    /// Hands `records`, with `progress` marks between them, to operator `next` (or out of the
+    /// task when `next` is past the last): records before a watermark go first.
+    fn dispatch(
         &mut self,
-        watermark: i64,
+        next: usize,
+        records: &mut Vec<Record<V>>,
+        progress: &[(usize, Progress)],
         outputs: &mut TaskOutputs<V>,
-    ) -> Result<Option<i64>, ChainError> {
+    ) -> Result<(), ChainError> {
+        if progress.is_empty() {
+            return self.deliver(next, records, outputs);
+        }
+        let mut rest: Vec<Record<V>> = std::mem::take(records);
+        let mut taken = 0;
+        for (position, mark) in progress {
+            let mut segment: Vec<Record<V>> = rest.drain(..position - taken).collect();
+            taken = *position;
+            self.deliver(next, &mut segment, outputs)?;
+            match *mark {
+                Progress::Watermark(w) => self.watermark_from(next, w, outputs)?,
+                Progress::Idle(idle) => outputs.emit_idle(idle),
+            }
+        }
+        self.deliver(next, &mut rest, outputs)
+    }
+
+    /// What a source emitted, into the chain.
+    pub fn ingest(&mut self, out: &mut Output<V>, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
+        let progress = std::mem::take(&mut out.progress);
+        let result = self.dispatch(0, &mut out.main, &progress, outputs);
+        out.main.clear();
+        result
+    }
+
+    /// Records for operator `next`, or out of the task when `next` is past the last.
+    fn deliver(
+        &mut self,
+        next: usize,
+        records: &mut Vec<Record<V>>,
+        outputs: &mut TaskOutputs<V>,
+    ) -> Result<(), ChainError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        if next >= self.links.len() {
+            let culprit = self.links.len().saturating_sub(1);
+            return outputs.write(0, records).map_err(|e| ChainError {
+                operator: culprit,
+                records_before_batch: self.links.get(culprit).map_or(0, |l| l.records_in),
+                error: e,
+            });
+        }
+        self.process_at(next, 0, records, outputs)
+    }
+
+    /// Event time reached `watermark` for operators `from..`: each sees it after the records that
+    /// operators before it emitted; what the last lets through goes out of the task.
+    fn watermark_from(&mut self, from: usize, watermark: i64, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
         let mut current = Some(watermark);
-        for i in 0..self.links.len() {
-            let Some(w) = current else { break };
+        for i in from..self.links.len() {
+            let Some(w) = current else { return Ok(()) };
             let link = &mut self.links[i];
             current = link
                 .operator
@@ -175,16 +217,44 @@ impl<V: Data> OperatorChain<V> {
                 .map_err(|e| self.fail(i, e))?;
             self.forward(i, outputs)?;
         }
-        Ok(current)
+        if let Some(w) = current {
+            outputs.emit_watermark(w);
+        }
+        Ok(())
+    }
+
+    /// Event time of the task's input reached `watermark`.
+    pub fn on_watermark(&mut self, watermark: i64, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
+        self.watermark_from(0, watermark, outputs)
+    }
+
+    /// The earliest processing time any operator waits for.
+    pub fn next_processing_time(&self) -> Option<i64> {
+        self.links
+            .iter()
+            .filter_map(|l| l.operator.next_processing_time())
+            .min()
+    }
+
+    /// Processing time reached `now`: operators with something due fire it, first to last.
+    pub fn on_processing_time(&mut self, now: i64, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
+        for i in 0..self.links.len() {
+            let due = self.links[i].operator.next_processing_time().is_some_and(|t| t <= now);
+            if due {
+                let link = &mut self.links[i];
+                link.operator
+                    .on_processing_time(now, &mut link.out)
+                    .map_err(|e| self.fail(i, e))?;
+                self.forward(i, outputs)?;
+            }
+        }
+        Ok(())
     }
 
     /// Checkpoint `id`: every operator snapshots, first to last.
     pub fn on_barrier(&mut self, id: u64) -> Result<(), ChainError> {
         for i in 0..self.links.len() {
-            self.links[i]
-                .operator
-                .on_barrier(id)
-                .map_err(|e| self.fail(i, e))?;
+            self.links[i].operator.on_barrier(id).map_err(|e| self.fail(i, e))?;
         }
         Ok(())
     }
@@ -194,12 +264,24 @@ impl<V: Data> OperatorChain<V> {
     pub fn finish(&mut self, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
         for i in 0..self.links.len() {
             let link = &mut self.links[i];
-            link.operator
-                .finish(&mut link.out)
-                .map_err(|e| self.fail(i, e))?;
+            link.operator.finish(&mut link.out).map_err(|e| self.fail(i, e))?;
             self.forward(i, outputs)?;
         }
         Ok(())
+    }
+
+    /// The operators' counters, summed by name.
+    pub fn metrics(&self) -> Vec<(&'static str, u64)> {
+        let mut all: Vec<(&'static str, u64)> = Vec::new();
+        for link in &self.links {
+            for (name, value) in link.operator.metrics() {
+                match all.iter_mut().find(|(n, _)| *n == name) {
+                    Some(entry) => entry.1 += value,
+                    None => all.push((name, value)),
+                }
+            }
+        }
+        all
     }
 
     /// Closes every operator (also after a failure); returns the first error.
@@ -209,6 +291,7 @@ impl<V: Data> OperatorChain<V> {
             let link = &mut self.links[i];
             link.out.main.clear();
             link.out.side.clear();
+            link.out.progress.clear();
             if let Err(e) = link.operator.close() {
                 if first.is_none() {
                     first = Some(self.fail(i, e));

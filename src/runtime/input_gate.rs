@@ -28,6 +28,11 @@ pub enum GateEvent<V> {
         channel: usize,
         watermark: i64,
     },
+    /// Channel `channel` became idle (true) or active again (false).
+    Idle {
+        channel: usize,
+        idle: bool,
+    },
     /// Every channel delivered barrier `id` (or ended): the checkpoint is taken here.
     Barrier(u64),
     EndOfChannel {
@@ -89,6 +94,26 @@ impl<V> InputGate<V> {
         }
     }
 
+    /// Blocks until a readable channel has a message (not taking it) or `deadline` passes.
+    pub fn wait(&mut self, deadline: Instant) {
+        if !self.ready.is_empty() {
+            return;
+        }
+        let readable: Vec<usize> = (0..self.channels.len()).filter(|&c| self.readable(c)).collect();
+        if readable.is_empty() {
+            let now = Instant::now();
+            if deadline > now {
+                std::thread::sleep(deadline - now);
+            }
+            return;
+        }
+        let mut select = Select::new();
+        for &c in &readable {
+            select.recv(&self.channels[c].receiver);
+        }
+        let _ = select.ready_deadline(deadline);
+    }
+
     fn readable(&self, c: usize) -> bool {
         !self.ended[c] && !self.blocked[c]
     }
@@ -143,9 +168,8 @@ impl<V> InputGate<V> {
                 input: self.channels[channel].input,
                 batch,
             }),
-            Message::Watermark(watermark) => self
-                .ready
-                .push_back(GateEvent::Watermark { channel, watermark }),
+            Message::Watermark(watermark) => self.ready.push_back(GateEvent::Watermark { channel, watermark }),
+            Message::Idle(idle) => self.ready.push_back(GateEvent::Idle { channel, idle }),
             Message::Barrier(id) => {
                 self.blocked[channel] = true;
                 self.aligning = Some(id);

@@ -192,13 +192,11 @@ impl<V: Data> DeployedJob<V> {
         for task in self.tasks {
             let control_for_task = Arc::clone(&control);
             let thread_name = format!("ferroflow {} ({})", task.name, task.subtask_index + 1);
-            let spawned = std::thread::Builder::new()
-                .name(thread_name)
-                .spawn(move || {
-                    let control = control_for_task;
-                    let result = V::run_thread(|| task.run(&control.cancelled));
-                    control.task_ended(result);
-                });
+            let spawned = std::thread::Builder::new().name(thread_name).spawn(move || {
+                let control = control_for_task;
+                let result = V::run_thread(|| task.run(&control.cancelled));
+                control.task_ended(result);
+            });
             match spawned {
                 Ok(handle) => threads.push(handle),
                 Err(e) => {
@@ -256,11 +254,7 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                 ))));
             };
             let senders = job.vertices[from].parallelism;
-            let receivers = if is_external {
-                senders
-            } else {
-                node.parallelism
-            };
+            let receivers = if is_external { senders } else { node.parallelism };
             for (s, sender_edges) in edges_out[from].iter_mut().enumerate() {
                 let targets = if is_external {
                     s..s + 1
@@ -304,6 +298,7 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
         let mut outs = std::mem::take(&mut edges_out[v]).into_iter();
         for s in 0..vertex.parallelism {
             let info = |operator_name: &str| TaskInfo {
+                clock: config.clock.clone(),
                 job_name: config.name.clone(),
                 operator_name: operator_name.to_string(),
                 task_name: vertex.name.clone(),
@@ -321,9 +316,7 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                     error: e,
                 };
                 match kind {
-                    NodeKind::Source(factory) => {
-                        source = Some((factory(&i).map_err(instantiate)?, i))
-                    }
+                    NodeKind::Source(factory) => source = Some((factory(&i).map_err(instantiate)?, i)),
                     NodeKind::Operator(factory) | NodeKind::Sink(factory) => {
                         operators.push((factory(&i).map_err(instantiate)?, i));
                     }
@@ -336,14 +329,15 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                 Some((src, i)) => (TaskInput::Source(src), Some(i)),
                 None => (TaskInput::Gate(InputGate::new(channels)), None),
             };
-            tasks.push(Task {
-                name: vertex.name.clone(),
-                subtask_index: s,
+            tasks.push(Task::new(
+                vertex.name.clone(),
+                s,
                 source_info,
                 input,
-                chain: OperatorChain::new(operators),
-                outputs: TaskOutputs::new(edges, config.flush),
-            });
+                OperatorChain::new(operators),
+                TaskOutputs::new(edges, config.flush),
+                config.clock.clone(),
+            ));
         }
     }
     Ok(DeployedJob {

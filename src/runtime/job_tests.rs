@@ -8,9 +8,7 @@ use crate::graph::stream_graph::{JobConfig, NodeKind, StreamEdge, StreamGraph};
 use crate::runtime::job::{DeployedJob, JobError};
 use crate::runtime::key::Key;
 use crate::runtime::key_group::{key_group_for_hash, subtask_for_key_group};
-use crate::runtime::operator::{
-    Operator, OperatorError, OperatorResult, Output, Source, SourceStatus, TaskInfo,
-};
+use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, Source, SourceStatus, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::Partitioning;
 use crate::runtime::record::Record;
@@ -23,17 +21,12 @@ struct Numbers {
 }
 
 impl Source<i64> for Numbers {
-    fn poll_batch(
-        &mut self,
-        max: usize,
-        _: Instant,
-        out: &mut Vec<Record<i64>>,
-    ) -> OperatorResult<SourceStatus> {
+    fn poll_batch(&mut self, max: usize, _: Instant, out: &mut Output<i64>) -> OperatorResult<SourceStatus> {
         for _ in 0..max {
             if self.end.is_some_and(|e| self.next >= e) {
                 return Ok(SourceStatus::Exhausted);
             }
-            out.push(Record::new(self.next));
+            out.emit(Record::new(self.next));
             self.next += 1;
         }
         Ok(SourceStatus::More)
@@ -58,18 +51,10 @@ struct AddOne {
 }
 
 impl Operator<i64> for AddOne {
-    fn process_batch(
-        &mut self,
-        _: usize,
-        batch: &mut Vec<Record<i64>>,
-        out: &mut Output<i64>,
-    ) -> OperatorResult {
+    fn process_batch(&mut self, _: usize, batch: &mut Vec<Record<i64>>, out: &mut Output<i64>) -> OperatorResult {
         for (i, r) in batch.drain(..).enumerate() {
             if Some(r.value) == self.fail_at {
-                return Err(OperatorError::at_record(
-                    format!("failed at {}", r.value),
-                    i,
-                ));
+                return Err(OperatorError::at_record(format!("failed at {}", r.value), i));
             }
             let mut next = Record::new(r.value + 1);
             next.key = self.keys.map(|k| Key::Int(next.value % k));
@@ -105,12 +90,7 @@ impl Operator<i64> for Collect {
         Ok(())
     }
 
-    fn process_batch(
-        &mut self,
-        _: usize,
-        batch: &mut Vec<Record<i64>>,
-        _: &mut Output<i64>,
-    ) -> OperatorResult {
+    fn process_batch(&mut self, _: usize, batch: &mut Vec<Record<i64>>, _: &mut Output<i64>) -> OperatorResult {
         std::thread::sleep(self.delay);
         let mut seen = self.seen.lock().unwrap();
         for r in batch.drain(..) {
@@ -120,11 +100,7 @@ impl Operator<i64> for Collect {
     }
 
     fn on_watermark(&mut self, watermark: i64, _: &mut Output<i64>) -> OperatorResult<Option<i64>> {
-        self.seen
-            .lock()
-            .unwrap()
-            .watermarks
-            .push((self.subtask, watermark));
+        self.seen.lock().unwrap().watermarks.push((self.subtask, watermark));
         Ok(Some(watermark))
     }
 
@@ -155,6 +131,7 @@ fn graph(capacity: usize) -> StreamGraph<i64> {
             buffer_timeout: Duration::from_millis(5),
         },
         channel_capacity: capacity,
+        clock: crate::time::clock::Clock::System,
     })
 }
 
@@ -171,16 +148,9 @@ fn edge(source: usize, partitioning: Partitioning<i64>) -> Vec<StreamEdge<i64>> 
 fn every_record_arrives_once_across_a_rebalance() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let mut g = graph(4);
-    let s = g
-        .add_node("Numbers", 2, numbers(Some(10_000)), vec![])
-        .unwrap();
+    let s = g.add_node("Numbers", 2, numbers(Some(10_000)), vec![]).unwrap();
     let m = g
-        .add_node(
-            "AddOne",
-            3,
-            add_one(None, None),
-            edge(s, Partitioning::Rebalance),
-        )
+        .add_node("AddOne", 3, add_one(None, None), edge(s, Partitioning::Rebalance))
         .unwrap();
     g.add_node(
         "Collect",
@@ -217,16 +187,9 @@ fn every_record_arrives_once_across_a_rebalance() {
 fn keyed_exchange_sends_each_key_to_its_key_group_owner() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let mut g = graph(4);
-    let s = g
-        .add_node("Numbers", 2, numbers(Some(5_000)), vec![])
-        .unwrap();
+    let s = g.add_node("Numbers", 2, numbers(Some(5_000)), vec![]).unwrap();
     let k = g
-        .add_node(
-            "KeyBy",
-            2,
-            add_one(None, Some(97)),
-            edge(s, Partitioning::Forward),
-        )
+        .add_node("KeyBy", 2, add_one(None, Some(97)), edge(s, Partitioning::Forward))
         .unwrap();
     g.add_node(
         "Collect",
@@ -240,9 +203,7 @@ fn keyed_exchange_sends_each_key_to_its_key_group_owner() {
     assert_eq!(seen.values.len(), 5_000);
     let mut owner: HashMap<Key, usize> = HashMap::new();
     for (subtask, _, key) in &seen.values {
-        let key = key
-            .clone()
-            .expect("records keep their key across the exchange");
+        let key = key.clone().expect("records keep their key across the exchange");
         let expected = subtask_for_key_group(key_group_for_hash(key.stable_hash(), 128), 3, 128);
         assert_eq!(*subtask, expected);
         assert_eq!(*owner.entry(key).or_insert(*subtask), *subtask);
@@ -256,12 +217,7 @@ fn a_failing_operator_stops_the_job_and_names_itself() {
     let mut g = graph(2);
     let s = g.add_node("Numbers", 2, numbers(None), vec![]).unwrap();
     let m = g
-        .add_node(
-            "Boom",
-            2,
-            add_one(Some(3_000), None),
-            edge(s, Partitioning::Rebalance),
-        )
+        .add_node("Boom", 2, add_one(Some(3_000), None), edge(s, Partitioning::Rebalance))
         .unwrap();
     g.add_node(
         "Collect",
@@ -307,10 +263,7 @@ fn cancel_stops_an_endless_job() {
     let job = DeployedJob::deploy(g).unwrap().start();
     assert!(!job.wait_timeout(Duration::from_millis(100)));
     job.cancel();
-    assert!(
-        job.wait_timeout(Duration::from_secs(10)),
-        "tasks stop after a cancel"
-    );
+    assert!(job.wait_timeout(Duration::from_secs(10)), "tasks stop after a cancel");
     assert!(matches!(job.join(), Err(JobError::Cancelled)));
     assert!(!seen.lock().unwrap().values.is_empty());
 }
@@ -319,9 +272,7 @@ fn cancel_stops_an_endless_job() {
 fn a_slow_consumer_backpressures_the_source() {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let mut g = graph(1);
-    let s = g
-        .add_node("Numbers", 1, numbers(Some(2_000)), vec![])
-        .unwrap();
+    let s = g.add_node("Numbers", 1, numbers(Some(2_000)), vec![]).unwrap();
     g.node_mut(s).chaining = crate::graph::stream_graph::Chaining::Never;
     g.add_node(
         "Slow",
@@ -331,11 +282,7 @@ fn a_slow_consumer_backpressures_the_source() {
     )
     .unwrap();
     let summary = DeployedJob::deploy(g).unwrap().start().join().unwrap();
-    let source = summary
-        .tasks
-        .iter()
-        .find(|t| t.task_name == "Numbers")
-        .unwrap();
+    let source = summary.tasks.iter().find(|t| t.task_name == "Numbers").unwrap();
     assert!(
         source.output.blocked > Duration::from_millis(5),
         "blocked {:?}",

@@ -219,10 +219,7 @@ mod tests {
         // restoring state that an earlier version wrote.
         assert_eq!(Key::Int(1).stable_hash(), 0x8f96_f0d6_b617_55b0);
         assert_eq!(Key::Int(-7).stable_hash(), 0x6dbb_5922_53df_f5d1);
-        assert_eq!(
-            Key::Str("user-1".into()).stable_hash(),
-            0xb1af_5ac3_545e_75f3
-        );
+        assert_eq!(Key::Str("user-1".into()).stable_hash(), 0xb1af_5ac3_545e_75f3);
     }
 
     #[test]
@@ -242,10 +239,7 @@ mod tests {
     fn key_map_finds_equal_keys() {
         let mut m: KeyMap<u32> = KeyMap::default();
         m.insert(Key::Str("abcdefghij".into()), 1);
-        m.insert(
-            Key::Tuple(vec![Key::Int(1), Key::Str("x".into())].into()),
-            2,
-        );
+        m.insert(Key::Tuple(vec![Key::Int(1), Key::Str("x".into())].into()), 2);
         assert_eq!(m.get(&Key::Str("abcdefghij".into())), Some(&1));
         assert_eq!(
             m.get(&Key::Tuple(vec![Key::Int(1), Key::Str("x".into())].into())),

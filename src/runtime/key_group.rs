@@ -15,11 +15,7 @@ pub fn key_group_for_hash(hash: u64, max_parallelism: usize) -> usize {
     (hash % max_parallelism as u64) as usize
 }
 
-pub fn subtask_for_key_group(
-    key_group: usize,
-    parallelism: usize,
-    max_parallelism: usize,
-) -> usize {
+pub fn subtask_for_key_group(key_group: usize, parallelism: usize, max_parallelism: usize) -> usize {
     key_group * parallelism / max_parallelism
 }
 

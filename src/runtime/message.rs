@@ -10,6 +10,9 @@ pub enum Message<V> {
     Batch(Vec<Record<V>>),
     /// Event time has reached this value on the sending subtask.
     Watermark(i64),
+    /// The sending subtask became idle (true: it will not hold event time back until it sends
+    /// records again) or active again (false).
+    Idle(bool),
     /// Marks the point between records where checkpoint `id` is taken. A receiving subtask
     /// aligns: it holds back a channel that delivered the barrier until every channel has.
     Barrier(u64),

@@ -4,10 +4,13 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use crate::runtime::record::{Data, Record};
+use crate::time::clock::Clock;
 
 /// Who a running operator instance is.
 #[derive(Clone, Debug)]
 pub struct TaskInfo {
+    /// Processing time, as this job sees it.
+    pub clock: Clock,
     pub job_name: String,
     /// The operator's name (`ds.name(...)`), or its default name.
     pub operator_name: String,
@@ -19,12 +22,24 @@ pub struct TaskInfo {
     pub attempt_number: usize,
 }
 
-/// Where an operator puts what it emits: records for its main output, and records for its side
-/// outputs (port 1, 2, ... as numbered when the graph was built). Emitting never blocks and never
-/// sends on a channel: the task routes the output after the operator returns.
+/// Progress an operator reports downstream, between its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Event time reached this value.
+    Watermark(i64),
+    /// The output became idle (true) or active again (false).
+    Idle(bool),
+}
+
+/// Where an operator puts what it emits: records for its main output, records for its side
+/// outputs (port 1, 2, ... as numbered when the graph was built), and progress (watermarks),
+/// each after the main records emitted before it. Emitting never blocks and never sends on a
+/// channel: the task routes the output after the operator returns.
 pub struct Output<V> {
     pub main: Vec<Record<V>>,
     pub side: Vec<(u32, Record<V>)>,
+    /// `(n, progress)`: `progress` comes after the first `n` records of `main`.
+    pub progress: Vec<(usize, Progress)>,
 }
 
 impl<V> Default for Output<V> {
@@ -32,6 +47,7 @@ impl<V> Default for Output<V> {
         Output {
             main: Vec::new(),
             side: Vec::new(),
+            progress: Vec::new(),
         }
     }
 }
@@ -43,6 +59,16 @@ impl<V> Output<V> {
 
     pub fn emit_side(&mut self, port: u32, record: Record<V>) {
         self.side.push((port, record));
+    }
+
+    /// Emits a watermark after the records emitted so far.
+    pub fn emit_watermark(&mut self, watermark: i64) {
+        self.progress.push((self.main.len(), Progress::Watermark(watermark)));
+    }
+
+    /// Marks the output idle (or active again) after the records emitted so far.
+    pub fn emit_idle(&mut self, idle: bool) {
+        self.progress.push((self.main.len(), Progress::Idle(idle)));
     }
 }
 
@@ -94,21 +120,28 @@ pub trait Operator<V: Data>: Send {
 
     /// Processes a batch of records that arrived on logical input `input` (0, or 1 for the
     /// second input of a two-input operator). The operator drains `batch`.
-    fn process_batch(
-        &mut self,
-        input: usize,
-        batch: &mut Vec<Record<V>>,
-        out: &mut Output<V>,
-    ) -> OperatorResult;
+    fn process_batch(&mut self, input: usize, batch: &mut Vec<Record<V>>, out: &mut Output<V>) -> OperatorResult;
 
     /// Event time advanced to `watermark`. Returns the watermark to forward downstream, if any
     /// (an operator that generates its own watermarks swallows upstream ones).
-    fn on_watermark(
-        &mut self,
-        watermark: i64,
-        _out: &mut Output<V>,
-    ) -> OperatorResult<Option<i64>> {
+    fn on_watermark(&mut self, watermark: i64, _out: &mut Output<V>) -> OperatorResult<Option<i64>> {
         Ok(Some(watermark))
+    }
+
+    /// The processing time (ms) at which this operator next wants [`Operator::on_processing_time`].
+    fn next_processing_time(&self) -> Option<i64> {
+        None
+    }
+
+    /// Processing time reached `now`: fire what is due (processing-time timers, periodic
+    /// watermarks).
+    fn on_processing_time(&mut self, _now: i64, _out: &mut Output<V>) -> OperatorResult {
+        Ok(())
+    }
+
+    /// Counters for the job's metrics, e.g. `("numLateRecordsDropped", 3)`.
+    fn metrics(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
     }
 
     /// Checkpoint `id` is taken at this point between records. Operators with state snapshot it
@@ -145,6 +178,8 @@ pub trait Operator<V: Data>: Send {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceStatus {
     More,
+    /// Nothing available now (an unbounded source waiting for data, or fed by hand).
+    Idle,
     Exhausted,
 }
 
@@ -154,13 +189,14 @@ pub trait Source<V: Data>: Send {
         Ok(())
     }
 
-    /// Appends up to `max` records to `out`. A source that would wait for data should stop
-    /// early once `deadline` has passed, so that what it has is sent on.
+    /// Emits up to `max` records into `out` (and, if the source knows event time, watermarks
+    /// between them). A source that would wait for data should stop early once `deadline` has
+    /// passed, so that what it has is sent on.
     fn poll_batch(
         &mut self,
         max: usize,
         deadline: std::time::Instant,
-        out: &mut Vec<Record<V>>,
+        out: &mut Output<V>,
     ) -> OperatorResult<SourceStatus>;
 
     fn close(&mut self) -> OperatorResult {

@@ -1,6 +1,7 @@
 //! The sending side of a task: per-channel buffers that are flushed as batches when full or when
 //! the buffer timeout passes, and the bounded channels that give backpressure.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -43,11 +44,13 @@ pub fn send_blocking<V>(
     }
 }
 
-/// One channel to one receiving subtask, with the records waiting to be sent on it.
+/// One channel to one receiving subtask: the records waiting to be batched, and the messages
+/// ready to be sent, in order.
 pub struct ChannelWriter<V> {
     sender: Sender<Message<V>>,
     pending: Vec<Record<V>>,
     pending_since: Option<Instant>,
+    ready: VecDeque<Message<V>>,
 }
 
 impl<V> ChannelWriter<V> {
@@ -56,6 +59,7 @@ impl<V> ChannelWriter<V> {
             sender,
             pending: Vec::new(),
             pending_since: None,
+            ready: VecDeque::new(),
         }
     }
 
@@ -66,47 +70,46 @@ impl<V> ChannelWriter<V> {
         self.pending.push(record);
     }
 
-    fn is_due(&self, now: Instant, policy: &FlushPolicy) -> bool {
-        match self.pending_since {
-            None => false,
-            Some(since) => {
-                self.pending.len() >= policy.batch_size
-                    || now.duration_since(since) >= policy.buffer_timeout
-            }
-        }
+    /// Queues `message` after the records pending now.
+    fn enqueue(&mut self, message: Message<V>, stats: &mut OutputStats) {
+        self.seal(stats);
+        self.ready.push_back(message);
     }
 
-    fn send_pending(
-        &mut self,
-        cancelled: &AtomicBool,
-        stats: &mut OutputStats,
-    ) -> Result<(), Stopped> {
+    /// Moves the pending records into the queue as one batch.
+    fn seal(&mut self, stats: &mut OutputStats) {
         if self.pending.is_empty() {
-            return Ok(());
+            return;
         }
         let batch = std::mem::take(&mut self.pending);
         self.pending_since = None;
         stats.records_out += batch.len() as u64;
         stats.batches_out += 1;
-        stats.blocked += send_blocking(&self.sender, Message::Batch(batch), cancelled)?;
+        self.ready.push_back(Message::Batch(batch));
+    }
+
+    fn is_due(&self, now: Instant, policy: &FlushPolicy) -> bool {
+        match self.pending_since {
+            None => false,
+            Some(since) => {
+                self.pending.len() >= policy.batch_size || now.duration_since(since) >= policy.buffer_timeout
+            }
+        }
+    }
+
+    /// Sends the queued messages, in order.
+    fn send_ready(&mut self, cancelled: &AtomicBool, stats: &mut OutputStats) -> Result<(), Stopped> {
+        while let Some(message) = self.ready.pop_front() {
+            stats.blocked += send_blocking(&self.sender, message, cancelled)?;
+        }
         Ok(())
     }
 
-    fn send_control(
-        &mut self,
-        message: Message<V>,
-        cancelled: &AtomicBool,
-        stats: &mut OutputStats,
-    ) -> Result<(), Stopped> {
-        self.send_pending(cancelled, stats)?;
-        stats.blocked += send_blocking(&self.sender, message, cancelled)?;
-        Ok(())
-    }
-
-    /// Drops what is pending. Only called inside [`Data::scope`].
+    /// Drops what is pending and queued. Only called inside [`Data::scope`].
     fn discard(&mut self) {
         self.pending.clear();
         self.pending_since = None;
+        self.ready.clear();
     }
 }
 
@@ -168,16 +171,15 @@ pub struct TaskOutputs<V> {
     edges: Vec<EdgeWriter<V>>,
     edges_by_port: Vec<Vec<usize>>,
     policy: FlushPolicy,
+    /// The last watermark sent, so that only advancing ones go out.
+    last_watermark: i64,
+    idle: bool,
     pub stats: OutputStats,
 }
 
 impl<V: Data> TaskOutputs<V> {
     pub fn new(edges: Vec<(u32, EdgeWriter<V>)>, policy: FlushPolicy) -> Self {
-        let ports = edges
-            .iter()
-            .map(|(p, _)| *p as usize + 1)
-            .max()
-            .unwrap_or(1);
+        let ports = edges.iter().map(|(p, _)| *p as usize + 1).max().unwrap_or(1);
         let mut edges_by_port = vec![Vec::new(); ports];
         let mut writers = Vec::with_capacity(edges.len());
         for (i, (port, edge)) in edges.into_iter().enumerate() {
@@ -188,6 +190,8 @@ impl<V: Data> TaskOutputs<V> {
             edges: writers,
             edges_by_port,
             policy,
+            last_watermark: i64::MIN,
+            idle: false,
             stats: OutputStats::default(),
         }
     }
@@ -196,9 +200,18 @@ impl<V: Data> TaskOutputs<V> {
         self.policy
     }
 
+    /// The last watermark sent downstream.
+    pub fn watermark(&self) -> i64 {
+        self.last_watermark
+    }
+
     /// Routes records of `port` into the pending buffers. Inside [`Data::scope`]; never blocks.
     /// Records of a port that nothing consumes are dropped here.
     pub fn write(&mut self, port: u32, records: &mut Vec<Record<V>>) -> OperatorResult {
+        if !records.is_empty() && self.idle {
+            self.idle = false;
+            self.enqueue_all(|| Message::Idle(false));
+        }
         let Some(targets) = self.edges_by_port.get(port as usize) else {
             records.clear();
             return Ok(());
@@ -224,16 +237,47 @@ impl<V: Data> TaskOutputs<V> {
         Ok(())
     }
 
-    /// Sends the batches that are full or have waited long enough (all, when `force`).
-    /// Outside [`Data::scope`]: this may block on a full channel.
+    fn enqueue_all(&mut self, message: impl Fn() -> Message<V>) {
+        for edge in &mut self.edges {
+            for channel in &mut edge.channels {
+                channel.enqueue(message(), &mut self.stats);
+            }
+        }
+    }
+
+    /// Queues `watermark` on every channel, after the records written so far, if it is newer
+    /// than the last one. Inside [`Data::scope`]; sent by the next [`TaskOutputs::flush`].
+    pub fn emit_watermark(&mut self, watermark: i64) {
+        if watermark > self.last_watermark {
+            self.last_watermark = watermark;
+            self.enqueue_all(|| Message::Watermark(watermark));
+        }
+    }
+
+    /// Queues an idleness change on every channel, if it is one.
+    pub fn emit_idle(&mut self, idle: bool) {
+        if idle != self.idle {
+            self.idle = idle;
+            self.enqueue_all(|| Message::Idle(idle));
+        }
+    }
+
+    /// Queues a control message on every channel, after the records written so far.
+    pub fn emit_control(&mut self, message: impl Fn() -> Message<V>) {
+        self.enqueue_all(message);
+    }
+
+    /// Sends queued messages, and the batches that are full or have waited long enough (all,
+    /// when `force`). Outside [`Data::scope`]: this may block on a full channel.
     pub fn flush(&mut self, force: bool, cancelled: &AtomicBool) -> Result<(), Stopped> {
         let now = Instant::now();
         let policy = self.policy;
         for edge in &mut self.edges {
             for channel in &mut edge.channels {
                 if force || channel.is_due(now, &policy) {
-                    channel.send_pending(cancelled, &mut self.stats)?;
+                    channel.seal(&mut self.stats);
                 }
+                channel.send_ready(cancelled, &mut self.stats)?;
             }
         }
         Ok(())
@@ -249,21 +293,8 @@ impl<V: Data> TaskOutputs<V> {
             .map(|t| t + self.policy.buffer_timeout)
     }
 
-    /// Sends pending records, then `message`, on every channel. Outside [`Data::scope`].
-    pub fn broadcast(
-        &mut self,
-        message: impl Fn() -> Message<V>,
-        cancelled: &AtomicBool,
-    ) -> Result<(), Stopped> {
-        for edge in &mut self.edges {
-            for channel in &mut edge.channels {
-                channel.send_control(message(), cancelled, &mut self.stats)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Drops every pending record. Inside [`Data::scope`], when the task stops early.
+    /// Drops every pending record and queued message. Inside [`Data::scope`], when the task stops
+    /// early.
     pub fn discard(&mut self) {
         for edge in &mut self.edges {
             for channel in &mut edge.channels {
@@ -283,10 +314,7 @@ mod tests {
         partitioning: Partitioning<i64>,
         receivers: usize,
         policy: FlushPolicy,
-    ) -> (
-        TaskOutputs<i64>,
-        Vec<crossbeam_channel::Receiver<Message<i64>>>,
-    ) {
+    ) -> (TaskOutputs<i64>, Vec<crossbeam_channel::Receiver<Message<i64>>>) {
         let mut channels = Vec::new();
         let mut rxs = Vec::new();
         for _ in 0..receivers {
@@ -324,10 +352,7 @@ mod tests {
         assert_eq!(received(&rxs[0]), vec![vec![0, 1, 2, 3, 4, 5]]);
         out.write(0, &mut batch(6..8)).unwrap();
         out.flush(false, &never).unwrap();
-        assert!(
-            received(&rxs[0]).is_empty(),
-            "a partial batch left before its timeout"
-        );
+        assert!(received(&rxs[0]).is_empty(), "a partial batch left before its timeout");
         let deadline = out.next_flush_deadline().unwrap();
         assert!(deadline > Instant::now());
         std::thread::sleep(deadline - Instant::now());
@@ -358,7 +383,9 @@ mod tests {
         };
         let (mut out, rxs) = outputs(Partitioning::Rebalance, 2, policy);
         out.write(0, &mut batch(0..3)).unwrap();
-        out.broadcast(|| Message::Watermark(7), &never).unwrap();
+        out.emit_watermark(7);
+        out.emit_watermark(5);
+        out.flush(false, &never).unwrap();
         let kinds: Vec<String> = rxs[0]
             .try_iter()
             .map(|m| format!("{m:?}").split('(').next().unwrap().to_string())
@@ -394,10 +421,7 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(60));
                 cancelled.store(true, Ordering::Relaxed);
             });
-            assert_eq!(
-                send_blocking(&tx, Message::EndOfInput, &cancelled),
-                Err(Stopped)
-            );
+            assert_eq!(send_blocking(&tx, Message::EndOfInput, &cancelled), Err(Stopped));
         });
     }
 
@@ -406,9 +430,6 @@ mod tests {
         let never = AtomicBool::new(false);
         let (tx, rx) = bounded::<Message<i64>>(1);
         drop(rx);
-        assert_eq!(
-            send_blocking(&tx, Message::EndOfInput, &never),
-            Err(Stopped)
-        );
+        assert_eq!(send_blocking(&tx, Message::EndOfInput, &never), Err(Stopped));
     }
 }

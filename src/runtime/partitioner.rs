@@ -76,11 +76,7 @@ impl<V> Partitioning<V> {
 }
 
 /// The receiving subtasks sending subtask `sender` of a pointwise edge is connected to.
-pub fn pointwise_targets(
-    sender: usize,
-    senders: usize,
-    receivers: usize,
-) -> std::ops::Range<usize> {
+pub fn pointwise_targets(sender: usize, senders: usize, receivers: usize) -> std::ops::Range<usize> {
     if receivers >= senders {
         (sender * receivers / senders)..((sender + 1) * receivers / senders)
     } else {
@@ -118,8 +114,7 @@ impl<V: Data> Router<V> {
             Partitioning::Forward => Router::Single,
             Partitioning::Rebalance | Partitioning::Rescale => Router::RoundRobin { next: sender },
             Partitioning::Shuffle => Router::Random {
-                state: 0x9e37_79b9_7f4a_7c15
-                    ^ (sender as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9),
+                state: 0x9e37_79b9_7f4a_7c15 ^ (sender as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9),
             },
             Partitioning::Broadcast => Router::Broadcast,
             Partitioning::Keyed => Router::Keyed { max_parallelism },
@@ -145,9 +140,10 @@ impl<V: Data> Router<V> {
             }
             Router::Broadcast => Route::All,
             Router::Keyed { max_parallelism } => {
-                let key = record.key.as_ref().ok_or_else(|| {
-                    OperatorError::new("a keyed exchange received a record without a key")
-                })?;
+                let key = record
+                    .key
+                    .as_ref()
+                    .ok_or_else(|| OperatorError::new("a keyed exchange received a record without a key"))?;
                 let group = key_group_for_hash(key.stable_hash(), *max_parallelism);
                 Route::One(subtask_for_key_group(group, channels, *max_parallelism))
             }
@@ -214,9 +210,7 @@ mod tests {
     #[test]
     fn rebalance_is_round_robin_from_the_sender_index() {
         let mut router = Router::<i64>::new(&Partitioning::Rebalance, 1, 128);
-        let got: Vec<usize> = (0..5)
-            .map(|i| one(router.route(&Record::new(i), 3).unwrap()))
-            .collect();
+        let got: Vec<usize> = (0..5).map(|i| one(router.route(&Record::new(i), 3).unwrap())).collect();
         assert_eq!(got, vec![1, 2, 0, 1, 2]);
     }
 

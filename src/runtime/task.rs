@@ -1,6 +1,10 @@
-//! A task: one parallel instance of a chain, run by one OS thread. It reads its inputs (or its
-//! source), runs each batch through the chain inside one [`Data::scope`], and sends the output
-//! outside it, so it never waits on a channel while holding the interpreter.
+//! A task: one parallel instance of a chain. It reads its inputs (or its source), runs each
+//! batch through the chain inside one [`Data::scope`], and sends the output outside it, so it
+//! never waits on a channel while holding the interpreter.
+//!
+//! A task advances in steps ([`Task::step`]) that never block; [`Task::run`] drives the steps on
+//! the task's own thread and waits between them, and a test harness can drive the steps of all
+//! tasks from one thread instead.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -8,10 +12,11 @@ use std::time::{Duration, Instant};
 use crate::runtime::chain::{ChainError, OperatorChain};
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::message::Message;
-use crate::runtime::operator::{OperatorError, Source, SourceStatus, TaskInfo};
+use crate::runtime::operator::{OperatorError, Output, Source, SourceStatus, TaskInfo};
 use crate::runtime::output::{OutputStats, Stopped, TaskOutputs};
-use crate::runtime::record::{Data, Record};
+use crate::runtime::record::Data;
 use crate::runtime::watermark_valve::WatermarkValve;
+use crate::time::clock::Clock;
 
 /// How long a task waits for input before it looks at the cancel flag again.
 const IDLE_CHECK_INTERVAL: Duration = Duration::from_millis(50);
@@ -39,6 +44,12 @@ pub enum TaskFailure {
     Stopped,
 }
 
+impl From<Stopped> for TaskFailure {
+    fn from(_: Stopped) -> Self {
+        TaskFailure::Stopped
+    }
+}
+
 /// What a finished task did, for metrics.
 #[derive(Clone, Debug, Default)]
 pub struct TaskStats {
@@ -46,6 +57,19 @@ pub struct TaskStats {
     pub subtask_index: usize,
     pub records_in: u64,
     pub output: OutputStats,
+    /// The operators' own counters (e.g. late records dropped).
+    pub counters: Vec<(&'static str, u64)>,
+}
+
+/// What a step did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Work was done; step again.
+    Busy,
+    /// Nothing to do until input arrives or, if given, this time passes.
+    Idle(Option<Instant>),
+    /// The inputs ended and everything was sent: the task is done.
+    Finished,
 }
 
 pub struct Task<V: Data> {
@@ -56,19 +80,218 @@ pub struct Task<V: Data> {
     pub input: TaskInput<V>,
     pub chain: OperatorChain<V>,
     pub outputs: TaskOutputs<V>,
-}
-
-impl From<Stopped> for TaskFailure {
-    fn from(_: Stopped) -> Self {
-        TaskFailure::Stopped
-    }
+    pub clock: Clock,
+    valve: Option<WatermarkValve>,
+    source_out: Output<V>,
+    records_in: u64,
+    ended: bool,
 }
 
 impl<V: Data> Task<V> {
-    /// Runs the task to the end of its inputs, to a failure, or until `cancelled` is set.
+    pub fn new(
+        name: String,
+        subtask_index: usize,
+        source_info: Option<TaskInfo>,
+        input: TaskInput<V>,
+        chain: OperatorChain<V>,
+        outputs: TaskOutputs<V>,
+        clock: Clock,
+    ) -> Self {
+        let valve = match &input {
+            TaskInput::Gate(gate) => Some(WatermarkValve::new(gate.channel_count())),
+            TaskInput::Source(_) => None,
+        };
+        Task {
+            name,
+            subtask_index,
+            source_info,
+            input,
+            chain,
+            outputs,
+            clock,
+            valve,
+            source_out: Output::default(),
+            records_in: 0,
+            ended: false,
+        }
+    }
+
+    /// Runs the task on the calling thread to the end of its inputs, to a failure, or until
+    /// `cancelled` is set.
     pub fn run(mut self, cancelled: &AtomicBool) -> Result<TaskStats, TaskFailure> {
-        let result = self.run_to_end(cancelled);
-        let close = V::scope(|| {
+        let result = self.open().and_then(|()| loop {
+            if cancelled.load(Ordering::Relaxed) {
+                break Err(TaskFailure::Stopped);
+            }
+            match self.step(cancelled)? {
+                Step::Busy => {}
+                Step::Finished => break Ok(()),
+                Step::Idle(wake) => {
+                    let limit = Instant::now() + IDLE_CHECK_INTERVAL;
+                    self.wait(wake.map_or(limit, |w| w.min(limit)));
+                }
+            }
+        });
+        self.close(result)
+    }
+
+    /// Opens the source and the operators.
+    pub fn open(&mut self) -> Result<(), TaskFailure> {
+        let opened = V::scope(|| {
+            if let (TaskInput::Source(source), Some(info)) = (&mut self.input, &self.source_info) {
+                source.open(info).map_err(Err)?;
+            }
+            self.chain.open().map_err(Ok)
+        });
+        opened.map_err(|e| match e {
+            Ok(chain) => self.chain_failure(chain),
+            Err(source) => self.source_failure(source),
+        })
+    }
+
+    /// Does one piece of work, without blocking (a source may take up to the buffer timeout to
+    /// fill a batch). Sends what became ready.
+    pub fn step(&mut self, cancelled: &AtomicBool) -> Result<Step, TaskFailure> {
+        if self.ended {
+            return Ok(Step::Finished);
+        }
+        if let Some(due) = self.chain.next_processing_time() {
+            let now = self.clock.now();
+            if due <= now {
+                V::scope(|| self.chain.on_processing_time(now, &mut self.outputs))
+                    .map_err(|e| self.chain_failure(e))?;
+                self.outputs.flush(false, cancelled)?;
+                return Ok(Step::Busy);
+            }
+        }
+        let step = if matches!(self.input, TaskInput::Source(_)) {
+            self.step_source()?
+        } else {
+            self.step_gate()?
+        };
+        let step = match step {
+            Step::Finished => {
+                self.end_of_input()?;
+                self.outputs.flush(true, cancelled)?;
+                self.ended = true;
+                Step::Finished
+            }
+            Step::Idle(_) => Step::Idle(self.wake_time()),
+            Step::Busy => Step::Busy,
+        };
+        self.outputs.flush(false, cancelled)?;
+        Ok(step)
+    }
+
+    /// When the task next has something to do without new input: a batch to flush, or a
+    /// processing-time timer (on the system clock).
+    fn wake_time(&self) -> Option<Instant> {
+        let flush = self.outputs.next_flush_deadline();
+        let timer = self.chain.next_processing_time().and_then(|t| self.clock.instant_of(t));
+        match (flush, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Blocks until input may be available or `until` passes.
+    pub fn wait(&mut self, until: Instant) {
+        match &mut self.input {
+            TaskInput::Gate(gate) => gate.wait(until),
+            TaskInput::Source(_) => {
+                let now = Instant::now();
+                if until > now {
+                    std::thread::sleep(until - now);
+                }
+            }
+        }
+    }
+
+    fn step_source(&mut self) -> Result<Step, TaskFailure> {
+        let TaskInput::Source(source) = &mut self.input else {
+            return Ok(Step::Idle(None));
+        };
+        let policy = self.outputs.policy();
+        let deadline = Instant::now()
+            + policy
+                .buffer_timeout
+                .clamp(Duration::from_millis(1), Duration::from_secs(1));
+        let status = V::scope(|| {
+            let status = source
+                .poll_batch(policy.batch_size, deadline, &mut self.source_out)
+                .map_err(Err)?;
+            self.records_in += self.source_out.main.len() as u64;
+            self.chain.ingest(&mut self.source_out, &mut self.outputs).map_err(Ok)?;
+            Ok(status)
+        });
+        match status {
+            Ok(SourceStatus::Exhausted) => Ok(Step::Finished),
+            Ok(SourceStatus::More) => Ok(Step::Busy),
+            Ok(SourceStatus::Idle) => Ok(Step::Idle(None)),
+            Err(Ok(chain)) => Err(self.chain_failure(chain)),
+            Err(Err(source)) => Err(self.source_failure(source)),
+        }
+    }
+
+    fn step_gate(&mut self) -> Result<Step, TaskFailure> {
+        let TaskInput::Gate(gate) = &mut self.input else {
+            return Ok(Step::Idle(None));
+        };
+        if gate.is_finished() {
+            return Ok(Step::Finished);
+        }
+        let event = gate.poll(Instant::now())?;
+        let valve = self.valve.as_mut().expect("a task with a gate has a valve");
+        let advanced = match event {
+            GateEvent::Records { input, mut batch } => {
+                self.records_in += batch.len() as u64;
+                V::scope(|| self.chain.process(input, &mut batch, &mut self.outputs))
+                    .map_err(|e| self.chain_failure(e))?;
+                return Ok(Step::Busy);
+            }
+            GateEvent::Watermark { channel, watermark } => valve.on_watermark(channel, watermark),
+            GateEvent::Idle { channel, idle } => {
+                let advanced = valve.on_idle(channel, idle);
+                let all_idle = valve.all_idle();
+                V::scope(|| self.outputs.emit_idle(all_idle));
+                advanced
+            }
+            GateEvent::EndOfChannel { channel } => valve.on_end_of_channel(channel),
+            GateEvent::Barrier(id) => {
+                V::scope(|| {
+                    self.chain.on_barrier(id)?;
+                    self.outputs.emit_control(|| Message::Barrier(id));
+                    Ok(())
+                })
+                .map_err(|e| self.chain_failure(e))?;
+                return Ok(Step::Busy);
+            }
+            GateEvent::Timeout => return Ok(Step::Idle(None)),
+        };
+        if let Some(w) = advanced {
+            V::scope(|| self.chain.on_watermark(w, &mut self.outputs)).map_err(|e| self.chain_failure(e))?;
+        }
+        Ok(Step::Busy)
+    }
+
+    /// Every input ended. A source's end is the final watermark (inputs behind a gate deliver it
+    /// through the valve), then operators finish and every channel gets the end marker.
+    fn end_of_input(&mut self) -> Result<(), TaskFailure> {
+        let from_source = matches!(self.input, TaskInput::Source(_));
+        V::scope(|| {
+            if from_source {
+                self.chain.on_watermark(i64::MAX, &mut self.outputs)?;
+            }
+            self.chain.finish(&mut self.outputs)?;
+            self.outputs.emit_control(|| Message::EndOfInput);
+            Ok(())
+        })
+        .map_err(|e| self.chain_failure(e))
+    }
+
+    /// Closes operators and source, drops everything inside the scope, and reports.
+    pub fn close(mut self, result: Result<(), TaskFailure>) -> Result<TaskStats, TaskFailure> {
+        let (chain_close, source_close) = V::scope(|| {
             self.outputs.discard();
             let chain = self.chain.close();
             let source = match &mut self.input {
@@ -77,30 +300,22 @@ impl<V: Data> Task<V> {
             };
             (chain, source)
         });
-        let records_in = match result {
-            Ok(n) => n,
-            Err(failure) => {
-                V::scope(move || drop(self));
-                return Err(failure);
-            }
-        };
-        let stats = TaskStats {
-            task_name: self.name.clone(),
-            subtask_index: self.subtask_index,
-            records_in,
-            output: self.outputs.stats,
-        };
-        let (chain_close, source_close) = close;
-        let failure = match (chain_close, source_close) {
-            (Err(e), _) => Some(self.chain_failure(e)),
-            (_, Err(e)) => Some(self.source_failure(e)),
-            _ => None,
+        let outcome = match result {
+            Err(failure) => Err(failure),
+            Ok(()) => match (chain_close, source_close) {
+                (Err(e), _) => Err(self.chain_failure(e)),
+                (_, Err(e)) => Err(self.source_failure(e)),
+                _ => Ok(TaskStats {
+                    task_name: self.name.clone(),
+                    subtask_index: self.subtask_index,
+                    records_in: self.records_in,
+                    output: self.outputs.stats,
+                    counters: self.chain.metrics(),
+                }),
+            },
         };
         V::scope(move || drop(self));
-        match failure {
-            Some(f) => Err(f),
-            None => Ok(stats),
-        }
+        outcome
     }
 
     /// The operator a failure belongs to: chained operator `index`, or the source.
@@ -124,10 +339,7 @@ impl<V: Data> Task<V> {
             operator,
             subtask_index,
             parallelism,
-            record_index: e
-                .error
-                .record_in_batch
-                .map(|i| e.records_before_batch + i as u64),
+            record_index: e.error.record_in_batch.map(|i| e.records_before_batch + i as u64),
             error: e.error,
         }
     }
@@ -144,149 +356,5 @@ impl<V: Data> Task<V> {
             record_index: None,
             error,
         }
-    }
-
-    fn run_to_end(&mut self, cancelled: &AtomicBool) -> Result<u64, TaskFailure> {
-        let opened = V::scope(|| {
-            if let (TaskInput::Source(source), Some(info)) = (&mut self.input, &self.source_info) {
-                source.open(info).map_err(Err)?;
-            }
-            self.chain.open().map_err(Ok)
-        });
-        if let Err(e) = opened {
-            return Err(match e {
-                Ok(chain) => self.chain_failure(chain),
-                Err(source) => self.source_failure(source),
-            });
-        }
-        match std::mem::replace(&mut self.input, TaskInput::Gate(InputGate::new(Vec::new()))) {
-            TaskInput::Source(mut source) => {
-                let result = self.run_source(source.as_mut(), cancelled);
-                self.input = TaskInput::Source(source);
-                result
-            }
-            TaskInput::Gate(mut gate) => {
-                let result = self.run_gate(&mut gate, cancelled);
-                self.input = TaskInput::Gate(gate);
-                result
-            }
-        }
-    }
-
-    fn run_source(
-        &mut self,
-        source: &mut dyn Source<V>,
-        cancelled: &AtomicBool,
-    ) -> Result<u64, TaskFailure> {
-        let policy = self.outputs.policy();
-        let mut batch: Vec<Record<V>> = Vec::with_capacity(policy.batch_size);
-        let mut produced = 0u64;
-        loop {
-            if cancelled.load(Ordering::Relaxed) {
-                return Err(TaskFailure::Stopped);
-            }
-            let deadline = Instant::now() + policy.buffer_timeout.max(Duration::from_millis(1));
-            let step = V::scope(|| {
-                let status = source
-                    .poll_batch(policy.batch_size, deadline, &mut batch)
-                    .map_err(Err)?;
-                produced += batch.len() as u64;
-                self.chain
-                    .process(0, &mut batch, &mut self.outputs)
-                    .map_err(Ok)?;
-                batch.clear();
-                Ok(status)
-            });
-            let status = match step {
-                Ok(s) => s,
-                Err(Ok(chain)) => return Err(self.chain_failure(chain)),
-                Err(Err(source)) => return Err(self.source_failure(source)),
-            };
-            self.outputs.flush(false, cancelled)?;
-            if status == SourceStatus::Exhausted {
-                // A bounded input ends with the final watermark, which fires every event-time
-                // timer and window downstream.
-                let mut forwarded = i64::MIN;
-                self.advance_watermark(i64::MAX, &mut forwarded, cancelled)?;
-                self.end_of_input(cancelled)?;
-                return Ok(produced);
-            }
-        }
-    }
-
-    fn run_gate(
-        &mut self,
-        gate: &mut InputGate<V>,
-        cancelled: &AtomicBool,
-    ) -> Result<u64, TaskFailure> {
-        let mut valve = WatermarkValve::new(gate.channel_count());
-        let mut forwarded = i64::MIN;
-        let mut received = 0u64;
-        loop {
-            if cancelled.load(Ordering::Relaxed) {
-                return Err(TaskFailure::Stopped);
-            }
-            if gate.is_finished() {
-                self.end_of_input(cancelled)?;
-                return Ok(received);
-            }
-            let now = Instant::now();
-            let deadline = self
-                .outputs
-                .next_flush_deadline()
-                .map_or(now + IDLE_CHECK_INTERVAL, |d| {
-                    d.min(now + IDLE_CHECK_INTERVAL)
-                });
-            match gate.poll(deadline)? {
-                GateEvent::Records { input, mut batch } => {
-                    received += batch.len() as u64;
-                    V::scope(|| self.chain.process(input, &mut batch, &mut self.outputs))
-                        .map_err(|e| self.chain_failure(e))?;
-                }
-                GateEvent::Watermark { channel, watermark } => {
-                    if let Some(w) = valve.on_watermark(channel, watermark) {
-                        self.advance_watermark(w, &mut forwarded, cancelled)?;
-                    }
-                }
-                GateEvent::EndOfChannel { channel } => {
-                    if let Some(w) = valve.on_end_of_channel(channel) {
-                        self.advance_watermark(w, &mut forwarded, cancelled)?;
-                    }
-                }
-                GateEvent::Barrier(id) => {
-                    V::scope(|| self.chain.on_barrier(id)).map_err(|e| self.chain_failure(e))?;
-                    self.outputs.broadcast(|| Message::Barrier(id), cancelled)?;
-                }
-                GateEvent::Timeout => {}
-            }
-            self.outputs.flush(false, cancelled)?;
-        }
-    }
-
-    /// Event time reached `watermark`: operators react (and may emit), then the watermark the
-    /// chain lets through goes downstream if it is newer than the last one sent.
-    fn advance_watermark(
-        &mut self,
-        watermark: i64,
-        forwarded: &mut i64,
-        cancelled: &AtomicBool,
-    ) -> Result<(), TaskFailure> {
-        let out = V::scope(|| self.chain.on_watermark(watermark, &mut self.outputs))
-            .map_err(|e| self.chain_failure(e))?;
-        if let Some(w) = out {
-            if w > *forwarded {
-                *forwarded = w;
-                self.outputs
-                    .broadcast(|| Message::Watermark(w), cancelled)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn end_of_input(&mut self, cancelled: &AtomicBool) -> Result<(), TaskFailure> {
-        V::scope(|| self.chain.finish(&mut self.outputs)).map_err(|e| self.chain_failure(e))?;
-        self.outputs.flush(true, cancelled)?;
-        self.outputs.broadcast(|| Message::EndOfInput, cancelled)?;
-        Ok(())
     }
 }

@@ -63,12 +63,7 @@ impl WatermarkValve {
     }
 
     fn advance(&mut self) -> Option<i64> {
-        let min = self
-            .channels
-            .iter()
-            .filter(|c| !c.idle)
-            .map(|c| c.watermark)
-            .min()?;
+        let min = self.channels.iter().filter(|c| !c.idle).map(|c| c.watermark).min()?;
         if min > self.last_output {
             self.last_output = min;
             Some(min)

@@ -66,10 +66,7 @@ fn is_number(v: &Bound<'_, PyAny>) -> bool {
 }
 
 /// Field `position` of `value`; a number is its own field 0.
-fn field<'py>(
-    value: &Bound<'py, PyAny>,
-    position: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+fn field<'py>(value: &Bound<'py, PyAny>, position: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     if is_number(value) {
         let zero = position.extract::<i64>().map(|p| p == 0).unwrap_or(false);
         if !zero {
@@ -117,9 +114,7 @@ fn replace_field<'py>(
             .ok()
             .filter(|i| *i < items.len())
             .ok_or_else(|| {
-                PyIndexError::new_err(format!(
-                    "position {index} is out of range for a tuple of {len} fields"
-                ))
+                PyIndexError::new_err(format!("position {index} is out of range for a tuple of {len} fields"))
             })?;
         items[slot] = new;
         let tuple = PyTuple::new(py, items)?;
@@ -132,22 +127,16 @@ fn replace_field<'py>(
     let copy = if acc.is_exact_instance_of::<PyList>() {
         acc.cast::<PyList>()?.get_slice(0, usize::MAX).into_any()
     } else {
-        COPY.get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("copy")?.getattr("copy")?.unbind())
-        })?
-        .bind(py)
-        .call1((acc,))?
+        COPY.get_or_try_init(py, || Ok::<_, PyErr>(py.import("copy")?.getattr("copy")?.unbind()))?
+            .bind(py)
+            .call1((acc,))?
     };
     copy.set_item(position, new)?;
     Ok(copy)
 }
 
 impl KeyedAggregate {
-    fn combine<'py>(
-        &self,
-        acc: &Bound<'py, PyAny>,
-        value: Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn combine<'py>(&self, acc: &Bound<'py, PyAny>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let position = self.position.bind(acc.py());
         let a = field(acc, position)?;
         let b = field(&value, position)?;
@@ -196,15 +185,11 @@ impl Operator<PyValue> for KeyedAggregate {
                         field(&value, self.position.bind(py)).map_err(|e| at_record(e, i))?;
                         value
                     }
-                    Some(acc) => self
-                        .combine(acc.bind(py), value)
-                        .map_err(|e| at_record(e, i))?,
+                    Some(acc) => self.combine(acc.bind(py), value).map_err(|e| at_record(e, i))?,
                 };
                 self.state.insert(key, result.clone().unbind());
-                out.main.push(Record::with_timestamp(
-                    PyValue(result.unbind()),
-                    r.timestamp,
-                ));
+                out.main
+                    .push(Record::with_timestamp(PyValue(result.unbind()), r.timestamp));
             }
             Ok(())
         })

@@ -18,11 +18,7 @@ const FAILED_AT: &str = "__ferroflow_failed_at__";
 
 /// What a loop returns: outputs, the input index of each (when timestamps differ), and the key
 /// of each (when the loop ends with a key selector).
-type LoopResult<'py> = (
-    Bound<'py, PyList>,
-    Option<Vec<usize>>,
-    Option<Bound<'py, PyList>>,
-);
+type LoopResult<'py> = (Bound<'py, PyList>, Option<Vec<usize>>, Option<Bound<'py, PyList>>);
 
 /// One function of the loop.
 pub struct Stage {
@@ -104,8 +100,7 @@ impl Operator<PyValue> for BatchLoop {
                     )
                 })
                 .collect::<Vec<_>>();
-            let (run, run_indexed): (Py<PyAny>, Py<PyAny>) =
-                compile.bind(py).call1((stages,))?.extract()?;
+            let (run, run_indexed): (Py<PyAny>, Py<PyAny>) = compile.bind(py).call1((stages,))?.extract()?;
             self.loops = Some((run, run_indexed));
             Ok::<_, PyErr>(())
         })
@@ -132,14 +127,12 @@ impl Operator<PyValue> for BatchLoop {
             return Err(OperatorError::new("the batch loop was not opened"));
         };
         Python::attach(|py| {
-            let values =
-                PyList::new(py, batch.drain(..).map(|r| r.value.0)).map_err(OperatorError::new)?;
+            let values = PyList::new(py, batch.drain(..).map(|r| r.value.0)).map_err(OperatorError::new)?;
             let result = if uniform { run } else { run_indexed }
                 .bind(py)
                 .call1((values,))
                 .map_err(|e| self.error(py, e))?;
-            let (outputs, indexes, keys): LoopResult<'_> =
-                result.extract().map_err(OperatorError::new)?;
+            let (outputs, indexes, keys): LoopResult<'_> = result.extract().map_err(OperatorError::new)?;
             out.main.reserve(outputs.len());
             for (j, v) in outputs.iter().enumerate() {
                 let ts = match &indexes {
@@ -174,11 +167,7 @@ impl Operator<PyValue> for BatchLoop {
 
     fn absorb(&mut self, next: &mut dyn Operator<PyValue>) -> bool {
         // Nothing follows a sink, and a key selector's keys are for the exchange after it.
-        if self
-            .stages
-            .last()
-            .is_some_and(|s| matches!(s.style, "sink" | "key"))
-        {
+        if self.stages.last().is_some_and(|s| matches!(s.style, "sink" | "key")) {
             return false;
         }
         let Some(parts) = next.fusion_parts() else {

@@ -55,8 +55,7 @@ impl Operator<PyValue> for Print {
                 }
                 .map_err(|e| at_record(e, i))?;
                 self.text.push_str(&self.prefix);
-                self.text
-                    .push_str(shown.to_str().map_err(|e| at_record(e, i))?);
+                self.text.push_str(shown.to_str().map_err(|e| at_record(e, i))?);
                 self.text.push('\n');
             }
             let stdout = py

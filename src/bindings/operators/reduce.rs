@@ -59,8 +59,7 @@ impl Operator<PyValue> for KeyedReduce {
                         reduced
                     }
                 };
-                out.main
-                    .push(Record::with_timestamp(PyValue(value), r.timestamp));
+                out.main.push(Record::with_timestamp(PyValue(value), r.timestamp));
             }
             Ok(())
         })

@@ -77,10 +77,7 @@ impl UdfOperator {
         keyed: bool,
     ) -> OperatorResult<Self> {
         let ctx = if style.uses_context() {
-            Some(
-                Python::attach(|py| Py::new(py, ProcessContext::new(keyed)))
-                    .map_err(OperatorError::new)?,
-            )
+            Some(Python::attach(|py| Py::new(py, ProcessContext::new(keyed))).map_err(OperatorError::new)?)
         } else {
             None
         };
@@ -121,8 +118,7 @@ impl Operator<PyValue> for UdfOperator {
                     out.main.reserve(batch.len());
                     for (i, r) in batch.drain(..).enumerate() {
                         let v = f.call1((r.value.0,)).map_err(|e| at_record(e, i))?;
-                        out.main
-                            .push(Record::with_timestamp(PyValue(v.unbind()), r.timestamp));
+                        out.main.push(Record::with_timestamp(PyValue(v.unbind()), r.timestamp));
                     }
                 }
                 CallStyle::Filter => {
@@ -144,16 +140,12 @@ impl Operator<PyValue> for UdfOperator {
                             .map_err(|_| at_record(self.flat_map_error(&result), i))?;
                         for v in iter {
                             let v = v.map_err(|e| at_record(e, i))?;
-                            out.main
-                                .push(Record::with_timestamp(PyValue(v.unbind()), r.timestamp));
+                            out.main.push(Record::with_timestamp(PyValue(v.unbind()), r.timestamp));
                         }
                     }
                 }
                 CallStyle::Process | CallStyle::SinkWithContext => {
-                    let ctx = self
-                        .ctx
-                        .as_ref()
-                        .expect("process-style operators have a context");
+                    let ctx = self.ctx.as_ref().expect("process-style operators have a context");
                     let ctx_obj = ctx.bind(py);
                     for (i, r) in batch.drain(..).enumerate() {
                         {
@@ -181,11 +173,7 @@ impl Operator<PyValue> for UdfOperator {
         })
     }
 
-    fn on_watermark(
-        &mut self,
-        watermark: i64,
-        _out: &mut Output<PyValue>,
-    ) -> OperatorResult<Option<i64>> {
+    fn on_watermark(&mut self, watermark: i64, _out: &mut Output<PyValue>) -> OperatorResult<Option<i64>> {
         if let Some(ctx) = &self.ctx {
             Python::attach(|py| ctx.bind(py).borrow_mut().watermark = watermark);
         }
