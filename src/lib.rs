@@ -6,6 +6,7 @@
 pub mod graph;
 pub mod runtime;
 pub mod time;
+pub mod window;
 
 mod bindings;
 

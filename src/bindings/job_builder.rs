@@ -16,6 +16,10 @@ use crate::bindings::operators::key_by::KeyBy;
 use crate::bindings::operators::print::Print;
 use crate::bindings::operators::reduce::KeyedReduce;
 use crate::bindings::operators::udf_operator::{CallStyle, UdfOperator};
+use crate::bindings::operators::watermarks::{TimestampsAndWatermarks, WatermarkKind};
+use crate::bindings::operators::window::{
+    parse_assigner, parse_trigger, PyWindowFunctions, WindowFnKind, WindowFnStyle,
+};
 use crate::bindings::partitioner::PyPartitioner;
 use crate::bindings::signals::SignalWakeup;
 use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
@@ -29,6 +33,7 @@ use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
 use crate::time::clock::Clock;
+use crate::window::operator::{WindowOperator, WindowSpec};
 
 /// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
 const WAIT_SLICE: Duration = Duration::from_millis(20);
@@ -205,7 +210,7 @@ impl JobBuilder {
 
     /// An operator calling a user function. `style`: map, flat_map, filter, process, sink,
     /// sink_with_context. `side_ports` maps output tag ids to ports 1, 2, ...
-    #[pyo3(signature = (name, parallelism, style, spec, function, inputs, side_ports, keyed, is_sink))]
+    #[pyo3(signature = (name, parallelism, style, spec, function, inputs, side_ports, keyed, is_sink, on_timer=false))]
     #[allow(clippy::too_many_arguments)]
     fn add_udf(
         &mut self,
@@ -218,6 +223,7 @@ impl JobBuilder {
         side_ports: Vec<(String, u32)>,
         keyed: bool,
         is_sink: bool,
+        on_timer: bool,
     ) -> PyResult<NodeId> {
         let style =
             CallStyle::parse(style).ok_or_else(|| PyValueError::new_err(format!("unknown call style '{style}'")))?;
@@ -236,6 +242,7 @@ impl JobBuilder {
                     function.clone(),
                     side_ports.clone(),
                     keyed,
+                    on_timer,
                 )?),
             }
         });
@@ -308,6 +315,110 @@ impl JobBuilder {
             })
         });
         self.add(name, parallelism, NodeKind::Sink(factory), inputs)
+    }
+
+    /// `assign_timestamps_and_watermarks`: `kind` is "bounded" (with `delay`), "none" or
+    /// "generator"; `spec` gives `[assigner]` if `has_assigner`, then the generator factory for
+    /// "generator".
+    #[pyo3(signature = (name, parallelism, spec, kind, delay, has_assigner, per_record, interval_ms, idleness_ms, inputs))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_watermarks(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        spec: Py<PyAny>,
+        kind: &str,
+        delay: i64,
+        has_assigner: bool,
+        per_record: bool,
+        interval_ms: i64,
+        idleness_ms: Option<i64>,
+        inputs: Vec<InputSpec>,
+    ) -> PyResult<NodeId> {
+        let kind = match kind {
+            "bounded" => WatermarkKind::Bounded { delay },
+            "none" => WatermarkKind::None,
+            "generator" => WatermarkKind::Generator,
+            other => return Err(PyValueError::new_err(format!("unknown watermark kind '{other}'"))),
+        };
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
+            let udf = Udf::instantiate(&spec, info)?;
+            boxed(TimestampsAndWatermarks::new(
+                kind,
+                udf,
+                has_assigner,
+                per_record,
+                interval_ms,
+                idleness_ms,
+            ))
+        });
+        self.add(name, parallelism, NodeKind::Operator(factory), inputs)
+    }
+
+    /// A window operator. `assigner` and `trigger` are the spec tuples of the Python classes;
+    /// `fn_kind` is reduce, aggregate, process or apply, `fn_style` apply or process for a window
+    /// function given with reduce/aggregate; `late_tag` the side output of late records.
+    #[pyo3(signature = (name, parallelism, inputs, assigner, trigger, allowed_lateness, late_tag, side_ports, fn_kind, fn_style, spec, keyless, function))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_window(
+        &mut self,
+        py: Python<'_>,
+        name: String,
+        parallelism: usize,
+        inputs: Vec<InputSpec>,
+        assigner: Py<PyAny>,
+        trigger: Option<Py<PyAny>>,
+        allowed_lateness: i64,
+        late_tag: Option<String>,
+        side_ports: Vec<(String, u32)>,
+        fn_kind: &str,
+        fn_style: Option<&str>,
+        spec: Py<PyAny>,
+        keyless: bool,
+        function: String,
+    ) -> PyResult<NodeId> {
+        let (assigner, gap_extractor) = parse_assigner(assigner.bind(py))?;
+        let kind = match fn_kind {
+            "reduce" => WindowFnKind::Reduce,
+            "aggregate" => WindowFnKind::Aggregate,
+            "process" => WindowFnKind::Process,
+            "apply" => WindowFnKind::Apply,
+            other => return Err(PyValueError::new_err(format!("unknown window function kind '{other}'"))),
+        };
+        let style = match fn_style {
+            None => None,
+            Some("apply") => Some(WindowFnStyle::Apply),
+            Some("process") => Some(WindowFnStyle::Process),
+            Some(other) => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown window function style '{other}'"
+                )))
+            }
+        };
+        // Validate the trigger now, so that a bad one fails when the pipeline is built.
+        if let Some(t) = &trigger {
+            parse_trigger(t.bind(py))?;
+        }
+        let late_port = late_tag.and_then(|tag| side_ports.iter().find(|(t, _)| *t == tag).map(|(_, p)| *p));
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
+            let udf = Udf::instantiate(&spec, info)?;
+            let (trigger, extractor) = Python::attach(|py| {
+                let trigger = trigger.as_ref().map(|t| parse_trigger(t.bind(py))).transpose()?;
+                Ok::<_, PyErr>((trigger, gap_extractor.as_ref().map(|g| g.clone_ref(py))))
+            })
+            .map_err(crate::runtime::operator::OperatorError::new)?;
+            let functions = PyWindowFunctions::new(kind, style, udf, keyless, extractor, function.clone())?;
+            boxed(WindowOperator::new(
+                WindowSpec {
+                    assigner,
+                    trigger,
+                    allowed_lateness,
+                    late_port,
+                },
+                functions,
+            ))
+        });
+        self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }
 
     /// Where `execute_and_collect` reads from.

@@ -18,6 +18,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<job_builder::JobBuilder>()?;
     m.add_class::<collect::CollectIterator>()?;
     m.add_class::<context::ProcessContext>()?;
+    m.add_class::<operators::window::WindowContext>()?;
+    m.add_class::<operators::window::PyTriggerContext>()?;
     m.add(
         "DEFAULT_MAX_PARALLELISM",
         crate::runtime::key_group::DEFAULT_MAX_PARALLELISM,

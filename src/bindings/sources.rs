@@ -58,12 +58,7 @@ impl IterableSource {
 }
 
 impl Source<PyValue> for IterableSource {
-    fn poll_batch(
-        &mut self,
-        max: usize,
-        deadline: Instant,
-        out: &mut Output<PyValue>,
-    ) -> OperatorResult<SourceStatus> {
+    fn poll_batch(&mut self, max: usize, deadline: Instant, out: &mut Output<PyValue>) -> OperatorResult<SourceStatus> {
         Python::attach(|py| {
             let mut iterator = self.iterator.bind(py).clone();
             for n in 0..max {

@@ -103,12 +103,7 @@ mod tests {
     }
     struct Empty;
     impl Source<i64> for Empty {
-        fn poll_batch(
-            &mut self,
-            _: usize,
-            _: std::time::Instant,
-            _: &mut Output<i64>,
-        ) -> OperatorResult<SourceStatus> {
+        fn poll_batch(&mut self, _: usize, _: std::time::Instant, _: &mut Output<i64>) -> OperatorResult<SourceStatus> {
             Ok(SourceStatus::Exhausted)
         }
     }

@@ -6,12 +6,7 @@ from ferroflow.common.job_execution_result import JobExecutionResult
 from ferroflow.common.time import Duration, Instant, Time
 from ferroflow.common.typeinfo import TypeInformation, Types
 from ferroflow.common.types import Row, RowKind
-
-# --- WatermarkStrategy -------------------------------------------------------------------------
-# Reserved: ``ferroflow.common.watermark_strategy`` (WatermarkStrategy, TimestampAssigner) is
-# written separately. When it exists, import WatermarkStrategy and TimestampAssigner here and add
-# them to __all__.
-# ------------------------------------------------------------------------------------------------
+from ferroflow.common.watermark_strategy import TimestampAssigner, WatermarkGenerator, WatermarkStrategy
 
 __all__ = [
     "Configuration",
@@ -22,6 +17,9 @@ __all__ = [
     "Row",
     "RowKind",
     "Time",
+    "TimestampAssigner",
     "TypeInformation",
     "Types",
+    "WatermarkGenerator",
+    "WatermarkStrategy",
 ]

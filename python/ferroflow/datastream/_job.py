@@ -65,7 +65,7 @@ def build_job(env: StreamExecutionEnvironment, sinks: list[Transformation], job_
             parallelism = env.get_parallelism()
         parallelism_of[t.id] = parallelism
         inputs = [_input(i, parallelism, node_of, parallelism_of, ports) for i in t.inputs]
-        node = _add(builder, t, parallelism, inputs, ports.get(t.id, {}))
+        node = _add(builder, t, parallelism, inputs, ports.get(t.id, {}), env.get_config().get_auto_watermark_interval())
         node_of[t.id] = node
         if t.chaining != "always":
             builder.set_chaining(node, t.chaining)
@@ -89,7 +89,14 @@ def _input(
     return (node_of[upstream.id], port, i.index, partitioning, i.part.custom)
 
 
-def _add(builder: _engine.JobBuilder, t: Transformation, parallelism: int, inputs: list, side_ports: dict[str, int]) -> int:
+def _add(
+    builder: _engine.JobBuilder,
+    t: Transformation,
+    parallelism: int,
+    inputs: list,
+    side_ports: dict[str, int],
+    env_interval: int,
+) -> int:
     if t.kind == "source":
         payload = t.payload
         if t.source_kind == "iterable" and callable(payload) and not hasattr(payload, "__iter__"):
@@ -110,6 +117,38 @@ def _add(builder: _engine.JobBuilder, t: Transformation, parallelism: int, input
             sorted(side_ports.items(), key=lambda kv: kv[1]),
             t.keyed,
             t.is_sink,
+            t.has_on_timer,
+        )
+    if t.kind == "watermarks":
+        p = t.payload
+        return builder.add_watermarks(
+            t.name,
+            parallelism,
+            t.spec,
+            p["kind"],
+            p["delay"],
+            p["has_assigner"],
+            p["per_record"],
+            env_interval,
+            p["idleness"],
+            inputs,
+        )
+    if t.kind == "window":
+        p = t.payload
+        return builder.add_window(
+            t.name,
+            parallelism,
+            inputs,
+            p["assigner"],
+            p["trigger"],
+            p["allowed_lateness"],
+            p["late_tag"],
+            sorted(side_ports.items(), key=lambda kv: kv[1]),
+            p["fn_kind"],
+            t.style,
+            t.spec,
+            p["keyless"],
+            t.function_name,
         )
     if t.kind == "key_by":
         return builder.add_key_by(t.name, parallelism, t.spec, t.function_name, inputs)

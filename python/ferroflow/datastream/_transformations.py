@@ -64,6 +64,8 @@ class Transformation:
     spec: Any = None
     function_name: str = ""
     keyed: bool = False
+    # A process function whose last method is on_timer.
+    has_on_timer: bool = False
     is_sink: bool = False
     source_kind: str | None = None
     payload: Any = None

@@ -138,3 +138,44 @@ def check_function(
         _check_arity(method, method_arity, api, arguments)
         return method
     raise TypeError(f"{api} expects {expected}, got {describe(function)}")
+
+
+class _Lifecycles:
+    """``open()``/``close()`` of several functions, in order."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: list[_Lifecycle]) -> None:
+        self._parts = parts
+
+    def open(self) -> None:
+        for p in self._parts:
+            p.open()
+
+    def close(self) -> None:
+        for p in self._parts:
+            p.close()
+
+
+class FunctionsSpec:
+    """Several user functions of one operator (a reduce function and a window function, say).
+    Each part is ``(function, methods)`` or None; the callables come out in order, a plain
+    callable standing for the first of its methods and None for the others."""
+
+    def __init__(self, parts: Sequence[tuple[Any, Sequence[str]] | None], job_parameters: dict[str, str] | None = None) -> None:
+        self.parts = list(parts)
+        self.job_parameters = job_parameters or {}
+
+    def instantiate(self, info: TaskInfo) -> tuple[tuple[Any, ...], _Lifecycles]:
+        calls: list[Any] = []
+        lifecycles: list[_Lifecycle] = []
+        for part in self.parts:
+            if part is None:
+                calls.append(None)
+                continue
+            function, methods = part
+            made, lifecycle = UdfSpec(function, methods, self.job_parameters).instantiate(info)
+            calls.extend(made)
+            calls.extend([None] * (len(methods) - len(made)))
+            lifecycles.append(lifecycle)
+        return tuple(calls), _Lifecycles(lifecycles)

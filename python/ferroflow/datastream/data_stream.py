@@ -11,6 +11,7 @@ from typing_extensions import Self
 
 from ferroflow import _engine
 from ferroflow.common.typeinfo import TypeInformation
+from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
 from ferroflow.datastream._transformations import Input, StreamPart, Transformation
 from ferroflow.datastream._udf import UdfSpec, check_function, describe
@@ -31,13 +32,40 @@ from ferroflow.datastream.functions import (
     SinkFunction,
 )
 from ferroflow.datastream.output_tag import OutputTag
+from ferroflow.datastream.window import CountSlidingWindowAssigner, CountTumblingWindowAssigner, WindowAssigner
 
 if TYPE_CHECKING:
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
+    from ferroflow.datastream.windowed_stream import AllWindowedStream, WindowedStream
 
 __all__ = ["CloseableIterator", "ConnectedStreams", "DataStream", "DataStreamSink", "KeyedStream"]
 
 _KEYED_PARTITIONING = "Cannot override partitioning for KeyedStream."
+
+
+def _constant_key(value: Any) -> int:
+    """The key of every record of a window_all: one key, one window operator."""
+    return 0
+
+
+def watermarks_transformation(env: Any, inputs: list[Input], strategy: WatermarkStrategy) -> Transformation:
+    """The operator that assigns timestamps and generates watermarks by ``strategy``."""
+    kind, delay, assigner, idleness, per_record, factory = strategy._engine_spec()
+    functions = tuple(f for f in (assigner, factory) if f is not None)
+    return Transformation(
+        kind="watermarks",
+        name="Timestamps/Watermarks",
+        inputs=inputs,
+        spec=UdfSpec(functions, ["extract_timestamp"], env._job_parameters()),
+        parallelism_follows_input=True,
+        payload={
+            "kind": "generator" if kind == "generator" else ("none" if kind == "none" else "bounded"),
+            "delay": delay,
+            "has_assigner": assigner is not None,
+            "per_record": per_record,
+            "idleness": idleness,
+        },
+    )
 
 
 class UnsupportedOperationError(Exception):
@@ -229,6 +257,23 @@ class DataStream:
         t = self._udf("map", "Projection", projection, ["map"], None)
         return self._derive(t, None)
 
+    def assign_timestamps_and_watermarks(self, watermark_strategy: WatermarkStrategy) -> DataStream:
+        """Gives each record its event timestamp (the strategy's timestamp assigner) and starts
+        event time: watermarks from now on come from ``watermark_strategy``."""
+        if not isinstance(watermark_strategy, WatermarkStrategy):
+            raise TypeError(
+                f"assign_timestamps_and_watermarks() takes a WatermarkStrategy, got {describe(watermark_strategy)}"
+            )
+        t = watermarks_transformation(self._env, self._inputs(), watermark_strategy)
+        return self._derive(t, self._type_info)
+
+    def window_all(self, window_assigner: WindowAssigner) -> AllWindowedStream:
+        """The whole stream (not keyed) in windows; runs in one subtask."""
+        from ferroflow.datastream.windowed_stream import AllWindowedStream
+
+        keyed = self.key_by(_constant_key)
+        return AllWindowedStream(keyed, window_assigner)
+
     def _derive(self, t: Transformation, type_info: TypeInformation | None) -> DataStream:
         return DataStream(self._env, [t.main_part()], type_info)
 
@@ -271,9 +316,9 @@ class DataStream:
         if not isinstance(output_tag, OutputTag):
             raise TypeError(f"get_side_output() takes an OutputTag, got {describe(output_tag)}")
         t = self._operator("get_side_output")
-        if t.kind != "udf" or t.style != "process":
+        if not ((t.kind == "udf" and t.style == "process") or t.kind == "window"):
             raise ValueError(
-                f"get_side_output() reads side outputs of process functions, but '{t.name}' is not one"
+                f"get_side_output() reads side outputs of process functions and windows, but '{t.name}' is neither"
             )
         return DataStream(self._env, [StreamPart(t, tag=output_tag.tag_id)], output_tag.type_info)
 
@@ -452,8 +497,26 @@ class KeyedStream(DataStream):
             func, "KeyedStream.process()", KeyedProcessFunction, ["process_element"], 2, arguments="the value and ctx"
         )
         output_type = check_type_info(output_type)
-        t = self._udf("process", "KeyedProcess", func, ["process_element"], output_type)
+        t = self._udf("process", "KeyedProcess", func, ["process_element", "on_timer"], output_type)
+        t.has_on_timer = isinstance(func, Function)
         return self._derive(t, output_type)
+
+    def window(self, window_assigner: WindowAssigner) -> WindowedStream:
+        """Each key's records in windows chosen by ``window_assigner``."""
+        from ferroflow.datastream.windowed_stream import WindowedStream
+
+        return WindowedStream(self, window_assigner)
+
+    def count_window(self, size: int, slide: int = 0) -> WindowedStream:
+        """Windows of ``size`` records per key, tumbling or (with ``slide``) sliding. Only full
+        windows fire, as in PyFlink."""
+        for what, v in (("size", size), ("slide", slide)):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"count_window() {what} must be an int, got {describe(v)}")
+        if size <= 0 or slide < 0:
+            raise ValueError(f"count_window() needs size > 0 and slide >= 0, got size={size}, slide={slide}")
+        assigner = CountTumblingWindowAssigner.of(size) if slide == 0 else CountSlidingWindowAssigner.of(size, slide)
+        return self.window(assigner)
 
     def reduce(self, func: Callable[[Any, Any], Any] | ReduceFunction) -> DataStream:
         """A rolling reduce per key: emits ``func(reduced_so_far, value)`` after each value (the
@@ -545,7 +608,12 @@ class ConnectedStreams:
             )
         cls = KeyedCoProcessFunction if keyed else CoProcessFunction
         name = "KeyedCoProcess" if keyed else "CoProcess"
-        return self._co("process", name, func, cls, ["process_element1", "process_element2"], output_type)
+        methods = ["process_element1", "process_element2"]
+        if keyed and isinstance(func, Function):
+            stream = self._co("process", name, func, cls, [*methods, "on_timer"], output_type)
+            stream._parts[0].transformation.has_on_timer = True
+            return stream
+        return self._co("process", name, func, cls, methods, output_type)
 
 
 class DataStreamSink:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ferroflow.datastream.runtime_context import RuntimeContext
 from ferroflow.datastream.time_domain import TimeDomain
 
 __all__ = [
+    "AggregateFunction",
+    "AllWindowFunction",
     "CoFlatMapFunction",
     "CoMapFunction",
     "CoProcessFunction",
@@ -22,11 +24,14 @@ __all__ = [
     "KeyedProcessFunction",
     "MapFunction",
     "Partitioner",
+    "ProcessAllWindowFunction",
     "ProcessFunction",
+    "ProcessWindowFunction",
     "ReduceFunction",
     "RuntimeContext",
     "SinkFunction",
     "TimerService",
+    "WindowFunction",
 ]
 
 
@@ -203,3 +208,116 @@ class KeyedCoProcessFunction(Function):
 
     def on_timer(self, timestamp: int, ctx: KeyedCoProcessFunction.OnTimerContext) -> Iterable[Any] | None:
         return None
+
+
+# ------------------------------------------------------------------------------------------------
+# Window functions. As in PyFlink 2.3, the window function classes are Generic, so that
+# ``ProcessWindowFunction[tuple, tuple, str, TimeWindow]`` and ``ProcessWindowFunction.Context[W]``
+# can be written; AggregateFunction is not.
+
+IN = TypeVar("IN")
+OUT = TypeVar("OUT")
+KEY = TypeVar("KEY")
+W = TypeVar("W")
+W2 = TypeVar("W2")
+
+
+class AggregateFunction(Function):
+    """Aggregates values into an accumulator: ``create_accumulator()`` starts one, ``add`` folds
+    a value in, ``get_result`` gives the output, and ``merge`` combines two accumulators (for
+    merging windows such as sessions)."""
+
+    @abstractmethod
+    def create_accumulator(self) -> Any:
+        """A new, empty accumulator."""
+
+    @abstractmethod
+    def add(self, value: Any, accumulator: Any) -> Any:
+        """Returns ``accumulator`` with ``value`` added (it may be changed in place and returned)."""
+
+    @abstractmethod
+    def get_result(self, accumulator: Any) -> Any:
+        """The result of the aggregation in ``accumulator``."""
+
+    @abstractmethod
+    def merge(self, acc_a: Any, acc_b: Any) -> Any:
+        """An accumulator with the contents of both (either may be reused)."""
+
+
+class WindowFunction(Function, Generic[IN, OUT, KEY, W]):
+    """Evaluates a window of a keyed stream: ``apply(key, window, inputs)`` yields (or returns an
+    iterable of) the outputs."""
+
+    @abstractmethod
+    def apply(self, key: KEY, window: W, inputs: Iterable[IN]) -> Iterable[OUT]:
+        """The outputs for the elements ``inputs`` of ``window`` of ``key``."""
+
+
+class AllWindowFunction(Function, Generic[IN, OUT, W]):
+    """Evaluates a window of a non-keyed stream (``window_all``): ``apply(window, inputs)``."""
+
+    @abstractmethod
+    def apply(self, window: W, inputs: Iterable[IN]) -> Iterable[OUT]:
+        """The outputs for the elements ``inputs`` of ``window``."""
+
+
+class ProcessWindowFunction(Function, Generic[IN, OUT, KEY, W]):
+    """Evaluates a window of a keyed stream with a context: ``process(key, context, elements)``
+    yields the outputs; ``context.window()`` is the window. ``clear(context)`` is called when the
+    window is discarded, to drop per-window state."""
+
+    class Context(ABC, Generic[W2]):
+        """The window being evaluated, clocks, and per-window and per-key state."""
+
+        @abstractmethod
+        def window(self) -> W2:
+            """The window being evaluated."""
+
+        @abstractmethod
+        def current_processing_time(self) -> int: ...
+
+        @abstractmethod
+        def current_watermark(self) -> int: ...
+
+        @abstractmethod
+        def window_state(self) -> Any:
+            """State scoped to the key and this window (clean it up in ``clear``)."""
+
+        @abstractmethod
+        def global_state(self) -> Any:
+            """State scoped to the key, shared by all its windows."""
+
+    @abstractmethod
+    def process(self, key: KEY, context: ProcessWindowFunction.Context[Any], elements: Iterable[IN]) -> Iterable[OUT]:
+        """The outputs for the ``elements`` of ``context.window()`` of ``key``."""
+
+    def clear(self, context: ProcessWindowFunction.Context[Any]) -> None:
+        """Called when the window is discarded (the watermark passed its end plus the allowed
+        lateness)."""
+
+
+class ProcessAllWindowFunction(Function, Generic[IN, OUT, W]):
+    """Evaluates a window of a non-keyed stream (``window_all``) with a context:
+    ``process(context, elements)``."""
+
+    class Context(ABC, Generic[W2]):
+        """The window being evaluated and its state."""
+
+        @abstractmethod
+        def window(self) -> W2:
+            """The window being evaluated."""
+
+        @abstractmethod
+        def window_state(self) -> Any:
+            """State scoped to this window (clean it up in ``clear``)."""
+
+        @abstractmethod
+        def global_state(self) -> Any:
+            """State shared by all windows."""
+
+    @abstractmethod
+    def process(self, context: ProcessAllWindowFunction.Context[Any], elements: Iterable[IN]) -> Iterable[OUT]:
+        """The outputs for the ``elements`` of ``context.window()``."""
+
+    def clear(self, context: ProcessAllWindowFunction.Context[Any]) -> None:
+        """Called when the window is discarded."""

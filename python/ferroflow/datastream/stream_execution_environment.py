@@ -12,6 +12,7 @@ from ferroflow.common.configuration import Configuration
 from ferroflow.common.execution_config import ExecutionConfig
 from ferroflow.common.job_execution_result import JobExecutionResult
 from ferroflow.common.typeinfo import TypeInformation
+from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_type_info
 from ferroflow.datastream._job import build_job
 from ferroflow.datastream._transformations import Transformation
@@ -201,7 +202,15 @@ class StreamExecutionEnvironment:
         if not isinstance(source_name, str):
             raise TypeError(f"source_name must be a str, got {describe(source_name)}")
         check_type_info(type_info, "type_info")
-        return self._source(source_name, "sequence", (source.get_from(), source.get_to()), None, False, type_info)
+        stream = self._source(source_name, "sequence", (source.get_from(), source.get_to()), None, False, type_info)
+        if watermark_strategy is None:
+            return stream
+        if not isinstance(watermark_strategy, WatermarkStrategy):
+            raise TypeError(f"from_source() takes a WatermarkStrategy, got {describe(watermark_strategy)}")
+        kind, _delay, assigner, _idle, _per_record, _factory = watermark_strategy._engine_spec()
+        if kind == "none" and assigner is None:
+            return stream
+        return stream.assign_timestamps_and_watermarks(watermark_strategy)
 
     # -- running --------------------------------------------------------------------------------
 

@@ -6,3 +6,5 @@ pub mod key_by;
 pub mod print;
 pub mod reduce;
 pub mod udf_operator;
+pub mod watermarks;
+pub mod window;

@@ -12,6 +12,8 @@ use crate::bindings::udf::{Emitter, Udf};
 use crate::bindings::value::PyValue;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
+use crate::time::clock::Clock;
+use crate::time::timer_service::{TimeDomain, TimerService};
 
 /// How a call is made and what its result means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,31 +64,51 @@ impl CallStyle {
 pub struct UdfOperator {
     style: CallStyle,
     udf: Udf,
+    /// How many of the udf's calls are per input (the rest: `on_timer`).
+    inputs: usize,
+    on_timer: Option<Py<PyAny>>,
     /// Name of the user method, for error messages (`MyFunction.flat_map`).
     function: String,
     emitter: Emitter,
     ctx: Option<Py<ProcessContext>>,
+    keyed: bool,
+    timers: TimerService<()>,
 }
 
 impl UdfOperator {
+    /// `has_on_timer`: the udf's last call is its `on_timer`.
     pub fn new(
         style: CallStyle,
         udf: Udf,
         function: String,
         side_ports: Vec<(String, u32)>,
         keyed: bool,
+        has_on_timer: bool,
     ) -> OperatorResult<Self> {
         let ctx = if style.uses_context() {
-            Some(Python::attach(|py| Py::new(py, ProcessContext::new(keyed))).map_err(OperatorError::new)?)
+            Some(
+                Python::attach(|py| Py::new(py, ProcessContext::new(keyed, Clock::System)))
+                    .map_err(OperatorError::new)?,
+            )
         } else {
             None
         };
+        let on_timer = if has_on_timer && udf.calls.len() > 1 {
+            udf.calls.last().map(|c| Python::attach(|py| c.clone_ref(py)))
+        } else {
+            None
+        };
+        let inputs = udf.calls.len() - usize::from(on_timer.is_some());
         Ok(UdfOperator {
             style,
             udf,
+            inputs,
+            on_timer,
             function,
             emitter: Emitter::new(side_ports),
             ctx,
+            keyed,
+            timers: TimerService::default(),
         })
     }
 
@@ -98,10 +120,59 @@ impl UdfOperator {
             type_name(result)
         ))
     }
+
+    /// Applies the timer changes the last call asked for, for `key`.
+    fn apply_timer_changes(&mut self, ctx: &mut ProcessContext) {
+        let Some(key) = ctx.key.clone() else {
+            ctx.changes.clear();
+            return;
+        };
+        for change in ctx.changes.drain(..) {
+            if change.register {
+                self.timers.register(change.domain, change.time, key.clone(), ());
+            } else {
+                self.timers.delete(change.domain, change.time, key.clone(), ());
+            }
+        }
+    }
+
+    /// Fires the timers of `domain` due at `now`, in time order; timers they register that are
+    /// due fire too.
+    fn fire_timers(&mut self, domain: TimeDomain, now: i64, out: &mut Output<PyValue>) -> OperatorResult {
+        let Some(ctx) = self.ctx.as_ref().map(|c| Python::attach(|py| c.clone_ref(py))) else {
+            return Ok(());
+        };
+        while let Some(timer) = self.timers.pop_due(domain, now) {
+            let Some(on_timer) = self.on_timer.as_ref().map(|f| Python::attach(|py| f.clone_ref(py))) else {
+                continue;
+            };
+            Python::attach(|py| {
+                let ctx_obj = ctx.bind(py);
+                {
+                    let mut c = ctx_obj.borrow_mut();
+                    c.key = Some(timer.key.clone());
+                    c.timestamp = timer.time;
+                    c.time_domain = Some(domain);
+                }
+                let result = on_timer.bind(py).call1((timer.time, ctx_obj));
+                ctx_obj.borrow_mut().time_domain = None;
+                let result = result.map_err(OperatorError::new)?;
+                self.emitter
+                    .emit_all(&result, timer.time, out, &self.function)
+                    .map_err(OperatorError::new)?;
+                self.apply_timer_changes(&mut ctx_obj.borrow_mut());
+                Ok::<_, OperatorError>(())
+            })?;
+        }
+        Ok(())
+    }
 }
 
 impl Operator<PyValue> for UdfOperator {
-    fn open(&mut self, _info: &TaskInfo) -> OperatorResult {
+    fn open(&mut self, info: &TaskInfo) -> OperatorResult {
+        if let Some(ctx) = &self.ctx {
+            Python::attach(|py| ctx.bind(py).borrow_mut().clock = info.clock.clone());
+        }
         self.udf.open()
     }
 
@@ -112,7 +183,7 @@ impl Operator<PyValue> for UdfOperator {
         out: &mut Output<PyValue>,
     ) -> OperatorResult {
         Python::attach(|py| {
-            let f = self.udf.calls[input.min(self.udf.calls.len() - 1)].bind(py);
+            let f = self.udf.calls[input.min(self.inputs - 1)].clone_ref(py).into_bound(py);
             match self.style {
                 CallStyle::Map => {
                     out.main.reserve(batch.len());
@@ -145,7 +216,11 @@ impl Operator<PyValue> for UdfOperator {
                     }
                 }
                 CallStyle::Process | CallStyle::SinkWithContext => {
-                    let ctx = self.ctx.as_ref().expect("process-style operators have a context");
+                    let ctx = self
+                        .ctx
+                        .as_ref()
+                        .expect("process-style operators have a context")
+                        .clone_ref(py);
                     let ctx_obj = ctx.bind(py);
                     for (i, r) in batch.drain(..).enumerate() {
                         {
@@ -161,6 +236,9 @@ impl Operator<PyValue> for UdfOperator {
                                 .emit_all(&result, r.timestamp, out, &self.function)
                                 .map_err(|e| at_record(e, i))?;
                         }
+                        if self.keyed {
+                            self.apply_timer_changes(&mut ctx_obj.borrow_mut());
+                        }
                     }
                 }
                 CallStyle::Sink => {
@@ -173,11 +251,26 @@ impl Operator<PyValue> for UdfOperator {
         })
     }
 
-    fn on_watermark(&mut self, watermark: i64, _out: &mut Output<PyValue>) -> OperatorResult<Option<i64>> {
+    fn on_watermark(&mut self, watermark: i64, out: &mut Output<PyValue>) -> OperatorResult<Option<i64>> {
         if let Some(ctx) = &self.ctx {
             Python::attach(|py| ctx.bind(py).borrow_mut().watermark = watermark);
         }
+        self.fire_timers(TimeDomain::EventTime, watermark, out)?;
         Ok(Some(watermark))
+    }
+
+    fn next_processing_time(&self) -> Option<i64> {
+        self.timers.next_processing_time()
+    }
+
+    fn on_processing_time(&mut self, now: i64, out: &mut Output<PyValue>) -> OperatorResult {
+        self.fire_timers(TimeDomain::ProcessingTime, now, out)
+    }
+
+    fn finish(&mut self, _out: &mut Output<PyValue>) -> OperatorResult {
+        // A bounded input ends without firing processing-time timers (Flink's STREAMING mode).
+        self.timers.clear_processing();
+        Ok(())
     }
 
     fn close(&mut self) -> OperatorResult {

@@ -1,0 +1,575 @@
+//! The window operator's Python side: the user's reduce / aggregate / window functions, custom
+//! triggers, and the window objects and contexts they see.
+
+use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyList;
+
+use crate::bindings::key::key_to_py;
+use crate::bindings::udf::{Emitter, Udf};
+use crate::bindings::value::PyValue;
+use crate::runtime::key::Key;
+use crate::runtime::operator::{OperatorError, OperatorResult, Output};
+use crate::time::timer_service::TimeDomain;
+use crate::window::functions::{FireTime, WindowFunctions};
+use crate::window::trigger::{CustomTrigger, TriggerContext, TriggerResult};
+use crate::window::window::Window;
+
+static WINDOW_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// The Python object of a window: `TimeWindow(start, end)`, `CountWindow(id)` or
+/// `GlobalWindow.get()`.
+fn window_to_py<'py>(py: Python<'py>, window: &Window) -> PyResult<Bound<'py, PyAny>> {
+    let module = WINDOW_MODULE
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("ferroflow.datastream.window")?.unbind())
+        })?
+        .bind(py);
+    match window {
+        Window::Time { start, end } => module.getattr("TimeWindow")?.call1((*start, *end)),
+        Window::Count(id) => module.getattr("CountWindow")?.call1((*id,)),
+        Window::Global => module.getattr("GlobalWindow")?.call_method0("get"),
+    }
+}
+
+/// What the window function does with a window's contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowFnKind {
+    /// calls: `[reduce, window_fn or None]`
+    Reduce,
+    /// calls: `[create_accumulator, add, get_result, merge, window_fn or None]`
+    Aggregate,
+    /// calls: `[process, clear or None]` (ProcessWindowFunction)
+    Process,
+    /// calls: `[apply]` (WindowFunction)
+    Apply,
+}
+
+/// How a window function given with `reduce`/`aggregate` is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowFnStyle {
+    /// `apply(key, window, values)` (WindowFunction; AllWindowFunction without the key)
+    Apply,
+    /// `process(key, context, values)` (ProcessWindowFunction; the All variant without the key)
+    Process,
+}
+
+/// A window's contents.
+pub enum PyAcc {
+    /// A running reduce, or an aggregate's accumulator.
+    Value(Py<PyAny>),
+    /// The records, in arrival order.
+    List(Vec<Py<PyAny>>),
+}
+
+/// `context` of ProcessWindowFunction.process.
+#[pyclass(module = "ferroflow._engine", name = "WindowContext")]
+pub struct WindowContext {
+    window: Option<Py<PyAny>>,
+    watermark: i64,
+    processing_time: i64,
+}
+
+#[pymethods]
+impl WindowContext {
+    fn window(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.window
+            .as_ref()
+            .map(|w| w.clone_ref(py))
+            .ok_or_else(|| PyRuntimeError::new_err("no window is being processed"))
+    }
+
+    fn current_processing_time(&self) -> i64 {
+        self.processing_time
+    }
+
+    fn current_watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    fn window_state(&self) -> PyResult<()> {
+        Err(PyNotImplementedError::new_err(
+            "window_state() needs keyed state, which this version of ferroflow does not have yet",
+        ))
+    }
+
+    fn global_state(&self) -> PyResult<()> {
+        Err(PyNotImplementedError::new_err(
+            "global_state() needs keyed state, which this version of ferroflow does not have yet",
+        ))
+    }
+}
+
+pub struct PyWindowFunctions {
+    kind: WindowFnKind,
+    style: Option<WindowFnStyle>,
+    udf: Udf,
+    /// `window_all`: the window functions take no key.
+    keyless: bool,
+    gap_extractor: Option<Py<PyAny>>,
+    ctx: Py<WindowContext>,
+    emitter: Emitter,
+    function: String,
+}
+
+impl PyWindowFunctions {
+    pub fn new(
+        kind: WindowFnKind,
+        style: Option<WindowFnStyle>,
+        udf: Udf,
+        keyless: bool,
+        gap_extractor: Option<Py<PyAny>>,
+        function: String,
+    ) -> OperatorResult<Self> {
+        let ctx = Python::attach(|py| {
+            Py::new(
+                py,
+                WindowContext {
+                    window: None,
+                    watermark: i64::MIN,
+                    processing_time: 0,
+                },
+            )
+        })
+        .map_err(OperatorError::new)?;
+        Ok(PyWindowFunctions {
+            kind,
+            style,
+            udf,
+            keyless,
+            gap_extractor,
+            ctx,
+            emitter: Emitter::new(Vec::new()),
+            function,
+        })
+    }
+
+    fn call(&self, index: usize) -> Option<&Py<PyAny>> {
+        self.udf
+            .calls
+            .get(index)
+            .filter(|c| Python::attach(|py| !c.bind(py).is_none()))
+    }
+
+    /// Calls a window-level function with `values`: `apply(key, window, values)` or
+    /// `process(key, context, values)` (without the key for `window_all`).
+    fn call_window_fn<'py>(
+        &self,
+        py: Python<'py>,
+        f: &Bound<'py, PyAny>,
+        style: WindowFnStyle,
+        key: &Key,
+        window: &Bound<'py, PyAny>,
+        values: Bound<'py, PyList>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let second = match style {
+            WindowFnStyle::Apply => window.clone(),
+            WindowFnStyle::Process => self.ctx.bind(py).clone().into_any(),
+        };
+        if self.keyless {
+            f.call1((second, values))
+        } else {
+            f.call1((key_to_py(py, key)?, second, values))
+        }
+    }
+}
+
+impl WindowFunctions<PyValue> for PyWindowFunctions {
+    type Acc = PyAcc;
+
+    fn open(&mut self) -> OperatorResult {
+        self.udf.open()
+    }
+
+    fn add(&mut self, acc: Option<PyAcc>, value: PyValue) -> OperatorResult<PyAcc> {
+        Python::attach(|py| {
+            Ok::<_, PyErr>(match (self.kind, acc) {
+                (WindowFnKind::Reduce, None) => PyAcc::Value(value.0),
+                (WindowFnKind::Reduce, Some(PyAcc::Value(a))) => {
+                    PyAcc::Value(self.udf.calls[0].bind(py).call1((a, value.0))?.unbind())
+                }
+                (WindowFnKind::Aggregate, acc) => {
+                    let a = match acc {
+                        Some(PyAcc::Value(a)) => a,
+                        _ => self.udf.calls[0].bind(py).call0()?.unbind(),
+                    };
+                    PyAcc::Value(self.udf.calls[1].bind(py).call1((value.0, a))?.unbind())
+                }
+                (_, Some(PyAcc::List(mut items))) => {
+                    items.push(value.0);
+                    PyAcc::List(items)
+                }
+                (_, _) => PyAcc::List(vec![value.0]),
+            })
+        })
+        .map_err(OperatorError::new)
+    }
+
+    fn merge(&mut self, into: PyAcc, other: PyAcc) -> OperatorResult<PyAcc> {
+        Python::attach(|py| {
+            Ok::<_, PyErr>(match (into, other) {
+                (PyAcc::Value(a), PyAcc::Value(b)) => {
+                    let f = match self.kind {
+                        WindowFnKind::Aggregate => &self.udf.calls[3],
+                        _ => &self.udf.calls[0],
+                    };
+                    PyAcc::Value(f.bind(py).call1((a, b))?.unbind())
+                }
+                (PyAcc::List(mut a), PyAcc::List(b)) => {
+                    a.extend(b);
+                    PyAcc::List(a)
+                }
+                (a, _) => a,
+            })
+        })
+        .map_err(OperatorError::new)
+    }
+
+    fn emit(
+        &mut self,
+        key: &Key,
+        window: &Window,
+        acc: &PyAcc,
+        time: FireTime,
+        out: &mut Output<PyValue>,
+    ) -> OperatorResult {
+        Python::attach(|py| {
+            let window_obj = window_to_py(py, window)?;
+            {
+                let mut c = self.ctx.bind(py).borrow_mut();
+                c.window = Some(window_obj.clone().unbind());
+                c.watermark = time.watermark;
+                c.processing_time = time.processing_time;
+            }
+            let (result, function) = match (self.kind, acc) {
+                (WindowFnKind::Reduce | WindowFnKind::Aggregate, PyAcc::Value(a)) => {
+                    let result = if self.kind == WindowFnKind::Aggregate {
+                        self.udf.calls[2].bind(py).call1((a.bind(py),))?
+                    } else {
+                        a.bind(py).clone()
+                    };
+                    let window_fn = if self.kind == WindowFnKind::Aggregate {
+                        self.call(4)
+                    } else {
+                        self.call(1)
+                    };
+                    match (window_fn, self.style) {
+                        (Some(f), Some(style)) => {
+                            let values = PyList::new(py, [result])?;
+                            (
+                                self.call_window_fn(py, f.bind(py), style, key, &window_obj, values)?,
+                                true,
+                            )
+                        }
+                        _ => {
+                            out.emit(crate::runtime::record::Record::with_timestamp(
+                                PyValue(result.unbind()),
+                                time.timestamp,
+                            ));
+                            return Ok(());
+                        }
+                    }
+                }
+                (kind, PyAcc::List(items)) => {
+                    let values = PyList::new(py, items.iter().map(|v| v.bind(py)))?;
+                    let style = if kind == WindowFnKind::Process {
+                        WindowFnStyle::Process
+                    } else {
+                        WindowFnStyle::Apply
+                    };
+                    (
+                        self.call_window_fn(py, self.udf.calls[0].bind(py), style, key, &window_obj, values)?,
+                        true,
+                    )
+                }
+                _ => return Ok(()),
+            };
+            if function {
+                self.emitter.emit_all(&result, time.timestamp, out, &self.function)?;
+            }
+            Ok::<_, PyErr>(())
+        })
+        .map_err(OperatorError::new)
+    }
+
+    fn clear(&mut self, key: &Key, window: &Window) -> OperatorResult {
+        let clear = match self.kind {
+            WindowFnKind::Process => self.call(1),
+            _ => None,
+        };
+        let Some(clear) = clear else { return Ok(()) };
+        Python::attach(|py| {
+            let window_obj = window_to_py(py, window)?;
+            self.ctx.bind(py).borrow_mut().window = Some(window_obj.unbind());
+            let _ = key;
+            clear.bind(py).call1((self.ctx.bind(py),)).map(drop)
+        })
+        .map_err(OperatorError::new)
+    }
+
+    fn session_gap(&mut self, value: &PyValue) -> OperatorResult<i64> {
+        let Some(extractor) = &self.gap_extractor else {
+            return Err(OperatorError::new("no session gap extractor"));
+        };
+        Python::attach(|py| extractor.bind(py).call1((value.0.bind(py),))?.extract::<i64>()).map_err(OperatorError::new)
+    }
+
+    fn close(&mut self) -> OperatorResult {
+        self.udf.close()
+    }
+}
+
+/// `ctx` of a custom Trigger's methods.
+#[pyclass(module = "ferroflow._engine", name = "TriggerContext")]
+pub struct PyTriggerContext {
+    watermark: i64,
+    processing_time: i64,
+    requests: Vec<(TimeDomain, i64, bool)>,
+}
+
+#[pymethods]
+impl PyTriggerContext {
+    fn get_current_processing_time(&self) -> i64 {
+        self.processing_time
+    }
+
+    fn get_current_watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    fn register_processing_time_timer(&mut self, time: i64) {
+        self.requests.push((TimeDomain::ProcessingTime, time, true));
+    }
+
+    fn register_event_time_timer(&mut self, time: i64) {
+        self.requests.push((TimeDomain::EventTime, time, true));
+    }
+
+    fn delete_processing_time_timer(&mut self, time: i64) {
+        self.requests.push((TimeDomain::ProcessingTime, time, false));
+    }
+
+    fn delete_event_time_timer(&mut self, time: i64) {
+        self.requests.push((TimeDomain::EventTime, time, false));
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn get_partitioned_state(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
+        Err(PyNotImplementedError::new_err(
+            "get_partitioned_state() needs keyed state, which this version of ferroflow does not have yet",
+        ))
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn merge_partitioned_state(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
+        Err(PyNotImplementedError::new_err(
+            "merge_partitioned_state() needs keyed state, which this version of ferroflow does not have yet",
+        ))
+    }
+}
+
+/// A user's Trigger subclass.
+pub struct PyTrigger {
+    trigger: Py<PyAny>,
+    can_merge: bool,
+}
+
+impl PyTrigger {
+    pub fn new(trigger: Py<PyAny>) -> PyResult<Self> {
+        let can_merge = Python::attach(|py| trigger.bind(py).call_method0("can_merge")?.is_truthy())?;
+        Ok(PyTrigger { trigger, can_merge })
+    }
+}
+
+fn to_result(result: &Bound<'_, PyAny>) -> PyResult<TriggerResult> {
+    let fire = result.call_method0("is_fire")?.is_truthy()?;
+    let purge = result.call_method0("is_purge")?.is_truthy()?;
+    Ok(match (fire, purge) {
+        (true, true) => TriggerResult::FireAndPurge,
+        (true, false) => TriggerResult::Fire,
+        (false, true) => TriggerResult::Purge,
+        (false, false) => TriggerResult::Continue,
+    })
+}
+
+impl PyTrigger {
+    /// Runs `f` with a Python trigger context, then passes on the timers it asked for.
+    fn with_context<R>(
+        &self,
+        ctx: &mut TriggerContext,
+        f: impl FnOnce(Python<'_>, &Bound<'_, PyAny>, &Bound<'_, PyTriggerContext>) -> PyResult<R>,
+    ) -> OperatorResult<R> {
+        Python::attach(|py| {
+            let py_ctx = Bound::new(
+                py,
+                PyTriggerContext {
+                    watermark: ctx.watermark,
+                    processing_time: ctx.processing_time,
+                    requests: Vec::new(),
+                },
+            )?;
+            let result = f(py, self.trigger.bind(py), &py_ctx)?;
+            for (domain, time, register) in py_ctx.borrow_mut().requests.drain(..) {
+                if register {
+                    ctx.register(domain, time);
+                } else {
+                    ctx.delete(domain, time);
+                }
+            }
+            Ok::<_, PyErr>(result)
+        })
+        .map_err(OperatorError::new)
+    }
+}
+
+impl CustomTrigger<PyValue> for PyTrigger {
+    fn on_element(
+        &mut self,
+        value: &PyValue,
+        timestamp: i64,
+        window: &Window,
+        ctx: &mut TriggerContext,
+    ) -> OperatorResult<TriggerResult> {
+        self.with_context(ctx, |py, t, c| {
+            let w = window_to_py(py, window)?;
+            to_result(&t.call_method1("on_element", (value.0.bind(py), timestamp, w, c))?)
+        })
+    }
+
+    fn on_event_time(&mut self, time: i64, window: &Window, ctx: &mut TriggerContext) -> OperatorResult<TriggerResult> {
+        self.with_context(ctx, |py, t, c| {
+            let w = window_to_py(py, window)?;
+            to_result(&t.call_method1("on_event_time", (time, w, c))?)
+        })
+    }
+
+    fn on_processing_time(
+        &mut self,
+        time: i64,
+        window: &Window,
+        ctx: &mut TriggerContext,
+    ) -> OperatorResult<TriggerResult> {
+        self.with_context(ctx, |py, t, c| {
+            let w = window_to_py(py, window)?;
+            to_result(&t.call_method1("on_processing_time", (time, w, c))?)
+        })
+    }
+
+    fn can_merge(&self) -> bool {
+        self.can_merge
+    }
+
+    fn on_merge(&mut self, window: &Window, ctx: &mut TriggerContext) -> OperatorResult {
+        self.with_context(ctx, |py, t, c| {
+            let w = window_to_py(py, window)?;
+            t.call_method1("on_merge", (w, c)).map(drop)
+        })
+    }
+
+    fn clear(&mut self, window: &Window, ctx: &mut TriggerContext) -> OperatorResult {
+        self.with_context(ctx, |py, t, c| {
+            let w = window_to_py(py, window)?;
+            t.call_method1("clear", (w, c)).map(drop)
+        })
+    }
+}
+
+/// The assigner a window spec tuple describes (see `ferroflow/datastream/window.py`), and the
+/// session gap extractor of dynamic sessions.
+pub fn parse_assigner(spec: &Bound<'_, PyAny>) -> PyResult<(crate::window::assigner::Assigner, Option<Py<PyAny>>)> {
+    use crate::window::assigner::Assigner;
+    let kind: String = spec.get_item(0)?.extract()?;
+    let item = |i: usize| spec.get_item(i);
+    Ok(match kind.as_str() {
+        "tumbling" => (
+            Assigner::Tumbling {
+                event_time: item(1)?.extract()?,
+                size: item(2)?.extract()?,
+                offset: item(3)?.extract()?,
+            },
+            None,
+        ),
+        "sliding" => (
+            Assigner::Sliding {
+                event_time: item(1)?.extract()?,
+                size: item(2)?.extract()?,
+                slide: item(3)?.extract()?,
+                offset: item(4)?.extract()?,
+            },
+            None,
+        ),
+        "session" => (
+            Assigner::Session {
+                event_time: item(1)?.extract()?,
+                gap: Some(item(2)?.extract()?),
+            },
+            None,
+        ),
+        "dynamic_session" => (
+            Assigner::Session {
+                event_time: item(1)?.extract()?,
+                gap: None,
+            },
+            Some(item(2)?.unbind()),
+        ),
+        "global" => (Assigner::Global, None),
+        "count_tumbling" => (
+            Assigner::CountTumbling {
+                size: item(1)?.extract()?,
+            },
+            None,
+        ),
+        "count_sliding" => (
+            Assigner::CountSliding {
+                size: item(1)?.extract()?,
+                slide: item(2)?.extract()?,
+            },
+            None,
+        ),
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown window assigner '{other}'"
+            )))
+        }
+    })
+}
+
+/// The trigger a trigger spec tuple describes.
+pub fn parse_trigger(spec: &Bound<'_, PyAny>) -> PyResult<crate::window::operator::WindowTrigger<PyValue>> {
+    use crate::window::operator::WindowTrigger;
+    if spec.get_item(0)?.extract::<String>()? == "python" {
+        return Ok(WindowTrigger::Custom(Box::new(PyTrigger::new(
+            spec.get_item(1)?.unbind(),
+        )?)));
+    }
+    Ok(WindowTrigger::BuiltIn(parse_builtin_trigger(spec)?))
+}
+
+fn parse_builtin_trigger(spec: &Bound<'_, PyAny>) -> PyResult<crate::window::trigger::Trigger> {
+    use crate::window::trigger::Trigger;
+    let kind: String = spec.get_item(0)?.extract()?;
+    Ok(match kind.as_str() {
+        "event_time" => Trigger::EventTime,
+        "processing_time" => Trigger::ProcessingTime,
+        "count" => Trigger::Count(spec.get_item(1)?.extract()?),
+        "continuous_event_time" => Trigger::ContinuousEventTime(spec.get_item(1)?.extract()?),
+        "continuous_processing_time" => Trigger::ContinuousProcessingTime(spec.get_item(1)?.extract()?),
+        "never" => Trigger::Never,
+        "purging" => {
+            let inner = spec.get_item(1)?;
+            if inner.get_item(0)?.extract::<String>()? == "python" {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "PurgingTrigger.of(...) takes a built-in trigger; a custom trigger can return \
+                     TriggerResult.FIRE_AND_PURGE itself",
+                ));
+            }
+            Trigger::Purging(Box::new(parse_builtin_trigger(&inner)?))
+        }
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown trigger '{other}'"
+            )))
+        }
+    })
+}

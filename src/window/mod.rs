@@ -1,0 +1,11 @@
+//! Windows: assigners, triggers and the window operator.
+
+pub mod assigner;
+pub mod functions;
+pub mod operator;
+pub mod trigger;
+#[allow(clippy::module_inception)]
+pub mod window;
+
+#[cfg(test)]
+mod operator_tests;

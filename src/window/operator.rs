@@ -1,0 +1,549 @@
+//! The window operator: assigns each record of a keyed stream to windows, keeps each window's
+//! contents per key, asks the trigger when to emit, and drops a window once event time passed
+//! its end plus the allowed lateness. Semantics follow Flink's WindowOperator exactly (see
+//! DESIGN.md §6): a window `[start, end)` fires when the watermark reaches `end - 1`; a record
+//! for a window whose cleanup time passed is not added; within the allowed lateness a late record
+//! fires its window again; a record late for all its windows goes to the late side output, or is
+//! dropped and counted.
+
+use std::collections::BTreeMap;
+
+use crate::runtime::key::{Key, KeyMap};
+use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
+use crate::runtime::record::{Data, Record, NO_TIMESTAMP};
+use crate::time::clock::Clock;
+use crate::time::timer_service::{TimeDomain, TimerService};
+use crate::window::assigner::Assigner;
+use crate::window::functions::{FireTime, WindowFunctions};
+use crate::window::trigger::{CustomTrigger, TimerRequest, Trigger, TriggerContext, TriggerResult, TriggerState};
+use crate::window::window::Window;
+
+/// The trigger of a window operator: a built-in one or the user's.
+pub enum WindowTrigger<V> {
+    BuiltIn(Trigger),
+    Custom(Box<dyn CustomTrigger<V>>),
+}
+
+/// How a window operator is set up.
+pub struct WindowSpec<V> {
+    pub assigner: Assigner,
+    /// None: the assigner's default trigger.
+    pub trigger: Option<WindowTrigger<V>>,
+    pub allowed_lateness: i64,
+    /// The side output port late records go to, if one is read.
+    pub late_port: Option<u32>,
+}
+
+pub struct WindowOperator<V, F: WindowFunctions<V>> {
+    assigner: Assigner,
+    trigger: WindowTrigger<V>,
+    /// Count windows with their own trigger: a fired window is complete and can be dropped.
+    drop_after_fire: bool,
+    allowed_lateness: i64,
+    late_port: Option<u32>,
+    functions: F,
+    contents: KeyMap<BTreeMap<Window, F::Acc>>,
+    trigger_state: KeyMap<BTreeMap<Window, TriggerState>>,
+    /// Merging assigners: each key's current sessions.
+    sessions: KeyMap<Vec<Window>>,
+    /// Count assigners: records seen per key.
+    counts: KeyMap<i64>,
+    timers: TimerService<Window>,
+    watermark: i64,
+    clock: Clock,
+    late_dropped: u64,
+    windows: Vec<Window>,
+}
+
+impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
+    pub fn new(spec: WindowSpec<V>, functions: F) -> Self {
+        let (trigger, drop_after_fire) = match spec.trigger {
+            Some(t) => (t, false),
+            None => match spec.assigner {
+                Assigner::Tumbling { event_time: true, .. }
+                | Assigner::Sliding { event_time: true, .. }
+                | Assigner::Session { event_time: true, .. } => (WindowTrigger::BuiltIn(Trigger::EventTime), false),
+                Assigner::Tumbling { .. } | Assigner::Sliding { .. } | Assigner::Session { .. } => {
+                    (WindowTrigger::BuiltIn(Trigger::ProcessingTime), false)
+                }
+                Assigner::Global => (WindowTrigger::BuiltIn(Trigger::Never), false),
+                Assigner::CountTumbling { size } | Assigner::CountSliding { size, .. } => {
+                    (WindowTrigger::BuiltIn(Trigger::Count(size)), true)
+                }
+            },
+        };
+        WindowOperator {
+            assigner: spec.assigner,
+            trigger,
+            drop_after_fire,
+            allowed_lateness: spec.allowed_lateness.max(0),
+            late_port: spec.late_port,
+            functions,
+            contents: KeyMap::default(),
+            trigger_state: KeyMap::default(),
+            sessions: KeyMap::default(),
+            counts: KeyMap::default(),
+            timers: TimerService::default(),
+            watermark: i64::MIN,
+            clock: Clock::System,
+            late_dropped: 0,
+            windows: Vec::new(),
+        }
+    }
+
+    /// When a window's state is dropped: the end of its allowed lateness (event time) or its
+    /// end (processing time). `i64::MAX` means never.
+    fn cleanup_time(&self, window: &Window) -> i64 {
+        if self.assigner.is_event_time() {
+            window.max_timestamp().saturating_add(self.allowed_lateness)
+        } else {
+            window.max_timestamp()
+        }
+    }
+
+    fn is_window_late(&self, window: &Window) -> bool {
+        self.assigner.is_event_time() && self.cleanup_time(window) <= self.watermark
+    }
+
+    fn is_element_late(&self, timestamp: i64) -> bool {
+        self.assigner.is_event_time() && timestamp.saturating_add(self.allowed_lateness) <= self.watermark
+    }
+
+    fn context(&self) -> TriggerContext {
+        TriggerContext {
+            watermark: self.watermark,
+            processing_time: self.clock.now(),
+            requests: Vec::new(),
+        }
+    }
+
+    fn apply_requests(&mut self, key: &Key, window: &Window, ctx: TriggerContext) {
+        for request in ctx.requests {
+            match request {
+                TimerRequest::Register(domain, time) => self.timers.register(domain, time, key.clone(), *window),
+                TimerRequest::Delete(domain, time) => self.timers.delete(domain, time, key.clone(), *window),
+            }
+        }
+    }
+
+    fn trigger_state(&self, key: &Key, window: &Window) -> TriggerState {
+        self.trigger_state
+            .get(key)
+            .and_then(|m| m.get(window))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn set_trigger_state(&mut self, key: &Key, window: &Window, state: TriggerState) {
+        if state == TriggerState::default() {
+            if let Some(m) = self.trigger_state.get_mut(key) {
+                m.remove(window);
+                if m.is_empty() {
+                    self.trigger_state.remove(key);
+                }
+            }
+        } else {
+            self.trigger_state
+                .entry(key.clone())
+                .or_default()
+                .insert(*window, state);
+        }
+    }
+
+    fn trigger_on_element(
+        &mut self,
+        key: &Key,
+        value: &V,
+        timestamp: i64,
+        window: &Window,
+    ) -> OperatorResult<TriggerResult> {
+        let mut ctx = self.context();
+        let mut state = self.trigger_state(key, window);
+        let result = match &mut self.trigger {
+            WindowTrigger::BuiltIn(t) => t.on_element(timestamp, window, &mut state, &mut ctx),
+            WindowTrigger::Custom(t) => t.on_element(value, timestamp, window, &mut ctx)?,
+        };
+        self.set_trigger_state(key, window, state);
+        self.apply_requests(key, window, ctx);
+        Ok(result)
+    }
+
+    fn trigger_on_time(
+        &mut self,
+        domain: TimeDomain,
+        time: i64,
+        key: &Key,
+        window: &Window,
+    ) -> OperatorResult<TriggerResult> {
+        let mut ctx = self.context();
+        let mut state = self.trigger_state(key, window);
+        let result = match &mut self.trigger {
+            WindowTrigger::BuiltIn(t) => t.on_time(domain, time, window, &mut state, &mut ctx),
+            WindowTrigger::Custom(t) => match domain {
+                TimeDomain::EventTime => t.on_event_time(time, window, &mut ctx)?,
+                TimeDomain::ProcessingTime => t.on_processing_time(time, window, &mut ctx)?,
+            },
+        };
+        self.set_trigger_state(key, window, state);
+        self.apply_requests(key, window, ctx);
+        Ok(result)
+    }
+
+    fn trigger_clear(&mut self, key: &Key, window: &Window) -> OperatorResult {
+        let mut ctx = self.context();
+        let state = self.trigger_state(key, window);
+        match &mut self.trigger {
+            WindowTrigger::BuiltIn(t) => t.clear(window, &state, &mut ctx),
+            WindowTrigger::Custom(t) => t.clear(window, &mut ctx)?,
+        }
+        self.set_trigger_state(key, window, TriggerState::default());
+        self.apply_requests(key, window, ctx);
+        Ok(())
+    }
+
+    fn register_cleanup_timer(&mut self, key: &Key, window: &Window) {
+        let time = self.cleanup_time(window);
+        if time == i64::MAX {
+            return;
+        }
+        let domain = if self.assigner.is_event_time() {
+            TimeDomain::EventTime
+        } else {
+            TimeDomain::ProcessingTime
+        };
+        self.timers.register(domain, time, key.clone(), *window);
+    }
+
+    fn delete_cleanup_timer(&mut self, key: &Key, window: &Window) {
+        let time = self.cleanup_time(window);
+        if time == i64::MAX {
+            return;
+        }
+        let domain = if self.assigner.is_event_time() {
+            TimeDomain::EventTime
+        } else {
+            TimeDomain::ProcessingTime
+        };
+        self.timers.delete(domain, time, key.clone(), *window);
+    }
+
+    fn take_contents(&mut self, key: &Key, window: &Window) -> Option<F::Acc> {
+        let per_key = self.contents.get_mut(key)?;
+        let acc = per_key.remove(window);
+        if per_key.is_empty() {
+            self.contents.remove(key);
+        }
+        acc
+    }
+
+    fn emit(&mut self, key: &Key, window: &Window, out: &mut Output<V>) -> OperatorResult {
+        let time = FireTime {
+            timestamp: window.max_timestamp(),
+            watermark: self.watermark,
+            processing_time: self.clock.now(),
+        };
+        if let Some(acc) = self.contents.get(key).and_then(|m| m.get(window)) {
+            self.functions.emit(key, window, acc, time, out)?;
+        }
+        Ok(())
+    }
+
+    /// Acts on a trigger's decision for one window.
+    fn act(&mut self, result: TriggerResult, key: &Key, window: &Window, out: &mut Output<V>) -> OperatorResult {
+        if result.is_fire() {
+            self.emit(key, window, out)?;
+            if self.drop_after_fire {
+                return self.clear_window(key, window);
+            }
+        }
+        if result.is_purge() {
+            self.take_contents(key, window);
+        }
+        Ok(())
+    }
+
+    /// Drops everything about a window: contents, trigger state and timers, the user function's
+    /// per-window state, and (sessions) the window itself.
+    fn clear_window(&mut self, key: &Key, window: &Window) -> OperatorResult {
+        self.take_contents(key, window);
+        self.trigger_clear(key, window)?;
+        self.delete_cleanup_timer(key, window);
+        self.functions.clear(key, window)?;
+        if let Some(sessions) = self.sessions.get_mut(key) {
+            sessions.retain(|w| w != window);
+            if sessions.is_empty() {
+                self.sessions.remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    fn process_record(&mut self, record: Record<V>, out: &mut Output<V>) -> OperatorResult {
+        let key = record
+            .key
+            .clone()
+            .ok_or_else(|| OperatorError::new("a window operator received a record without a key"))?;
+        let time = if self.assigner.is_event_time() {
+            if record.timestamp == NO_TIMESTAMP {
+                return Err(OperatorError::new(
+                    "a record has no timestamp, but the window is an event-time window: did you forget \
+                     assign_timestamps_and_watermarks(...), or mean a processing-time window?",
+                ));
+            }
+            record.timestamp
+        } else {
+            self.clock.now()
+        };
+        let gap = match self.assigner {
+            Assigner::Session { gap: Some(g), .. } => g,
+            Assigner::Session { gap: None, .. } => {
+                let g = self.functions.session_gap(&record.value)?;
+                if g <= 0 {
+                    return Err(OperatorError::new(format!(
+                        "the session gap extractor returned {g}: a session gap must be positive"
+                    )));
+                }
+                g
+            }
+            _ => 0,
+        };
+        let count = match self.assigner {
+            Assigner::CountTumbling { .. } | Assigner::CountSliding { .. } => {
+                let c = self.counts.entry(key.clone()).or_insert(0);
+                *c += 1;
+                *c - 1
+            }
+            _ => 0,
+        };
+        let mut windows = std::mem::take(&mut self.windows);
+        windows.clear();
+        self.assigner.assign(time, gap, count, &mut windows);
+        let result = if self.assigner.is_merging() {
+            self.add_to_session(key, record, windows[0], out)
+        } else {
+            self.add_to_windows(key, record, &windows, out)
+        };
+        self.windows = windows;
+        result
+    }
+
+    fn add_to_windows(
+        &mut self,
+        key: Key,
+        record: Record<V>,
+        windows: &[Window],
+        out: &mut Output<V>,
+    ) -> OperatorResult {
+        let timestamp = record.timestamp;
+        let live: Vec<Window> = windows.iter().filter(|w| !self.is_window_late(w)).copied().collect();
+        if live.is_empty() {
+            return self.late(record, out);
+        }
+        let mut value = Some(record.value);
+        for (i, window) in live.iter().enumerate() {
+            let v = if i + 1 == live.len() {
+                value.take().expect("the value is used once, for the last window")
+            } else {
+                value
+                    .as_ref()
+                    .expect("the value is kept until the last window")
+                    .duplicate()
+            };
+            let result = self.trigger_on_element(&key, &v, timestamp, window)?;
+            let acc = self.take_contents(&key, window);
+            let acc = self.functions.add(acc, v)?;
+            self.contents.entry(key.clone()).or_default().insert(*window, acc);
+            self.act(result, &key, window, out)?;
+            self.register_cleanup_timer(&key, window);
+        }
+        Ok(())
+    }
+
+    fn add_to_session(
+        &mut self,
+        key: Key,
+        record: Record<V>,
+        new_window: Window,
+        out: &mut Output<V>,
+    ) -> OperatorResult {
+        // The sessions the new one touches, transitively, and the window they all merge into.
+        let mut merged = new_window;
+        let mut absorbed: Vec<Window> = Vec::new();
+        if let Some(sessions) = self.sessions.get(&key) {
+            let mut rest: Vec<Window> = sessions.clone();
+            loop {
+                let before = absorbed.len();
+                rest.retain(|w| {
+                    if w.touches(&merged) {
+                        merged = merged.cover(w);
+                        absorbed.push(*w);
+                        false
+                    } else {
+                        true
+                    }
+                });
+                if absorbed.len() == before {
+                    break;
+                }
+            }
+        }
+        if self.is_window_late(&merged) {
+            return self.late(record, out);
+        }
+        absorbed.sort();
+        let inside_existing = absorbed.len() == 1 && absorbed[0] == merged;
+        if !absorbed.is_empty() && !inside_existing {
+            self.merge_sessions(&key, &absorbed, merged)?;
+        }
+        if absorbed.is_empty() || !inside_existing {
+            let sessions = self.sessions.entry(key.clone()).or_default();
+            sessions.retain(|w| !absorbed.contains(w));
+            sessions.push(merged);
+            sessions.sort();
+        }
+        let timestamp = record.timestamp;
+        let result = self.trigger_on_element(&key, &record.value, timestamp, &merged)?;
+        let acc = self.take_contents(&key, &merged);
+        let acc = self.functions.add(acc, record.value)?;
+        self.contents.entry(key.clone()).or_default().insert(merged, acc);
+        self.act(result, &key, &merged, out)?;
+        self.register_cleanup_timer(&key, &merged);
+        Ok(())
+    }
+
+    /// Sessions `absorbed` become `merged`: their contents and trigger state combine, their
+    /// timers go, and the trigger learns of the merge.
+    fn merge_sessions(&mut self, key: &Key, absorbed: &[Window], merged: Window) -> OperatorResult {
+        let mut acc: Option<F::Acc> = None;
+        let mut state = TriggerState::default();
+        for window in absorbed {
+            if let Some(a) = self.take_contents(key, window) {
+                acc = Some(match acc {
+                    None => a,
+                    Some(into) => self.functions.merge(into, a)?,
+                });
+            }
+            state = state.merge(self.trigger_state(key, window));
+            self.trigger_clear(key, window)?;
+            self.delete_cleanup_timer(key, window);
+        }
+        if let Some(a) = acc {
+            self.contents.entry(key.clone()).or_default().insert(merged, a);
+        }
+        let mut ctx = self.context();
+        match &mut self.trigger {
+            WindowTrigger::BuiltIn(t) => {
+                t.on_merge(&merged, &state, &mut ctx);
+                self.set_trigger_state(key, &merged, state);
+            }
+            WindowTrigger::Custom(t) => t.on_merge(&merged, &mut ctx)?,
+        }
+        self.apply_requests(key, &merged, ctx);
+        Ok(())
+    }
+
+    /// A record too late for every window it belongs to.
+    fn late(&mut self, record: Record<V>, out: &mut Output<V>) -> OperatorResult {
+        if !self.is_element_late(record.timestamp) {
+            // Not late by the record's own time (an odd merge): nothing to do but drop it quietly
+            // is what Flink does too.
+            return Ok(());
+        }
+        match self.late_port {
+            Some(port) => out.emit_side(
+                port,
+                Record {
+                    value: record.value,
+                    timestamp: record.timestamp,
+                    key: None,
+                },
+            ),
+            None => self.late_dropped += 1,
+        }
+        Ok(())
+    }
+
+    fn on_timer(
+        &mut self,
+        domain: TimeDomain,
+        time: i64,
+        key: Key,
+        window: Window,
+        out: &mut Output<V>,
+    ) -> OperatorResult {
+        if self.assigner.is_merging() && !self.sessions.get(&key).is_some_and(|s| s.contains(&window)) {
+            return Ok(()); // a timer of a session that was merged away
+        }
+        let result = self.trigger_on_time(domain, time, &key, &window)?;
+        self.act(result, &key, &window, out)?;
+        let cleanup_domain = if self.assigner.is_event_time() {
+            TimeDomain::EventTime
+        } else {
+            TimeDomain::ProcessingTime
+        };
+        if self.assigner.is_time() && domain == cleanup_domain && time == self.cleanup_time(&window) {
+            self.clear_window(&key, &window)?;
+        }
+        Ok(())
+    }
+}
+
+impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
+    fn open(&mut self, info: &TaskInfo) -> OperatorResult {
+        self.clock = info.clock.clone();
+        if self.assigner.is_merging() {
+            if let WindowTrigger::Custom(t) = &self.trigger {
+                if !t.can_merge() {
+                    return Err(OperatorError::new(
+                        "session windows need a trigger that can merge: its can_merge() returned False",
+                    ));
+                }
+            }
+        }
+        self.functions.open()
+    }
+
+    fn process_batch(&mut self, _input: usize, batch: &mut Vec<Record<V>>, out: &mut Output<V>) -> OperatorResult {
+        for (i, record) in batch.drain(..).enumerate() {
+            self.process_record(record, out).map_err(|mut e| {
+                e.record_in_batch.get_or_insert(i);
+                e
+            })?;
+        }
+        Ok(())
+    }
+
+    fn on_watermark(&mut self, watermark: i64, out: &mut Output<V>) -> OperatorResult<Option<i64>> {
+        self.watermark = watermark;
+        while let Some(timer) = self.timers.pop_due(TimeDomain::EventTime, watermark) {
+            self.on_timer(TimeDomain::EventTime, timer.time, timer.key, timer.namespace, out)?;
+        }
+        Ok(Some(watermark))
+    }
+
+    fn next_processing_time(&self) -> Option<i64> {
+        self.timers.next_processing_time()
+    }
+
+    fn on_processing_time(&mut self, now: i64, out: &mut Output<V>) -> OperatorResult {
+        while let Some(timer) = self.timers.pop_due(TimeDomain::ProcessingTime, now) {
+            self.on_timer(TimeDomain::ProcessingTime, timer.time, timer.key, timer.namespace, out)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _out: &mut Output<V>) -> OperatorResult {
+        // A bounded input ends without firing processing-time timers (Flink's STREAMING mode).
+        self.timers.clear_processing();
+        Ok(())
+    }
+
+    fn metrics(&self) -> Vec<(&'static str, u64)> {
+        vec![("numLateRecordsDropped", self.late_dropped)]
+    }
+
+    fn close(&mut self) -> OperatorResult {
+        self.contents.clear();
+        self.functions.close()
+    }
+}
