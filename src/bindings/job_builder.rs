@@ -10,6 +10,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::bindings::collect::CollectIterator;
 use crate::bindings::errors::{deploy_error, graph_error, job_error};
+use crate::bindings::manual_run::ManualRun;
 use crate::bindings::operators::aggregate::{Aggregation, KeyedAggregate};
 use crate::bindings::operators::batch_loop::{BatchLoop, Stage};
 use crate::bindings::operators::key_by::KeyBy;
@@ -25,6 +26,7 @@ use crate::bindings::signals::SignalWakeup;
 use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
+use crate::connectors::manual_source::ManualFeed;
 use crate::graph::execution_plan::execution_plan_json;
 use crate::graph::stream_graph::{Chaining, JobConfig, NodeId, NodeKind, StreamEdge, StreamGraph};
 use crate::runtime::input_gate::{InputChannel, InputGate};
@@ -47,6 +49,8 @@ type InputSpec = (usize, u32, usize, String, Option<(Py<PyAny>, Py<PyAny>)>);
 #[pyclass(module = "ferroflow._engine")]
 pub struct JobBuilder {
     graph: Option<StreamGraph<PyValue>>,
+    /// The feeds of test sources, in the order they were added.
+    feeds: Vec<ManualFeed<PyValue>>,
 }
 
 fn boxed<O: Operator<PyValue> + 'static>(op: O) -> OperatorResult<Box<dyn Operator<PyValue>>> {
@@ -160,6 +164,7 @@ impl JobBuilder {
             ));
         }
         Ok(JobBuilder {
+            feeds: Vec::new(),
             graph: Some(StreamGraph::new(JobConfig {
                 name: job_name,
                 max_parallelism,
@@ -196,6 +201,15 @@ impl JobBuilder {
                 Box::new(move |_: &TaskInfo| {
                     Python::attach(|py| boxed_source(IterableSource::new(iterator.clone_ref(py))))
                 })
+            }
+            "manual" => {
+                if parallelism != 1 {
+                    return Err(PyValueError::new_err("a test source has parallelism 1"));
+                }
+                let feed = ManualFeed::default();
+                let source_feed = feed.clone();
+                self.feeds.push(feed);
+                Box::new(move |_: &TaskInfo| boxed_source(source_feed.source()))
             }
             "sequence" => {
                 let (start, end): (i64, i64) = arg.extract(py)?;
@@ -445,6 +459,29 @@ impl JobBuilder {
     fn set_uid(&mut self, node: NodeId, uid: String) -> PyResult<()> {
         self.graph()?.node_mut(node).uid = Some(uid);
         Ok(())
+    }
+
+    /// Runs the job by hand (tests): processing time from a manual clock starting at
+    /// `start_time`, every record sent on at once, no threads. Call before adding nodes.
+    fn use_manual_clock(&mut self, start_time: i64) -> PyResult<()> {
+        let config = &mut self.graph()?.config;
+        config.clock = Clock::manual(start_time);
+        config.flush.buffer_timeout = Duration::ZERO;
+        config.channel_capacity = usize::MAX;
+        Ok(())
+    }
+
+    /// Opens the job for stepping by hand; see `ManualRun`.
+    fn start_manual(&mut self, py: Python<'_>) -> PyResult<ManualRun> {
+        let graph = self
+            .graph
+            .take()
+            .ok_or_else(|| PyValueError::new_err("this job was already executed; build a new one"))?;
+        let clock = graph.config.clock.clone();
+        let mut deployed = DeployedJob::deploy(graph).map_err(|e| deploy_error(py, e))?;
+        let outputs = std::mem::take(&mut deployed.external_outputs);
+        let job = deployed.start_manual().map_err(|e| job_error(py, e))?;
+        Ok(ManualRun::new(job, std::mem::take(&mut self.feeds), outputs, clock))
     }
 
     /// The plan as JSON (Flink's `get_execution_plan()` shape).

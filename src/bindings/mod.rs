@@ -5,6 +5,7 @@ pub mod context;
 pub mod errors;
 pub mod job_builder;
 pub mod key;
+pub mod manual_run;
 pub mod operators;
 pub mod partitioner;
 pub mod signals;
@@ -17,6 +18,7 @@ use pyo3::prelude::*;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<job_builder::JobBuilder>()?;
     m.add_class::<collect::CollectIterator>()?;
+    m.add_class::<manual_run::ManualRun>()?;
     m.add_class::<context::ProcessContext>()?;
     m.add_class::<operators::window::WindowContext>()?;
     m.add_class::<operators::window::PyTriggerContext>()?;

@@ -72,7 +72,8 @@ pub struct JobConfig {
     pub max_parallelism: usize,
     pub chaining_enabled: bool,
     pub flush: FlushPolicy,
-    /// Batches in flight per channel before the sender blocks (backpressure).
+    /// Batches in flight per channel before the sender blocks (backpressure); `usize::MAX`:
+    /// unbounded (jobs stepped by hand on one thread, which must never block on a send).
     pub channel_capacity: usize,
     /// Processing time for the job's operators.
     pub clock: Clock,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver};
+use crossbeam_channel::{bounded, unbounded, Receiver};
 
 use crate::graph::job_graph::JobGraph;
 use crate::graph::stream_graph::{GraphError, NodeKind, StreamGraph};
@@ -18,7 +18,7 @@ use crate::runtime::operator::{Operator, OperatorError, Source, TaskInfo};
 use crate::runtime::output::{ChannelWriter, EdgeWriter, TaskOutputs};
 use crate::runtime::partitioner::{pointwise_targets, Router};
 use crate::runtime::record::Data;
-use crate::runtime::task::{Task, TaskFailure, TaskInput, TaskStats};
+use crate::runtime::task::{Step, Task, TaskFailure, TaskInput, TaskStats};
 
 /// Why a job could not be started.
 #[derive(Debug)]
@@ -166,6 +166,55 @@ type PortEdges<V> = Vec<(u32, EdgeWriter<V>)>;
 /// For each external node, in plan order, one receiver per upstream subtask.
 pub type ExternalOutputs<V> = Vec<Vec<Receiver<Message<V>>>>;
 
+/// A job whose tasks are stepped by hand on the calling thread (tests): no threads, no waiting.
+pub struct ManualJob<V: Data> {
+    tasks: Vec<Option<Task<V>>>,
+    stats: Vec<TaskStats>,
+    cancelled: AtomicBool,
+}
+
+impl<V: Data> ManualJob<V> {
+    /// Steps every task until none has anything left to do with what it was given. Returns
+    /// whether every task has finished.
+    pub fn run_until_quiet(&mut self) -> Result<bool, JobError> {
+        loop {
+            let mut busy = false;
+            for slot in &mut self.tasks {
+                let Some(task) = slot.as_mut() else { continue };
+                match task.step(&self.cancelled) {
+                    Ok(Step::Busy) => busy = true,
+                    Ok(Step::Idle(_)) => {}
+                    Ok(Step::Finished) => {
+                        if let Some(task) = slot.take() {
+                            self.stats.push(task.close(Ok(())).map_err(JobError::Failed)?);
+                        }
+                        busy = true;
+                    }
+                    Err(failure) => {
+                        if let Some(task) = slot.take() {
+                            let _ = task.close(Err(TaskFailure::Stopped));
+                        }
+                        self.close();
+                        return Err(JobError::Failed(failure));
+                    }
+                }
+            }
+            if !busy {
+                return Ok(self.tasks.iter().all(Option::is_none));
+            }
+        }
+    }
+
+    /// Closes the tasks still open.
+    pub fn close(&mut self) {
+        for slot in &mut self.tasks {
+            if let Some(task) = slot.take() {
+                let _ = task.close(Err(TaskFailure::Stopped));
+            }
+        }
+    }
+}
+
 /// A job wired and ready to start, and the channels of its external outputs.
 pub struct DeployedJob<V: Data> {
     tasks: Vec<Task<V>>,
@@ -177,6 +226,26 @@ impl<V: Data> DeployedJob<V> {
     /// [`Data::scope`]), creates the channels, and wires inputs to outputs.
     pub fn deploy(graph: StreamGraph<V>) -> Result<Self, DeployError> {
         V::scope(|| deploy(graph))
+    }
+
+    /// Opens every task for stepping by hand ([`ManualJob::run_until_quiet`]).
+    pub fn start_manual(self) -> Result<ManualJob<V>, JobError> {
+        let mut tasks = Vec::with_capacity(self.tasks.len());
+        for mut task in self.tasks {
+            if let Err(failure) = task.open() {
+                let _ = task.close(Err(TaskFailure::Stopped));
+                for t in tasks.into_iter().flatten() {
+                    let _: Result<TaskStats, TaskFailure> = Task::close(t, Err(TaskFailure::Stopped));
+                }
+                return Err(JobError::Failed(failure));
+            }
+            tasks.push(Some(task));
+        }
+        Ok(ManualJob {
+            tasks,
+            stats: Vec::new(),
+            cancelled: AtomicBool::new(false),
+        })
     }
 
     /// Starts one thread per task.
@@ -265,7 +334,11 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                 };
                 let mut writers = Vec::with_capacity(targets.len());
                 for r in targets {
-                    let (tx, rx) = bounded(config.channel_capacity);
+                    let (tx, rx) = if config.channel_capacity == usize::MAX {
+                        unbounded()
+                    } else {
+                        bounded(config.channel_capacity)
+                    };
                     writers.push(ChannelWriter::new(tx));
                     if is_external {
                         external.push(rx);

@@ -36,8 +36,14 @@ def _side_ports(plan: list[Transformation]) -> dict[int, dict[str, int]]:
     return ports
 
 
-def build_job(env: StreamExecutionEnvironment, sinks: list[Transformation], job_name: str) -> _engine.JobBuilder:
-    """The engine job for everything ``sinks`` read from."""
+def build_job(
+    env: StreamExecutionEnvironment,
+    sinks: list[Transformation],
+    job_name: str,
+    manual_start: int | None = None,
+) -> _engine.JobBuilder:
+    """The engine job for everything ``sinks`` read from; with ``manual_start``, a job stepped by
+    hand with a manual processing-time clock starting there (``ferroflow.testing``)."""
     if not sinks:
         raise RuntimeError(
             "No operators defined in streaming topology. Cannot execute: add a sink "
@@ -51,6 +57,8 @@ def build_job(env: StreamExecutionEnvironment, sinks: list[Transformation], job_
         env._effective_buffer_timeout(),
         env._channel_capacity(),
     )
+    if manual_start is not None:
+        builder.use_manual_clock(manual_start)
     plan = _reachable(sinks)
     ports = _side_ports(plan)
     node_of: dict[int, int] = {}

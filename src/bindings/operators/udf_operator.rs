@@ -154,12 +154,14 @@ impl UdfOperator {
                     c.timestamp = timer.time;
                     c.time_domain = Some(domain);
                 }
-                let result = on_timer.bind(py).call1((timer.time, ctx_obj));
+                // The function may be a generator: it runs while its results are taken, so the
+                // context stays set until then.
+                let emitted = on_timer
+                    .bind(py)
+                    .call1((timer.time, ctx_obj))
+                    .and_then(|result| self.emitter.emit_all(&result, timer.time, out, &self.function));
                 ctx_obj.borrow_mut().time_domain = None;
-                let result = result.map_err(OperatorError::new)?;
-                self.emitter
-                    .emit_all(&result, timer.time, out, &self.function)
-                    .map_err(OperatorError::new)?;
+                emitted.map_err(OperatorError::new)?;
                 self.apply_timer_changes(&mut ctx_obj.borrow_mut());
                 Ok::<_, OperatorError>(())
             })?;

@@ -127,7 +127,9 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
             self.last_record_at = self.clock.now();
         }
         Python::attach(|py| {
-            let assigner = self.has_assigner.then(|| self.udf.calls[0].clone_ref(py).into_bound(py));
+            let assigner = self
+                .has_assigner
+                .then(|| self.udf.calls[0].clone_ref(py).into_bound(py));
             let generator = self.generator.as_ref().map(|g| g.clone_ref(py).into_bound(py));
             for (i, mut r) in batch.drain(..).enumerate() {
                 if let Some(assigner) = &assigner {
