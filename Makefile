@@ -39,4 +39,4 @@ fmt:
 	$(PYTHON) -m ruff check --fix-only $(PYTHON_DIRS)
 
 bench:
-	$(PYTHON) benches/bench_w1_w2.py
+	$(PYTHON) benches/bench_workloads.py

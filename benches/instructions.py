@@ -1,4 +1,4 @@
-"""Instructions per record of W1 and W2 (see bench_w1_w2.py), for ferroflow and for the plain
+"""Instructions per record of W1, W2 and W3 (see bench_workloads.py), for ferroflow and for the plain
 Python loop, counted by valgrind's callgrind: a figure that does not move with the machine's load,
 unlike seconds on a shared host.
 
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHILD = """
 import sys
 sys.path.insert(0, {here!r})
-import bench_w1_w2 as b
+import bench_workloads as b
 fn = getattr(b, sys.argv[1])
 fn(1000)
 fn(int(sys.argv[2]))
@@ -51,7 +51,7 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is needed (apt-get install valgrind)")
     print(f"{'workload':<10} {'plain Python instr/rec':>23} {'ferroflow instr/rec':>20} {'ratio':>6}")
-    for w in ("w1", "w2"):
+    for w in ("w1", "w2", "w3"):
         floor = per_record(f"{w}_floor", args.n)
         engine = per_record(f"{w}_ferroflow", args.n)
         print(f"{w.upper():<10} {floor:>23,.0f} {engine:>20,.0f} {floor / engine:>6.2f}")

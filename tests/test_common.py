@@ -39,8 +39,11 @@ def test_package_exports_exactly_the_public_names():
             "Row",
             "RowKind",
             "Time",
+            "TimestampAssigner",
             "TypeInformation",
             "Types",
+            "WatermarkGenerator",
+            "WatermarkStrategy",
         ]
     )
     for name in common.__all__:

@@ -244,7 +244,7 @@ class WindowModel:
             return  # a merged-away window; Flink returns early too
         if ts == max_timestamp(window):
             self._emit(key, window)  # EventTimeTrigger.on_event_time: FIRE
-        if ts == self.cleanup_time(window) + 1:
+        if ts == self.cleanup_time(window):
             windows.pop(window, None)
             self._delete(max_timestamp(window), key, window)  # trigger.clear
 

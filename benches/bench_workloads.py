@@ -1,20 +1,25 @@
-"""W1 and W2 of the peer benchmarks (../shared/bench/peers/README.md), on ferroflow, beside the
-plain-Python loop that calls the same lambdas, measured in the same run.
+"""W1, W2 and W3 of the peer benchmarks (../shared/bench/peers/README.md), on ferroflow, beside
+the plain-Python loop that calls the same lambdas, measured in the same run.
 
   W1  stateless chain: ints 0..N-1 -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sink counting
       records and summing them.
   W2  keyed running reduce: event i = (i % 1000, 1) -> key_by(key) -> reduce(sum), emitting every
       update -> sink keeping the latest value per key.
+  W3  event-time windows: event i = (i % 1000, 1, ts = i - (i*7919 % 50)) with bounded
+      out-of-orderness watermarks of 100 ms -> key_by(key) -> 1 s tumbling windows -> reduce(sum)
+      -> sink counting windows and summing values.
 
 Rounds alternate the floor and ferroflow so both see the same machine load; the figures are
 medians over rounds. The results of both are checked against each other.
 
-    python benches/bench_w1_w2.py [--n1 5000000] [--n2 2000000] [--rounds 3] [--json out.json]
+    python benches/bench_workloads.py [--workloads w1,w2,w3] [--n1 N] [--n2 N] [--n3 N]
+                                      [--rounds 9] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import platform
@@ -22,8 +27,10 @@ import statistics
 import time
 from typing import Any, Callable
 
+from ferroflow.common import Duration, Time, WatermarkStrategy
 from ferroflow.datastream import StreamExecutionEnvironment
 from ferroflow.datastream.connectors import NumberSequenceSource
+from ferroflow.datastream.window import TumblingEventTimeWindows
 
 
 # ------------------------------------------------------------------------------------------ W1
@@ -112,6 +119,83 @@ def w2_ferroflow(n: int) -> dict[str, int]:
     return _w2_result(latest, out)
 
 
+# ------------------------------------------------------------------------------------------ W3
+SIZE_MS = 1000
+OOO_MS = 100
+
+
+def ts_of(i: int) -> int:
+    t = i - (i * 7919) % 50
+    return t if t > 0 else 0
+
+
+def _w3_fire(d: Dict[int, Tuple[int, int, int]], acc: List[int]) -> None:
+    for k, v, ts in d.values():
+        acc[0] += 1
+        acc[1] += v
+        acc[2] += (k + 1) * (ts // SIZE_MS + 1) * v
+
+
+def w3_floor(n: int) -> Dict[str, int]:
+    """The peers' plain-Python W3: per-record watermark, windows fired in end order."""
+    mapper = lambda i: (i % 1000, 1, ts_of(i))  # noqa: E731
+    ts_fn = lambda e: e[2]  # noqa: E731
+    key_fn = lambda e: e[0]  # noqa: E731
+    reducer = lambda a, b: (a[0], a[1] + b[1], a[2])  # noqa: E731
+    wins: Dict[int, Dict[int, Tuple[int, int, int]]] = {}
+    heap: List[int] = []
+    max_ts = -(1 << 62)
+    wm = max_ts
+    acc = [0, 0, 0]
+    for i in range(n):
+        e = mapper(i)
+        ts = ts_fn(e)
+        k = key_fn(e)
+        w = ts // SIZE_MS
+        if (w + 1) * SIZE_MS - 1 <= wm:
+            continue
+        d = wins.get(w)
+        if d is None:
+            d = wins[w] = {}
+            heapq.heappush(heap, w)
+        a = d.get(k)
+        d[k] = e if a is None else reducer(a, e)
+        if ts > max_ts:
+            max_ts = ts
+            wm = max_ts - OOO_MS - 1
+            while heap and (heap[0] + 1) * SIZE_MS - 1 <= wm:
+                _w3_fire(wins.pop(heapq.heappop(heap)), acc)
+    while heap:
+        _w3_fire(wins.pop(heapq.heappop(heap)), acc)
+    return {"windows": acc[0], "total": acc[1], "checksum": acc[2]}
+
+
+def w3_ferroflow(n: int) -> Dict[str, int]:
+    acc = [0, 0, 0]
+
+    def sink(e: Tuple[int, int, int]) -> None:
+        k, v, ts = e
+        acc[0] += 1
+        acc[1] += v
+        acc[2] += (k + 1) * (ts // SIZE_MS + 1) * v
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(OOO_MS)).with_timestamp_assigner(
+        lambda e, ts: e[2]
+    )
+    (
+        env.from_source(NumberSequenceSource(0, n - 1))
+        .map(lambda i: (i % 1000, 1, ts_of(i)))
+        .assign_timestamps_and_watermarks(strategy)
+        .key_by(lambda e: e[0])
+        .window(TumblingEventTimeWindows.of(Time.milliseconds(SIZE_MS)))
+        .reduce(lambda a, b: (a[0], a[1] + b[1], a[2]))
+        .add_sink(sink)
+    )
+    env.execute("w3")
+    return {"windows": acc[0], "total": acc[1], "checksum": acc[2]}
+
+
 # ------------------------------------------------------------------------------------------ driver
 def timed(fn: Callable[[int], dict[str, int]], n: int) -> tuple[float, dict[str, int]]:
     t0 = time.perf_counter()
@@ -151,15 +235,20 @@ def run(name: str, floor: Callable[[int], Any], engine: Callable[[int], Any], n:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workloads", default="w1,w2,w3")
     ap.add_argument("--n1", type=int, default=3_000_000, help="records for W1")
     ap.add_argument("--n2", type=int, default=1_000_000, help="records for W2")
+    ap.add_argument("--n3", type=int, default=1_000_000, help="records for W3")
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
-    rows = [
-        run("W1 map-filter-map", w1_floor, w1_ferroflow, args.n1, args.rounds),
-        run("W2 key_by+reduce", w2_floor, w2_ferroflow, args.n2, args.rounds),
+    chosen = args.workloads.split(",")
+    plan = [
+        ("w1", "W1 map-filter-map", w1_floor, w1_ferroflow, args.n1),
+        ("w2", "W2 key_by+reduce", w2_floor, w2_ferroflow, args.n2),
+        ("w3", "W3 1s windows", w3_floor, w3_ferroflow, args.n3),
     ]
+    rows = [run(label, floor, engine, n, args.rounds) for key, label, floor, engine, n in plan if key in chosen]
     print(f"{'workload':<20} {'N':>11} {'plain Python rec/s':>19} {'ferroflow rec/s':>16} {'ratio':>6}  (range)")
     for row in rows:
         print(
