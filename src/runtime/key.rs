@@ -111,9 +111,13 @@ impl fmt::Display for Key {
 
 /// A map by key for in-memory state. Its hasher is a fast multiplicative one (keys are hashed
 /// once or twice per record); it is not the stable hash, which decides key groups.
-pub type KeyMap<T> = HashMap<Key, T, BuildHasherDefault<FastHasher>>;
+pub type KeyMap<T> = FastMap<Key, T>;
 
-/// The rotate-xor-multiply hasher rustc uses (FxHash): a few instructions per word.
+/// A hash map with the fast hasher, for in-memory state keyed by keys and more.
+pub type FastMap<K, T> = HashMap<K, T, BuildHasherDefault<FastHasher>>;
+
+/// A rotate-xor-multiply hasher (FxHash) finished with an avalanche: a few instructions per
+/// word.
 #[derive(Default, Clone, Copy)]
 pub struct FastHasher(u64);
 
@@ -170,7 +174,15 @@ impl Hasher for FastHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // The multiplies leave some bits poorly mixed for keys that differ in a few bits (keys
+        // 0..n with windows that are multiples of a size collided a lot): finish with
+        // MurmurHash3's avalanche, so that every bit of the hash depends on every input bit.
+        let mut k = self.0;
+        k ^= k >> 33;
+        k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        k ^= k >> 33;
+        k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        k ^ (k >> 33)
     }
 }
 

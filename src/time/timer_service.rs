@@ -1,8 +1,9 @@
 //! Timers of a keyed operator: unique per (time, key, namespace), fired in time order.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash};
 
-use crate::runtime::key::Key;
+use crate::runtime::key::{FastHasher, Key};
 
 /// The two clocks a timer can follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,24 +21,120 @@ pub struct Timer<N> {
     pub namespace: N,
 }
 
-/// The event-time and processing-time timers of one operator instance.
+type Bucket<N> = HashSet<(Key, N), BuildHasherDefault<FastHasher>>;
+
+/// The timers of one clock: by time, then a set of (key, namespace) per time, so that
+/// registering the same timer again costs one ordered lookup of an integer and one hash.
 #[derive(Debug)]
-pub struct TimerService<N: Ord + Clone> {
-    event: BTreeSet<Timer<N>>,
-    processing: BTreeSet<Timer<N>>,
+struct Timers<N> {
+    by_time: BTreeMap<i64, Bucket<N>>,
+    /// The timers of the earliest due time, taken out of `by_time` to fire one by one.
+    firing: Vec<(Key, N)>,
+    firing_time: i64,
+    len: usize,
+    /// The size of the last bucket that fired, to size new buckets (timers of one time tend to
+    /// come in similar numbers, e.g. one per key at each window end).
+    last_bucket: usize,
 }
 
-impl<N: Ord + Clone> Default for TimerService<N> {
+impl<N: Eq + Hash + Clone> Timers<N> {
+    fn new() -> Self {
+        Timers {
+            by_time: BTreeMap::new(),
+            firing: Vec::new(),
+            firing_time: i64::MIN,
+            len: 0,
+            last_bucket: 0,
+        }
+    }
+
+    fn insert(&mut self, time: i64, key: Key, namespace: N) {
+        if !self.firing.is_empty()
+            && time == self.firing_time
+            && self.firing.iter().any(|(k, n)| *k == key && *n == namespace)
+        {
+            return;
+        }
+        let size = self.last_bucket;
+        let bucket = self
+            .by_time
+            .entry(time)
+            .or_insert_with(|| Bucket::with_capacity_and_hasher(size, Default::default()));
+        if bucket.insert((key, namespace)) {
+            self.len += 1;
+        }
+    }
+
+    fn remove(&mut self, time: i64, key: Key, namespace: N) {
+        if !self.firing.is_empty() && time == self.firing_time {
+            if let Some(i) = self.firing.iter().position(|(k, n)| *k == key && *n == namespace) {
+                self.firing.swap_remove(i);
+                self.len -= 1;
+                return;
+            }
+        }
+        if let Some(bucket) = self.by_time.get_mut(&time) {
+            if bucket.remove(&(key, namespace)) {
+                self.len -= 1;
+            }
+            if bucket.is_empty() {
+                self.by_time.remove(&time);
+            }
+        }
+    }
+
+    fn pop_due(&mut self, now: i64) -> Option<Timer<N>> {
+        if self.firing.is_empty() {
+            let entry = self.by_time.first_entry()?;
+            if *entry.key() > now {
+                return None;
+            }
+            self.firing_time = *entry.key();
+            self.firing.extend(entry.remove());
+            self.last_bucket = self.firing.len();
+        }
+        let (key, namespace) = self.firing.pop()?;
+        self.len -= 1;
+        Some(Timer {
+            time: self.firing_time,
+            key,
+            namespace,
+        })
+    }
+
+    fn first_time(&self) -> Option<i64> {
+        if !self.firing.is_empty() {
+            return Some(self.firing_time);
+        }
+        self.by_time.keys().next().copied()
+    }
+
+    fn clear(&mut self) {
+        self.by_time.clear();
+        self.firing.clear();
+        self.len = 0;
+    }
+}
+
+/// The event-time and processing-time timers of one operator instance. Due timers come out in
+/// time order; timers of the same time in no particular order.
+#[derive(Debug)]
+pub struct TimerService<N: Eq + Hash + Clone> {
+    event: Timers<N>,
+    processing: Timers<N>,
+}
+
+impl<N: Eq + Hash + Clone> Default for TimerService<N> {
     fn default() -> Self {
         TimerService {
-            event: BTreeSet::new(),
-            processing: BTreeSet::new(),
+            event: Timers::new(),
+            processing: Timers::new(),
         }
     }
 }
 
-impl<N: Ord + Clone> TimerService<N> {
-    fn set(&mut self, domain: TimeDomain) -> &mut BTreeSet<Timer<N>> {
+impl<N: Eq + Hash + Clone> TimerService<N> {
+    fn timers(&mut self, domain: TimeDomain) -> &mut Timers<N> {
         match domain {
             TimeDomain::EventTime => &mut self.event,
             TimeDomain::ProcessingTime => &mut self.processing,
@@ -46,37 +143,32 @@ impl<N: Ord + Clone> TimerService<N> {
 
     /// Registers a timer; registering the same (time, key, namespace) twice keeps one.
     pub fn register(&mut self, domain: TimeDomain, time: i64, key: Key, namespace: N) {
-        self.set(domain).insert(Timer { time, key, namespace });
+        self.timers(domain).insert(time, key, namespace);
     }
 
     pub fn delete(&mut self, domain: TimeDomain, time: i64, key: Key, namespace: N) {
-        self.set(domain).remove(&Timer { time, key, namespace });
+        self.timers(domain).remove(time, key, namespace);
     }
 
-    /// Removes and returns the earliest timer of `domain` due at `now` (time <= now).
+    /// Removes and returns an earliest timer of `domain` due at `now` (time <= now).
     pub fn pop_due(&mut self, domain: TimeDomain, now: i64) -> Option<Timer<N>> {
-        let set = self.set(domain);
-        if set.first().is_some_and(|t| t.time <= now) {
-            set.pop_first()
-        } else {
-            None
-        }
+        self.timers(domain).pop_due(now)
     }
 
     /// The time of the earliest processing-time timer.
     pub fn next_processing_time(&self) -> Option<i64> {
-        self.processing.first().map(|t| t.time)
+        self.processing.first_time()
     }
 
     pub fn len(&self, domain: TimeDomain) -> usize {
         match domain {
-            TimeDomain::EventTime => self.event.len(),
-            TimeDomain::ProcessingTime => self.processing.len(),
+            TimeDomain::EventTime => self.event.len,
+            TimeDomain::ProcessingTime => self.processing.len,
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.event.is_empty() && self.processing.is_empty()
+        self.event.len == 0 && self.processing.len == 0
     }
 
     /// Drops every processing-time timer (a bounded job that ends does not fire them).

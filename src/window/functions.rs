@@ -23,8 +23,11 @@ pub trait WindowFunctions<V>: Send {
         Ok(())
     }
 
-    /// Adds `value` to the window's contents (None: the window is new).
-    fn add(&mut self, acc: Option<Self::Acc>, value: V) -> OperatorResult<Self::Acc>;
+    /// The contents of a new window, from its first record.
+    fn create(&mut self, value: V) -> OperatorResult<Self::Acc>;
+
+    /// Adds `value` to a window's contents.
+    fn add(&mut self, acc: &mut Self::Acc, value: V) -> OperatorResult;
 
     /// The contents of a session merged from two.
     fn merge(&mut self, into: Self::Acc, other: Self::Acc) -> OperatorResult<Self::Acc>;

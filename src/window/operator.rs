@@ -6,9 +6,7 @@
 //! fires its window again; a record late for all its windows goes to the late side output, or is
 //! dropped and counted.
 
-use std::collections::BTreeMap;
-
-use crate::runtime::key::{Key, KeyMap};
+use crate::runtime::key::{FastMap, Key, KeyMap};
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::{Data, Record, NO_TIMESTAMP};
 use crate::time::clock::Clock;
@@ -42,8 +40,19 @@ pub struct WindowOperator<V, F: WindowFunctions<V>> {
     allowed_lateness: i64,
     late_port: Option<u32>,
     functions: F,
-    contents: KeyMap<BTreeMap<Window, F::Acc>>,
-    trigger_state: KeyMap<BTreeMap<Window, TriggerState>>,
+    /// Each key's windows and their contents (a key has few windows at a time). Keys whose
+    /// windows are all gone keep an empty entry, so that a key that comes back costs no
+    /// insertion; `empty_keys` counts them, and they are pruned when they are many.
+    contents: KeyMap<Vec<(Window, F::Acc)>>,
+    empty_keys: usize,
+    /// Each (key, window)'s built-in trigger state, for triggers that have one.
+    trigger_state: FastMap<(Key, Window), TriggerState>,
+    stateful_trigger: bool,
+    needs_processing_time: bool,
+    /// Reused for the timer requests of each trigger call.
+    requests: Vec<TimerRequest>,
+    /// The timer being fired, while a window is cleared at its cleanup time.
+    popped: Option<(TimeDomain, i64)>,
     /// Merging assigners: each key's current sessions.
     sessions: KeyMap<Vec<Window>>,
     /// Count assigners: records seen per key.
@@ -72,15 +81,27 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
                 }
             },
         };
+        let (stateful_trigger, needs_processing_time) = match &trigger {
+            WindowTrigger::BuiltIn(t) => (
+                t.is_stateful(),
+                t.uses_processing_time() || !spec.assigner.is_event_time(),
+            ),
+            WindowTrigger::Custom(_) => (false, true),
+        };
         WindowOperator {
             assigner: spec.assigner,
             trigger,
+            stateful_trigger,
+            needs_processing_time,
+            requests: Vec::new(),
+            popped: None,
             drop_after_fire,
             allowed_lateness: spec.allowed_lateness.max(0),
             late_port: spec.late_port,
             functions,
             contents: KeyMap::default(),
-            trigger_state: KeyMap::default(),
+            empty_keys: 0,
+            trigger_state: FastMap::default(),
             sessions: KeyMap::default(),
             counts: KeyMap::default(),
             timers: TimerService::default(),
@@ -109,44 +130,48 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         self.assigner.is_event_time() && timestamp.saturating_add(self.allowed_lateness) <= self.watermark
     }
 
-    fn context(&self) -> TriggerContext {
+    fn context(&mut self) -> TriggerContext {
         TriggerContext {
             watermark: self.watermark,
-            processing_time: self.clock.now(),
-            requests: Vec::new(),
+            processing_time: if self.needs_processing_time {
+                self.clock.now()
+            } else {
+                0
+            },
+            requests: std::mem::take(&mut self.requests),
         }
     }
 
-    fn apply_requests(&mut self, key: &Key, window: &Window, ctx: TriggerContext) {
-        for request in ctx.requests {
+    fn apply_requests(&mut self, key: &Key, window: &Window, mut ctx: TriggerContext) {
+        for request in ctx.requests.drain(..) {
             match request {
                 TimerRequest::Register(domain, time) => self.timers.register(domain, time, key.clone(), *window),
+                // The timer that is firing now is already gone.
+                TimerRequest::Delete(domain, time) if self.popped == Some((domain, time)) => {}
                 TimerRequest::Delete(domain, time) => self.timers.delete(domain, time, key.clone(), *window),
             }
         }
+        self.requests = ctx.requests;
     }
 
     fn trigger_state(&self, key: &Key, window: &Window) -> TriggerState {
+        if !self.stateful_trigger {
+            return TriggerState::default();
+        }
         self.trigger_state
-            .get(key)
-            .and_then(|m| m.get(window))
+            .get(&(key.clone(), *window))
             .copied()
             .unwrap_or_default()
     }
 
     fn set_trigger_state(&mut self, key: &Key, window: &Window, state: TriggerState) {
+        if !self.stateful_trigger {
+            return;
+        }
         if state == TriggerState::default() {
-            if let Some(m) = self.trigger_state.get_mut(key) {
-                m.remove(window);
-                if m.is_empty() {
-                    self.trigger_state.remove(key);
-                }
-            }
+            self.trigger_state.remove(&(key.clone(), *window));
         } else {
-            self.trigger_state
-                .entry(key.clone())
-                .or_default()
-                .insert(*window, state);
+            self.trigger_state.insert((key.clone(), *window), state);
         }
     }
 
@@ -201,9 +226,17 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         Ok(())
     }
 
+    /// Registers the timer that drops a new window's state at its cleanup time (unless the
+    /// event-time trigger's own timer is that same timer).
     fn register_cleanup_timer(&mut self, key: &Key, window: &Window) {
         let time = self.cleanup_time(window);
         if time == i64::MAX {
+            return;
+        }
+        if time == window.max_timestamp()
+            && matches!(self.trigger, WindowTrigger::BuiltIn(Trigger::EventTime))
+            && time > self.watermark
+        {
             return;
         }
         let domain = if self.assigner.is_event_time() {
@@ -216,7 +249,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
 
     fn delete_cleanup_timer(&mut self, key: &Key, window: &Window) {
         let time = self.cleanup_time(window);
-        if time == i64::MAX {
+        if time == i64::MAX || self.popped.is_some_and(|(_, t)| t == time) {
             return;
         }
         let domain = if self.assigner.is_event_time() {
@@ -228,24 +261,64 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
     }
 
     fn take_contents(&mut self, key: &Key, window: &Window) -> Option<F::Acc> {
-        let per_key = self.contents.get_mut(key)?;
-        let acc = per_key.remove(window);
-        if per_key.is_empty() {
-            self.contents.remove(key);
+        let windows = self.contents.get_mut(key)?;
+        let i = windows.iter().position(|(w, _)| w == window)?;
+        let (_, acc) = windows.swap_remove(i);
+        if windows.is_empty() {
+            self.empty_keys += 1;
+            if self.empty_keys > 1024 && self.empty_keys * 2 > self.contents.len() {
+                self.contents.retain(|_, w| !w.is_empty());
+                self.empty_keys = 0;
+            }
         }
-        acc
+        Some(acc)
+    }
+
+    fn put_contents(&mut self, key: &Key, window: Window, acc: F::Acc) {
+        match self.contents.get_mut(key) {
+            Some(windows) => {
+                if windows.is_empty() {
+                    self.empty_keys -= 1;
+                }
+                windows.push((window, acc));
+            }
+            None => {
+                self.contents.insert(key.clone(), vec![(window, acc)]);
+            }
+        }
+    }
+
+    /// Adds `value` to a window's contents. Returns whether the window is new.
+    fn add_to_contents(&mut self, key: &Key, window: &Window, value: V) -> OperatorResult<bool> {
+        if let Some(windows) = self.contents.get_mut(key) {
+            if let Some((_, acc)) = windows.iter_mut().find(|(w, _)| w == window) {
+                self.functions.add(acc, value)?;
+                return Ok(false);
+            }
+        }
+        let acc = self.functions.create(value)?;
+        self.put_contents(key, *window, acc);
+        Ok(true)
     }
 
     fn emit(&mut self, key: &Key, window: &Window, out: &mut Output<V>) -> OperatorResult {
+        let Some(acc) = self
+            .contents
+            .get(key)
+            .and_then(|windows| windows.iter().find(|(w, _)| w == window).map(|(_, a)| a))
+        else {
+            return Ok(());
+        };
         let time = FireTime {
             timestamp: window.max_timestamp(),
             watermark: self.watermark,
-            processing_time: self.clock.now(),
+            processing_time: if self.needs_processing_time {
+                self.clock.now()
+            } else {
+                0
+            },
         };
-        if let Some(acc) = self.contents.get(key).and_then(|m| m.get(window)) {
-            self.functions.emit(key, window, acc, time, out)?;
-        }
-        Ok(())
+        self.functions.emit(key, window, acc, time, out)
     }
 
     /// Acts on a trigger's decision for one window.
@@ -269,13 +342,25 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         self.trigger_clear(key, window)?;
         self.delete_cleanup_timer(key, window);
         self.functions.clear(key, window)?;
-        if let Some(sessions) = self.sessions.get_mut(key) {
-            sessions.retain(|w| w != window);
-            if sessions.is_empty() {
-                self.sessions.remove(key);
+        if self.assigner.is_merging() {
+            if let Some(sessions) = self.sessions.get_mut(key) {
+                sessions.retain(|w| w != window);
+                if sessions.is_empty() {
+                    self.sessions.remove(key);
+                }
             }
         }
         Ok(())
+    }
+
+    /// How many windows hold contents, and how many timers are set.
+    #[cfg(test)]
+    pub fn held(&self) -> (usize, usize) {
+        let windows = self.contents.values().map(Vec::len).sum();
+        (
+            windows,
+            self.timers.len(TimeDomain::EventTime) + self.timers.len(TimeDomain::ProcessingTime),
+        )
     }
 
     fn process_record(&mut self, record: Record<V>, out: &mut Output<V>) -> OperatorResult {
@@ -335,13 +420,18 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         out: &mut Output<V>,
     ) -> OperatorResult {
         let timestamp = record.timestamp;
-        let live: Vec<Window> = windows.iter().filter(|w| !self.is_window_late(w)).copied().collect();
-        if live.is_empty() {
+        let live = windows.iter().filter(|w| !self.is_window_late(w)).count();
+        if live == 0 {
             return self.late(record, out);
         }
         let mut value = Some(record.value);
-        for (i, window) in live.iter().enumerate() {
-            let v = if i + 1 == live.len() {
+        let mut seen = 0;
+        for window in windows {
+            if self.is_window_late(window) {
+                continue;
+            }
+            seen += 1;
+            let v = if seen == live {
                 value.take().expect("the value is used once, for the last window")
             } else {
                 value
@@ -350,11 +440,11 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
                     .duplicate()
             };
             let result = self.trigger_on_element(&key, &v, timestamp, window)?;
-            let acc = self.take_contents(&key, window);
-            let acc = self.functions.add(acc, v)?;
-            self.contents.entry(key.clone()).or_default().insert(*window, acc);
+            let is_new = self.add_to_contents(&key, window, v)?;
             self.act(result, &key, window, out)?;
-            self.register_cleanup_timer(&key, window);
+            if is_new {
+                self.register_cleanup_timer(&key, window);
+            }
         }
         Ok(())
     }
@@ -403,11 +493,11 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         }
         let timestamp = record.timestamp;
         let result = self.trigger_on_element(&key, &record.value, timestamp, &merged)?;
-        let acc = self.take_contents(&key, &merged);
-        let acc = self.functions.add(acc, record.value)?;
-        self.contents.entry(key.clone()).or_default().insert(merged, acc);
+        let is_new = self.add_to_contents(&key, &merged, record.value)?;
         self.act(result, &key, &merged, out)?;
-        self.register_cleanup_timer(&key, &merged);
+        if is_new {
+            self.register_cleanup_timer(&key, &merged);
+        }
         Ok(())
     }
 
@@ -428,7 +518,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
             self.delete_cleanup_timer(key, window);
         }
         if let Some(a) = acc {
-            self.contents.entry(key.clone()).or_default().insert(merged, a);
+            self.put_contents(key, merged, a);
         }
         let mut ctx = self.context();
         match &mut self.trigger {
@@ -475,16 +565,24 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
             return Ok(()); // a timer of a session that was merged away
         }
         let result = self.trigger_on_time(domain, time, &key, &window)?;
-        self.act(result, &key, &window, out)?;
         let cleanup_domain = if self.assigner.is_event_time() {
             TimeDomain::EventTime
         } else {
             TimeDomain::ProcessingTime
         };
-        if self.assigner.is_time() && domain == cleanup_domain && time == self.cleanup_time(&window) {
-            self.clear_window(&key, &window)?;
+        let cleanup = self.assigner.is_time() && domain == cleanup_domain && time == self.cleanup_time(&window);
+        if !cleanup {
+            return self.act(result, &key, &window, out);
         }
-        Ok(())
+        // The window's last moment: fire, then drop everything about it. Deleting the timer that
+        // is firing now is skipped: it is already gone.
+        if result.is_fire() {
+            self.emit(&key, &window, out)?;
+        }
+        self.popped = Some((domain, time));
+        let cleared = self.clear_window(&key, &window);
+        self.popped = None;
+        cleared
     }
 }
 
@@ -544,6 +642,7 @@ impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
 
     fn close(&mut self) -> OperatorResult {
         self.contents.clear();
+        self.empty_keys = 0;
         self.functions.close()
     }
 }

@@ -16,8 +16,13 @@ struct Sum;
 impl WindowFunctions<i64> for Sum {
     type Acc = i64;
 
-    fn add(&mut self, acc: Option<i64>, value: i64) -> OperatorResult<i64> {
-        Ok(acc.unwrap_or(0) + value)
+    fn create(&mut self, value: i64) -> OperatorResult<i64> {
+        Ok(value)
+    }
+
+    fn add(&mut self, acc: &mut i64, value: i64) -> OperatorResult {
+        *acc += value;
+        Ok(())
     }
 
     fn merge(&mut self, into: i64, other: i64) -> OperatorResult<i64> {
@@ -295,4 +300,22 @@ fn an_event_time_window_needs_timestamps() {
     r.key = Some(Key::Int(1));
     let err = h.op.process_batch(0, &mut vec![r], &mut h.out).unwrap_err();
     assert!(err.to_string().contains("assign_timestamps_and_watermarks"), "{err}");
+}
+
+#[test]
+fn fired_windows_leave_no_state_behind() {
+    let mut h = Harness::new(tumbling(1000), None, 0, None);
+    let mut fired = 0;
+    for i in 0..20_000i64 {
+        h.record(i % 10, 1, i);
+        if i % 100 == 99 {
+            h.watermark(i - 101);
+            fired += h.emitted().len();
+        }
+    }
+    let (windows, timers) = h.op.held();
+    assert!(windows <= 20, "{windows} windows still held after {fired} fired");
+    assert!(timers <= 20, "{timers} timers still set");
+    h.watermark(i64::MAX);
+    assert_eq!(h.op.held(), (0, 0));
 }

@@ -111,6 +111,24 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// Whether the trigger keeps per-window state (counts, fire times).
+    pub fn is_stateful(&self) -> bool {
+        match self {
+            Trigger::Count(_) | Trigger::ContinuousEventTime(_) | Trigger::ContinuousProcessingTime(_) => true,
+            Trigger::Purging(inner) => inner.is_stateful(),
+            Trigger::EventTime | Trigger::ProcessingTime | Trigger::Never => false,
+        }
+    }
+
+    /// Whether the trigger reads processing time.
+    pub fn uses_processing_time(&self) -> bool {
+        match self {
+            Trigger::ProcessingTime | Trigger::ContinuousProcessingTime(_) => true,
+            Trigger::Purging(inner) => inner.uses_processing_time(),
+            _ => false,
+        }
+    }
+
     pub fn can_merge(&self) -> bool {
         match self {
             Trigger::Purging(inner) => inner.can_merge(),

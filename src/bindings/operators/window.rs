@@ -111,6 +111,8 @@ pub struct PyWindowFunctions {
     ctx: Py<WindowContext>,
     emitter: Emitter,
     function: String,
+    /// A window function follows the reduce or aggregate.
+    has_window_fn: bool,
 }
 
 impl PyWindowFunctions {
@@ -133,7 +135,16 @@ impl PyWindowFunctions {
             )
         })
         .map_err(OperatorError::new)?;
+        let window_fn_index = match kind {
+            WindowFnKind::Reduce => Some(1),
+            WindowFnKind::Aggregate => Some(4),
+            WindowFnKind::Process | WindowFnKind::Apply => None,
+        };
+        let has_window_fn = Python::attach(|py| {
+            window_fn_index.is_some_and(|i| udf.calls.get(i).is_some_and(|c| !c.bind(py).is_none()))
+        });
         Ok(PyWindowFunctions {
+            has_window_fn,
             kind,
             style,
             udf,
@@ -182,28 +193,34 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
         self.udf.open()
     }
 
-    fn add(&mut self, acc: Option<PyAcc>, value: PyValue) -> OperatorResult<PyAcc> {
-        Python::attach(|py| {
-            Ok::<_, PyErr>(match (self.kind, acc) {
-                (WindowFnKind::Reduce, None) => PyAcc::Value(value.0),
-                (WindowFnKind::Reduce, Some(PyAcc::Value(a))) => {
-                    PyAcc::Value(self.udf.calls[0].bind(py).call1((a, value.0))?.unbind())
-                }
-                (WindowFnKind::Aggregate, acc) => {
-                    let a = match acc {
-                        Some(PyAcc::Value(a)) => a,
-                        _ => self.udf.calls[0].bind(py).call0()?.unbind(),
-                    };
-                    PyAcc::Value(self.udf.calls[1].bind(py).call1((value.0, a))?.unbind())
-                }
-                (_, Some(PyAcc::List(mut items))) => {
-                    items.push(value.0);
-                    PyAcc::List(items)
-                }
-                (_, _) => PyAcc::List(vec![value.0]),
+    fn create(&mut self, value: PyValue) -> OperatorResult<PyAcc> {
+        match self.kind {
+            WindowFnKind::Reduce => Ok(PyAcc::Value(value.0)),
+            WindowFnKind::Aggregate => Python::attach(|py| {
+                let acc = self.udf.calls[0].bind(py).call0()?;
+                Ok::<_, PyErr>(PyAcc::Value(self.udf.calls[1].bind(py).call1((value.0, acc))?.unbind()))
             })
-        })
-        .map_err(OperatorError::new)
+            .map_err(OperatorError::new),
+            WindowFnKind::Process | WindowFnKind::Apply => Ok(PyAcc::List(vec![value.0])),
+        }
+    }
+
+    fn add(&mut self, acc: &mut PyAcc, value: PyValue) -> OperatorResult {
+        match acc {
+            PyAcc::List(items) => {
+                items.push(value.0);
+                Ok(())
+            }
+            PyAcc::Value(a) => Python::attach(|py| {
+                let f = match self.kind {
+                    WindowFnKind::Aggregate => self.udf.calls[1].bind(py).call1((value.0, a.bind(py)))?,
+                    _ => self.udf.calls[0].bind(py).call1((a.bind(py), value.0))?,
+                };
+                *a = f.unbind();
+                Ok::<_, PyErr>(())
+            })
+            .map_err(OperatorError::new),
+        }
     }
 
     fn merge(&mut self, into: PyAcc, other: PyAcc) -> OperatorResult<PyAcc> {
@@ -235,13 +252,18 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
         out: &mut Output<PyValue>,
     ) -> OperatorResult {
         Python::attach(|py| {
-            let window_obj = window_to_py(py, window)?;
-            {
+            // A plain reduce or aggregate needs no window object: the result goes out as it is.
+            let needs_window = self.has_window_fn || matches!(self.kind, WindowFnKind::Process | WindowFnKind::Apply);
+            let window_obj = if needs_window {
+                let w = window_to_py(py, window)?;
                 let mut c = self.ctx.bind(py).borrow_mut();
-                c.window = Some(window_obj.clone().unbind());
+                c.window = Some(w.clone().unbind());
                 c.watermark = time.watermark;
                 c.processing_time = time.processing_time;
-            }
+                w
+            } else {
+                py.None().into_bound(py)
+            };
             let (result, function) = match (self.kind, acc) {
                 (WindowFnKind::Reduce | WindowFnKind::Aggregate, PyAcc::Value(a)) => {
                     let result = if self.kind == WindowFnKind::Aggregate {
