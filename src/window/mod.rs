@@ -2,6 +2,7 @@
 
 pub mod assigner;
 pub mod functions;
+pub mod grouped;
 pub mod operator;
 pub mod trigger;
 #[allow(clippy::module_inception)]

@@ -13,6 +13,7 @@ use crate::time::clock::Clock;
 use crate::time::timer_service::{TimeDomain, TimerService};
 use crate::window::assigner::Assigner;
 use crate::window::functions::{FireTime, WindowFunctions};
+use crate::window::grouped::WindowGroups;
 use crate::window::trigger::{CustomTrigger, TimerRequest, Trigger, TriggerContext, TriggerResult, TriggerState};
 use crate::window::window::Window;
 
@@ -40,6 +41,9 @@ pub struct WindowOperator<V, F: WindowFunctions<V>> {
     allowed_lateness: i64,
     late_port: Option<u32>,
     functions: F,
+    /// The fast path (non-merging time windows with the event-time trigger): contents grouped
+    /// by window, fired by the watermark without timers. None: the general path below.
+    groups: Option<WindowGroups<F::Acc>>,
     /// Each key's windows and their contents (a key has few windows at a time). Keys whose
     /// windows are all gone keep an empty entry, so that a key that comes back costs no
     /// insertion; `empty_keys` counts them, and they are pruned when they are many.
@@ -81,6 +85,13 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
                 }
             },
         };
+        let grouped = matches!(
+            (&trigger, spec.assigner),
+            (
+                WindowTrigger::BuiltIn(Trigger::EventTime),
+                Assigner::Tumbling { event_time: true, .. } | Assigner::Sliding { event_time: true, .. }
+            )
+        );
         let (stateful_trigger, needs_processing_time) = match &trigger {
             WindowTrigger::BuiltIn(t) => (
                 t.is_stateful(),
@@ -99,6 +110,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
             allowed_lateness: spec.allowed_lateness.max(0),
             late_port: spec.late_port,
             functions,
+            groups: grouped.then(WindowGroups::default),
             contents: KeyMap::default(),
             empty_keys: 0,
             trigger_state: FastMap::default(),
@@ -356,7 +368,8 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
     /// How many windows hold contents, and how many timers are set.
     #[cfg(test)]
     pub fn held(&self) -> (usize, usize) {
-        let windows = self.contents.values().map(Vec::len).sum();
+        let grouped = self.groups.as_ref().map_or(0, |g| g.len().1);
+        let windows = self.contents.values().map(Vec::len).sum::<usize>() + grouped;
         (
             windows,
             self.timers.len(TimeDomain::EventTime) + self.timers.len(TimeDomain::ProcessingTime),
@@ -403,13 +416,110 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         let mut windows = std::mem::take(&mut self.windows);
         windows.clear();
         self.assigner.assign(time, gap, count, &mut windows);
-        let result = if self.assigner.is_merging() {
+        let result = if self.groups.is_some() {
+            self.add_to_groups(key, record, &windows, out)
+        } else if self.assigner.is_merging() {
             self.add_to_session(key, record, windows[0], out)
         } else {
             self.add_to_windows(key, record, &windows, out)
         };
         self.windows = windows;
         result
+    }
+
+    /// The fast path: add the record to its windows' groups; a window the watermark already
+    /// passed (within the allowed lateness) fires again for this key at once.
+    fn add_to_groups(
+        &mut self,
+        key: Key,
+        record: Record<V>,
+        windows: &[Window],
+        out: &mut Output<V>,
+    ) -> OperatorResult {
+        let live = windows.iter().filter(|w| !self.is_window_late(w)).count();
+        if live == 0 {
+            return self.late(record, out);
+        }
+        let mut value = Some(record.value);
+        let mut seen = 0;
+        for window in windows {
+            if self.is_window_late(window) {
+                continue;
+            }
+            seen += 1;
+            let v = if seen == live {
+                value.take().expect("the value is used once, for the last window")
+            } else {
+                value
+                    .as_ref()
+                    .expect("the value is kept until the last window")
+                    .duplicate()
+            };
+            let Some(groups) = self.groups.as_mut() else { break };
+            let (group, exists) = groups.slot(&key, *window);
+            if window.max_timestamp() <= self.watermark {
+                // Created after the watermark passed its end: it only fires per record now.
+                group.fired = true;
+            }
+            let fired = group.fired;
+            if exists {
+                let acc = group.keys.get_mut(&key).expect("the key's contents exist");
+                self.functions.add(acc, v)?;
+            } else {
+                let acc = self.functions.create(v)?;
+                group.keys.insert(key.clone(), acc);
+            }
+            if fired || window.max_timestamp() <= self.watermark {
+                self.emit_group_key(&key, window, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn emit_group_key(&mut self, key: &Key, window: &Window, out: &mut Output<V>) -> OperatorResult {
+        let time = FireTime {
+            timestamp: window.max_timestamp(),
+            watermark: self.watermark,
+            processing_time: 0,
+        };
+        if let Some(acc) = self.groups.as_ref().and_then(|g| g.get(key, window)) {
+            self.functions.emit(key, window, acc, time, out)?;
+        }
+        Ok(())
+    }
+
+    /// The fast path: the watermark fires every window it passed, whole, and drops those past
+    /// their allowed lateness.
+    fn fire_groups(&mut self, watermark: i64, out: &mut Output<V>) -> OperatorResult {
+        let Some(groups) = self.groups.as_mut() else {
+            return Ok(());
+        };
+        for window in groups.due(watermark) {
+            let cleanup = self.cleanup_time(&window) <= watermark;
+            let Some(groups) = self.groups.as_mut() else { break };
+            let time = FireTime {
+                timestamp: window.max_timestamp(),
+                watermark,
+                processing_time: 0,
+            };
+            if cleanup {
+                let Some(group) = groups.remove(&window) else { continue };
+                for (key, acc) in &group.keys {
+                    if !group.fired {
+                        self.functions.emit(key, &window, acc, time, out)?;
+                    }
+                    self.functions.clear(key, &window)?;
+                }
+            } else if let Some(group) = groups.group_mut(&window) {
+                if !group.fired {
+                    group.fired = true;
+                    for (key, acc) in &group.keys {
+                        self.functions.emit(key, &window, acc, time, out)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn add_to_windows(
@@ -613,6 +723,7 @@ impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<V>) -> OperatorResult<Option<i64>> {
         self.watermark = watermark;
+        self.fire_groups(watermark, out)?;
         while let Some(timer) = self.timers.pop_due(TimeDomain::EventTime, watermark) {
             self.on_timer(TimeDomain::EventTime, timer.time, timer.key, timer.namespace, out)?;
         }
@@ -643,6 +754,9 @@ impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
     fn close(&mut self) -> OperatorResult {
         self.contents.clear();
         self.empty_keys = 0;
+        if let Some(g) = self.groups.as_mut() {
+            g.clear();
+        }
         self.functions.close()
     }
 }

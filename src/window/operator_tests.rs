@@ -319,3 +319,13 @@ fn fired_windows_leave_no_state_behind() {
     h.watermark(i64::MAX);
     assert_eq!(h.op.held(), (0, 0));
 }
+
+#[test]
+fn a_window_created_after_the_watermark_fires_once_per_late_record() {
+    let mut h = Harness::new(tumbling(1), None, 1, None);
+    h.watermark(0);
+    h.record(1, 1, 0);
+    assert_eq!(h.emitted(), vec![(0, 1)]);
+    h.watermark(i64::MAX);
+    assert_eq!(h.emitted(), vec![], "the final watermark does not fire it again");
+}

@@ -251,8 +251,19 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
         time: FireTime,
         out: &mut Output<PyValue>,
     ) -> OperatorResult {
+        if !self.has_window_fn && self.kind == WindowFnKind::Reduce {
+            // A plain reduce: the reduced value goes out as it is.
+            if let PyAcc::Value(a) = acc {
+                let value = Python::attach(|py| a.clone_ref(py));
+                out.emit(crate::runtime::record::Record::with_timestamp(
+                    PyValue(value),
+                    time.timestamp,
+                ));
+            }
+            return Ok(());
+        }
         Python::attach(|py| {
-            // A plain reduce or aggregate needs no window object: the result goes out as it is.
+            // A plain aggregate needs no window object: the result goes out as it is.
             let needs_window = self.has_window_fn || matches!(self.kind, WindowFnKind::Process | WindowFnKind::Apply);
             let window_obj = if needs_window {
                 let w = window_to_py(py, window)?;
@@ -271,10 +282,10 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
                     } else {
                         a.bind(py).clone()
                     };
-                    let window_fn = if self.kind == WindowFnKind::Aggregate {
-                        self.call(4)
-                    } else {
-                        self.call(1)
+                    let window_fn = match (self.has_window_fn, self.kind) {
+                        (false, _) => None,
+                        (true, WindowFnKind::Aggregate) => self.udf.calls.get(4),
+                        (true, _) => self.udf.calls.get(1),
                     };
                     match (window_fn, self.style) {
                         (Some(f), Some(style)) => {
