@@ -140,6 +140,11 @@ fn summary_dict<'py>(py: Python<'py>, summary: &JobSummary) -> PyResult<Bound<'p
         d.set_item("records_out", t.output.records_out)?;
         d.set_item("batches_out", t.output.batches_out)?;
         d.set_item("backpressured_ms", t.output.blocked.as_secs_f64() * 1000.0)?;
+        let counters = PyDict::new(py);
+        for (name, value) in &t.counters {
+            counters.set_item(*name, *value)?;
+        }
+        d.set_item("counters", counters)?;
         tasks.append(d)?;
     }
     result.set_item("tasks", tasks)?;

@@ -46,6 +46,7 @@ impl<V> ManualFeed<V> {
         ManualSource {
             queue: Arc::clone(&self.queue),
             ended: false,
+            watermark: i64::MIN,
         }
     }
 
@@ -58,6 +59,8 @@ impl<V> ManualFeed<V> {
 pub struct ManualSource<V> {
     queue: Arc<Mutex<VecDeque<ManualItem<V>>>>,
     ended: bool,
+    /// The last watermark emitted: watermarks only move forward.
+    watermark: i64,
 }
 
 impl<V: Data> Source<V> for ManualSource<V> {
@@ -77,7 +80,12 @@ impl<V: Data> Source<V> for ManualSource<V> {
                     out.emit(r);
                     taken += 1;
                 }
-                Some(ManualItem::Watermark(w)) => out.emit_watermark(w),
+                Some(ManualItem::Watermark(w)) => {
+                    if w > self.watermark {
+                        self.watermark = w;
+                        out.emit_watermark(w);
+                    }
+                }
                 Some(ManualItem::End) => {
                     self.ended = true;
                     return Ok(SourceStatus::Exhausted);
@@ -101,6 +109,7 @@ mod tests {
         assert_eq!(source.poll_batch(10, now, &mut out).unwrap(), SourceStatus::Idle);
         feed.push(ManualItem::Record(Record::with_timestamp(1, 5)));
         feed.push(ManualItem::Watermark(5));
+        feed.push(ManualItem::Watermark(4));
         feed.push(ManualItem::Record(Record::with_timestamp(2, 6)));
         assert_eq!(source.poll_batch(10, now, &mut out).unwrap(), SourceStatus::More);
         assert_eq!(out.main.iter().map(|r| r.value).collect::<Vec<_>>(), vec![1, 2]);

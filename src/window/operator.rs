@@ -324,11 +324,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         let time = FireTime {
             timestamp: window.max_timestamp(),
             watermark: self.watermark,
-            processing_time: if self.needs_processing_time {
-                self.clock.now()
-            } else {
-                0
-            },
+            processing_time: self.clock.now(),
         };
         self.functions.emit(key, window, acc, time, out)
     }
@@ -480,7 +476,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         let time = FireTime {
             timestamp: window.max_timestamp(),
             watermark: self.watermark,
-            processing_time: 0,
+            processing_time: self.clock.now(),
         };
         if let Some(acc) = self.groups.as_ref().and_then(|g| g.get(key, window)) {
             self.functions.emit(key, window, acc, time, out)?;
@@ -500,7 +496,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
             let time = FireTime {
                 timestamp: window.max_timestamp(),
                 watermark,
-                processing_time: 0,
+                processing_time: self.clock.now(),
             };
             if cleanup {
                 let Some(group) = groups.remove(&window) else { continue };

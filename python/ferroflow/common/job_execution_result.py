@@ -65,9 +65,13 @@ class JobExecutionResult:
 
     def get_task_metrics(self) -> list[dict[str, Any]]:
         """What each parallel task did: ``task``, ``subtask``, ``records_in``, ``records_out``,
-        ``batches_out`` and ``backpressured_ms`` (time spent waiting for a slower downstream
-        task)."""
+        ``batches_out``, ``backpressured_ms`` (time spent waiting for a slower downstream task)
+        and ``counters`` (its operators' counters by name, e.g. ``numLateRecordsDropped``)."""
         return [dict(m) for m in self._task_metrics]
+
+    def get_counter(self, name: str) -> int:
+        """An operator counter (e.g. ``numLateRecordsDropped``) summed over every task."""
+        return sum(int(m.get("counters", {}).get(name, 0)) for m in self._task_metrics)
 
     def is_job_execution_result(self) -> bool:
         return True

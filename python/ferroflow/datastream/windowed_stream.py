@@ -65,7 +65,7 @@ class WindowedStream:
         """When windows fire (default: the assigner's own trigger)."""
         if not isinstance(trigger, Trigger):
             raise TypeError(f"trigger() takes a Trigger, got {describe(trigger)}")
-        if self._keyless and self._assigner.is_merging() and not trigger.can_merge():
+        if self._assigner.is_merging() and not trigger.can_merge():
             raise TypeError("a merging window assigner (sessions) needs a trigger whose can_merge() returns True")
         self._trigger = trigger
         return self

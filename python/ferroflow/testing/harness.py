@@ -29,17 +29,23 @@ class TestSource:
     def __init__(self, harness: TestHarness, index: int, stream: DataStream) -> None:
         self._harness = harness
         self._index = index
+        self._ended = False
         self.stream = stream
+
+    def _feed(self) -> _engine.ManualRun:
+        if self._ended:
+            raise RuntimeError(f"test input {self._index} has ended: it takes no more records or watermarks")
+        return self._harness._run_or_start()
 
     def add(self, value: Any, timestamp: int | None = None) -> TestSource:
         """Feeds one record (with an event timestamp, or none)."""
-        self._harness._run_or_start().push(self._index, value, timestamp)
+        self._feed().push(self._index, value, timestamp)
         self._harness._step()
         return self
 
     def add_all(self, values: Any, timestamps: Any = None) -> TestSource:
         """Feeds several records, then runs."""
-        run = self._harness._run_or_start()
+        run = self._feed()
         values = list(values)
         stamps = list(timestamps) if timestamps is not None else [None] * len(values)
         if len(stamps) != len(values):
@@ -53,13 +59,14 @@ class TestSource:
         """Feeds a watermark: event time of this input reaches ``watermark``."""
         if isinstance(watermark, bool) or not isinstance(watermark, int):
             raise TypeError(f"watermark() takes an int (ms), got {describe(watermark)}")
-        self._harness._run_or_start().push_watermark(self._index, watermark)
+        self._feed().push_watermark(self._index, watermark)
         self._harness._step()
         return self
 
     def end(self) -> TestSource:
         """Ends this input: its final watermark fires every event-time window and timer."""
-        self._harness._run_or_start().end_input(self._index)
+        self._feed().end_input(self._index)
+        self._ended = True
         self._harness._step()
         return self
 
@@ -126,6 +133,8 @@ class TestHarness:
         self._order: dict[int, int] = {}
         self._run: _engine.ManualRun | None = None
         self._id = next(_harness_ids)
+        # Why the pipeline stopped, once it has: it failed, or was closed.
+        self._stopped: str | None = None
 
     def source(self, type_info: TypeInformation | None = None) -> TestSource:
         """A new input fed by hand (parallelism 1)."""
@@ -159,6 +168,8 @@ class TestHarness:
             raise RuntimeError(f"{what} must be called before the first record, watermark or time step")
 
     def _run_or_start(self) -> _engine.ManualRun:
+        if self._stopped is not None:
+            raise RuntimeError(f"the test pipeline {self._stopped}: build a new TestHarness")
         if self._run is None:
             sinks = self.env._take_sinks() + [o._transformation for o in self._outputs]
             builder = build_job(self.env, sinks, f"test harness {self._id}", manual_start=self._start_time)
@@ -173,9 +184,14 @@ class TestHarness:
 
     def _step(self) -> None:
         run = self._run_or_start()
-        run.run()
-        for o in self._outputs:
-            o._pull()
+        try:
+            run.run()
+        except BaseException:
+            self._stopped = "failed (see the exception it raised)"
+            raise
+        finally:
+            for o in self._outputs:
+                o._pull()
 
     def start(self) -> TestHarness:
         """Starts the pipeline now (operators' ``open()`` runs) instead of at the first feed."""
@@ -203,14 +219,20 @@ class TestHarness:
     def end_all(self) -> TestHarness:
         """Ends every input (final watermarks fire every event-time window and timer)."""
         for s in self._sources:
-            self._run_or_start().end_input(s._index)
+            if not s._ended:
+                self._run_or_start().end_input(s._index)
+                s._ended = True
         self._step()
         return self
 
     def close(self) -> None:
         """Closes the operators (their ``close()`` runs)."""
         if self._run is not None:
+            for o in self._outputs:
+                o._pull()
             self._run.close()
+        if self._stopped is None:
+            self._stopped = "was closed"
 
     def __enter__(self) -> TestHarness:
         return self

@@ -154,10 +154,17 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
                     None => None,
                 };
                 out.emit(r);
-                if generated.is_some() {
-                    self.emit(generated, out);
-                } else if self.per_record {
-                    let w = self.current();
+                self.emit(generated, out);
+                if self.per_record {
+                    // Per-record emission: what the strategy would emit periodically, after
+                    // every record.
+                    let w = match &generator {
+                        Some(g) => g
+                            .call_method0("on_periodic_emit")
+                            .and_then(|w| w.extract::<Option<i64>>())
+                            .map_err(|e| at_record(e, i))?,
+                        None => self.current(),
+                    };
                     self.emit(w, out);
                 }
             }
