@@ -126,24 +126,24 @@ OOO_MS = 100
 
 def ts_of(i: int) -> int:
     t = i - (i * 7919) % 50
-    return t if t > 0 else 0
+    return max(0, t)
 
 
-def _w3_fire(d: Dict[int, Tuple[int, int, int]], acc: List[int]) -> None:
+def _w3_fire(d: dict[int, tuple[int, int, int]], acc: list[int]) -> None:
     for k, v, ts in d.values():
         acc[0] += 1
         acc[1] += v
         acc[2] += (k + 1) * (ts // SIZE_MS + 1) * v
 
 
-def w3_floor(n: int) -> Dict[str, int]:
+def w3_floor(n: int) -> dict[str, int]:
     """The peers' plain-Python W3: per-record watermark, windows fired in end order."""
-    mapper = lambda i: (i % 1000, 1, ts_of(i))  # noqa: E731
-    ts_fn = lambda e: e[2]  # noqa: E731
-    key_fn = lambda e: e[0]  # noqa: E731
-    reducer = lambda a, b: (a[0], a[1] + b[1], a[2])  # noqa: E731
-    wins: Dict[int, Dict[int, Tuple[int, int, int]]] = {}
-    heap: List[int] = []
+    mapper = lambda i: (i % 1000, 1, ts_of(i))
+    ts_fn = lambda e: e[2]
+    key_fn = lambda e: e[0]
+    reducer = lambda a, b: (a[0], a[1] + b[1], a[2])
+    wins: dict[int, dict[int, tuple[int, int, int]]] = {}
+    heap: list[int] = []
     max_ts = -(1 << 62)
     wm = max_ts
     acc = [0, 0, 0]
@@ -170,10 +170,10 @@ def w3_floor(n: int) -> Dict[str, int]:
     return {"windows": acc[0], "total": acc[1], "checksum": acc[2]}
 
 
-def w3_ferroflow(n: int) -> Dict[str, int]:
+def w3_ferroflow(n: int) -> dict[str, int]:
     acc = [0, 0, 0]
 
-    def sink(e: Tuple[int, int, int]) -> None:
+    def sink(e: tuple[int, int, int]) -> None:
         k, v, ts = e
         acc[0] += 1
         acc[1] += v

@@ -6,7 +6,10 @@ test's own thread, deterministically, with a processing-time clock that only mov
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from ferroflow import _engine
 from ferroflow.common.typeinfo import TypeInformation
@@ -234,7 +237,7 @@ class TestHarness:
         if self._stopped is None:
             self._stopped = "was closed"
 
-    def __enter__(self) -> TestHarness:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
