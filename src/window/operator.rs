@@ -412,9 +412,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         let mut windows = std::mem::take(&mut self.windows);
         windows.clear();
         self.assigner.assign(time, gap, count, &mut windows);
-        let result = if self.groups.is_some() {
-            self.add_to_groups(key, record, &windows, out)
-        } else if self.assigner.is_merging() {
+        let result = if self.assigner.is_merging() {
             self.add_to_session(key, record, windows[0], out)
         } else {
             self.add_to_windows(key, record, &windows, out)
@@ -423,51 +421,27 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         result
     }
 
-    /// The fast path: add the record to its windows' groups; a window the watermark already
-    /// passed (within the allowed lateness) fires again for this key at once.
-    fn add_to_groups(
-        &mut self,
-        key: Key,
-        record: Record<V>,
-        windows: &[Window],
-        out: &mut Output<V>,
-    ) -> OperatorResult {
-        let live = windows.iter().filter(|w| !self.is_window_late(w)).count();
-        if live == 0 {
-            return self.late(record, out);
+    /// The fast path: adds `value` to `window`'s group; a window the watermark already passed
+    /// (within the allowed lateness) fires again for this key at once.
+    fn add_to_group(&mut self, key: &Key, window: &Window, value: V, out: &mut Output<V>) -> OperatorResult {
+        let Some(groups) = self.groups.as_mut() else {
+            return Ok(());
+        };
+        let (group, exists) = groups.slot(key, *window);
+        if window.max_timestamp() <= self.watermark {
+            // Created or touched after the watermark passed its end: it fires per record now.
+            group.fired = true;
         }
-        let mut value = Some(record.value);
-        let mut seen = 0;
-        for window in windows {
-            if self.is_window_late(window) {
-                continue;
-            }
-            seen += 1;
-            let v = if seen == live {
-                value.take().expect("the value is used once, for the last window")
-            } else {
-                value
-                    .as_ref()
-                    .expect("the value is kept until the last window")
-                    .duplicate()
-            };
-            let Some(groups) = self.groups.as_mut() else { break };
-            let (group, exists) = groups.slot(&key, *window);
-            if window.max_timestamp() <= self.watermark {
-                // Created after the watermark passed its end: it only fires per record now.
-                group.fired = true;
-            }
-            let fired = group.fired;
-            if exists {
-                let acc = group.keys.get_mut(&key).expect("the key's contents exist");
-                self.functions.add(acc, v)?;
-            } else {
-                let acc = self.functions.create(v)?;
-                group.keys.insert(key.clone(), acc);
-            }
-            if fired || window.max_timestamp() <= self.watermark {
-                self.emit_group_key(&key, window, out)?;
-            }
+        let fired = group.fired;
+        if exists {
+            let acc = group.keys.get_mut(key).expect("the key's contents exist");
+            self.functions.add(acc, value)?;
+        } else {
+            let acc = self.functions.create(value)?;
+            group.keys.insert(key.clone(), acc);
+        }
+        if fired {
+            self.emit_group_key(key, window, out)?;
         }
         Ok(())
     }
@@ -518,6 +492,8 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         Ok(())
     }
 
+    /// Adds a record to each of its windows that is not late (a copy for each but the last),
+    /// or passes it to the late output when all are.
     fn add_to_windows(
         &mut self,
         key: Key,
@@ -545,12 +521,29 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
                     .expect("the value is kept until the last window")
                     .duplicate()
             };
-            let result = self.trigger_on_element(&key, &v, timestamp, window)?;
-            let is_new = self.add_to_contents(&key, window, v)?;
-            self.act(result, &key, window, out)?;
-            if is_new {
-                self.register_cleanup_timer(&key, window);
+            if self.groups.is_some() {
+                self.add_to_group(&key, window, v, out)?;
+            } else {
+                self.add_to_window(&key, window, v, timestamp, out)?;
             }
+        }
+        Ok(())
+    }
+
+    /// The general path: the trigger decides about `window` after `value` joins it.
+    fn add_to_window(
+        &mut self,
+        key: &Key,
+        window: &Window,
+        value: V,
+        timestamp: i64,
+        out: &mut Output<V>,
+    ) -> OperatorResult {
+        let result = self.trigger_on_element(key, &value, timestamp, window)?;
+        let is_new = self.add_to_contents(key, window, value)?;
+        self.act(result, key, window, out)?;
+        if is_new {
+            self.register_cleanup_timer(key, window);
         }
         Ok(())
     }
