@@ -7,8 +7,6 @@ import operator
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
-from typing_extensions import Self
-
 from ferroflow import _engine
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
@@ -35,6 +33,8 @@ from ferroflow.datastream.output_tag import OutputTag
 from ferroflow.datastream.window import CountSlidingWindowAssigner, CountTumblingWindowAssigner, WindowAssigner
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
     from ferroflow.datastream.windowed_stream import AllWindowedStream, WindowedStream
 
