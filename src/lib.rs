@@ -6,6 +6,7 @@
 pub mod connectors;
 pub mod graph;
 pub mod runtime;
+pub mod state;
 pub mod time;
 pub mod window;
 

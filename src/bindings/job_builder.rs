@@ -24,6 +24,7 @@ use crate::bindings::operators::window::{
 use crate::bindings::partitioner::PyPartitioner;
 use crate::bindings::signals::SignalWakeup;
 use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
+use crate::bindings::state::{StateStore, StateView};
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
 use crate::connectors::manual_source::ManualFeed;
@@ -34,6 +35,7 @@ use crate::runtime::job::{DeployedJob, ExternalOutputs, JobHandle, JobSummary};
 use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
+use crate::state::keyed::Namespace;
 use crate::time::clock::Clock;
 use crate::window::operator::{WindowOperator, WindowSpec};
 
@@ -247,7 +249,28 @@ impl JobBuilder {
         let style =
             CallStyle::parse(style).ok_or_else(|| PyValueError::new_err(format!("unknown call style '{style}'")))?;
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
-            let udf = Udf::instantiate(&spec, info)?;
+            // Keyed functions get keyed state through their runtime context.
+            let state = if keyed {
+                Some(Python::attach(StateStore::new_py).map_err(crate::runtime::operator::OperatorError::new)?)
+            } else {
+                None
+            };
+            let view = state
+                .as_ref()
+                .map(|store| {
+                    Python::attach(|py| {
+                        Py::new(
+                            py,
+                            StateView {
+                                store: store.clone_ref(py),
+                                namespace: Namespace::Global,
+                            },
+                        )
+                    })
+                })
+                .transpose()
+                .map_err(crate::runtime::operator::OperatorError::new)?;
+            let udf = Udf::instantiate_keyed(&spec, info, view)?;
             match style.batch_loop_name() {
                 Some(name) if !keyed && udf.calls.len() == 1 => boxed(BatchLoop::new(Stage {
                     style: name,
@@ -262,6 +285,7 @@ impl JobBuilder {
                     side_ports.clone(),
                     keyed,
                     on_timer,
+                    state,
                 )?),
             }
         });
@@ -420,13 +444,25 @@ impl JobBuilder {
         }
         let late_port = late_tag.and_then(|tag| side_ports.iter().find(|(t, _)| *t == tag).map(|(_, p)| *p));
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
-            let udf = Udf::instantiate(&spec, info)?;
+            let (state, view) = Python::attach(|py| {
+                let store = StateStore::new_py(py)?;
+                let view = Py::new(
+                    py,
+                    StateView {
+                        store: store.clone_ref(py),
+                        namespace: Namespace::Global,
+                    },
+                )?;
+                Ok::<_, PyErr>((store, view))
+            })
+            .map_err(crate::runtime::operator::OperatorError::new)?;
+            let udf = Udf::instantiate_keyed(&spec, info, Some(view))?;
             let (trigger, extractor) = Python::attach(|py| {
                 let trigger = trigger.as_ref().map(|t| parse_trigger(t.bind(py))).transpose()?;
                 Ok::<_, PyErr>((trigger, gap_extractor.as_ref().map(|g| g.clone_ref(py))))
             })
             .map_err(crate::runtime::operator::OperatorError::new)?;
-            let functions = PyWindowFunctions::new(kind, style, udf, keyless, extractor, function.clone())?;
+            let functions = PyWindowFunctions::new(kind, style, udf, keyless, extractor, function.clone(), state)?;
             boxed(WindowOperator::new(
                 WindowSpec {
                     assigner,

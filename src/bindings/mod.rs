@@ -10,6 +10,7 @@ pub mod operators;
 pub mod partitioner;
 pub mod signals;
 pub mod sources;
+pub mod state;
 pub mod udf;
 pub mod value;
 
@@ -20,6 +21,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<collect::CollectIterator>()?;
     m.add_class::<manual_run::ManualRun>()?;
     m.add_class::<context::ProcessContext>()?;
+    m.add_class::<state::StateStore>()?;
+    m.add_class::<state::StateView>()?;
+    m.add_class::<state::ValueState>()?;
+    m.add_class::<state::ListState>()?;
+    m.add_class::<state::MapState>()?;
+    m.add_class::<state::ReducingState>()?;
+    m.add_class::<state::AggregatingState>()?;
     m.add_class::<operators::window::WindowContext>()?;
     m.add_class::<operators::window::PyTriggerContext>()?;
     m.add(

@@ -7,6 +7,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 
 use crate::bindings::key::type_name;
+use crate::bindings::state::StateView;
 use crate::bindings::value::PyValue;
 use crate::runtime::operator::{OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
@@ -38,8 +39,16 @@ pub fn info_tuple<'py>(py: Python<'py>, info: &TaskInfo) -> PyResult<Bound<'py, 
 impl Udf {
     /// Calls `spec.instantiate(info)`, which returns `(callables, lifecycle)`.
     pub fn instantiate(spec: &Py<PyAny>, info: &TaskInfo) -> OperatorResult<Udf> {
+        Self::instantiate_keyed(spec, info, None)
+    }
+
+    /// Calls `spec.instantiate(info, state)`: the functions' runtime context gets `state` for
+    /// `get_state(...)` and friends (keyed operators).
+    pub fn instantiate_keyed(spec: &Py<PyAny>, info: &TaskInfo, state: Option<Py<StateView>>) -> OperatorResult<Udf> {
         Python::attach(|py| {
-            let made = spec.bind(py).call_method1("instantiate", (info_tuple(py, info)?,))?;
+            let made = spec
+                .bind(py)
+                .call_method1("instantiate", (info_tuple(py, info)?, state))?;
             let (calls, lifecycle): (Vec<Py<PyAny>>, Py<PyAny>) = made.extract()?;
             Ok::<_, PyErr>(Udf { calls, lifecycle })
         })

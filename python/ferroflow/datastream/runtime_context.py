@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RuntimeContext:
     """Passed to ``Function.open(runtime_context)``, once per parallel subtask."""
@@ -14,6 +16,7 @@ class RuntimeContext:
         max_number_of_parallel_subtasks: int,
         attempt_number: int = 0,
         job_parameters: dict[str, str] | None = None,
+        state: Any = None,
     ) -> None:
         self._task_name = task_name
         self._index = index_of_this_subtask
@@ -21,6 +24,8 @@ class RuntimeContext:
         self._max_parallelism = max_number_of_parallel_subtasks
         self._attempt = attempt_number
         self._job_parameters = dict(job_parameters or {})
+        # The keyed state of a keyed operator (None elsewhere).
+        self._state = state
 
     def get_task_name(self) -> str:
         """The name of the task the function runs in (its chain, e.g. ``"Source -> Map"``)."""
@@ -45,6 +50,34 @@ class RuntimeContext:
     def get_job_parameter(self, key: str, default_value: str | None = None) -> str | None:
         """A global job parameter (``env.get_config().set_global_job_parameters({...})``)."""
         return self._job_parameters.get(key, default_value)
+
+    def _keyed_state(self) -> Any:
+        if self._state is None:
+            raise RuntimeError(
+                "keyed state is only available in functions of a keyed stream: use key_by(...) first, "
+                "then map/flat_map/filter/process/reduce on the KeyedStream"
+            )
+        return self._state
+
+    def get_state(self, state_descriptor: Any) -> Any:
+        """The ValueState of ``state_descriptor`` (a ValueStateDescriptor), for the current key."""
+        return self._keyed_state().get_state(state_descriptor)
+
+    def get_list_state(self, state_descriptor: Any) -> Any:
+        """The ListState of ``state_descriptor`` (a ListStateDescriptor)."""
+        return self._keyed_state().get_list_state(state_descriptor)
+
+    def get_map_state(self, state_descriptor: Any) -> Any:
+        """The MapState of ``state_descriptor`` (a MapStateDescriptor)."""
+        return self._keyed_state().get_map_state(state_descriptor)
+
+    def get_reducing_state(self, state_descriptor: Any) -> Any:
+        """The ReducingState of ``state_descriptor`` (a ReducingStateDescriptor)."""
+        return self._keyed_state().get_reducing_state(state_descriptor)
+
+    def get_aggregating_state(self, state_descriptor: Any) -> Any:
+        """The AggregatingState of ``state_descriptor`` (an AggregatingStateDescriptor)."""
+        return self._keyed_state().get_aggregating_state(state_descriptor)
 
     def __repr__(self) -> str:
         return f"RuntimeContext({self.get_task_name_with_subtasks()!r})"

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use crate::bindings::context::ProcessContext;
 use crate::bindings::errors::at_record;
 use crate::bindings::key::type_name;
+use crate::bindings::state::StateStore;
 use crate::bindings::udf::{Emitter, Udf};
 use crate::bindings::value::PyValue;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
@@ -73,6 +74,10 @@ pub struct UdfOperator {
     ctx: Option<Py<ProcessContext>>,
     keyed: bool,
     timers: TimerService<()>,
+    /// Keyed operators: their keyed state (the store's current key is the record's).
+    state: Option<Py<StateStore>>,
+    /// Reused to hand a keyed operator one record at a time.
+    one: Vec<Record<PyValue>>,
 }
 
 impl UdfOperator {
@@ -84,6 +89,7 @@ impl UdfOperator {
         side_ports: Vec<(String, u32)>,
         keyed: bool,
         has_on_timer: bool,
+        state: Option<Py<StateStore>>,
     ) -> OperatorResult<Self> {
         let ctx = if style.uses_context() {
             Some(
@@ -109,6 +115,8 @@ impl UdfOperator {
             ctx,
             keyed,
             timers: TimerService::default(),
+            state,
+            one: Vec::with_capacity(1),
         })
     }
 
@@ -121,64 +129,8 @@ impl UdfOperator {
         ))
     }
 
-    /// Applies the timer changes the last call asked for, for `key`.
-    fn apply_timer_changes(&mut self, ctx: &mut ProcessContext) {
-        let Some(key) = ctx.key.clone() else {
-            ctx.changes.clear();
-            return;
-        };
-        for change in ctx.changes.drain(..) {
-            if change.register {
-                self.timers.register(change.domain, change.time, key.clone(), ());
-            } else {
-                self.timers.delete(change.domain, change.time, key.clone(), ());
-            }
-        }
-    }
-
-    /// Fires the timers of `domain` due at `now`, in time order; timers they register that are
-    /// due fire too.
-    fn fire_timers(&mut self, domain: TimeDomain, now: i64, out: &mut Output<PyValue>) -> OperatorResult {
-        let Some(ctx) = self.ctx.as_ref().map(|c| Python::attach(|py| c.clone_ref(py))) else {
-            return Ok(());
-        };
-        while let Some(timer) = self.timers.pop_due(domain, now) {
-            let Some(on_timer) = self.on_timer.as_ref().map(|f| Python::attach(|py| f.clone_ref(py))) else {
-                continue;
-            };
-            Python::attach(|py| {
-                let ctx_obj = ctx.bind(py);
-                {
-                    let mut c = ctx_obj.borrow_mut();
-                    c.key = Some(timer.key.clone());
-                    c.timestamp = timer.time;
-                    c.time_domain = Some(domain);
-                }
-                // The function may be a generator: it runs while its results are taken, so the
-                // context stays set until then.
-                let emitted = on_timer
-                    .bind(py)
-                    .call1((timer.time, ctx_obj))
-                    .and_then(|result| self.emitter.emit_all(&result, timer.time, out, &self.function));
-                ctx_obj.borrow_mut().time_domain = None;
-                emitted.map_err(OperatorError::new)?;
-                self.apply_timer_changes(&mut ctx_obj.borrow_mut());
-                Ok::<_, OperatorError>(())
-            })?;
-        }
-        Ok(())
-    }
-}
-
-impl Operator<PyValue> for UdfOperator {
-    fn open(&mut self, info: &TaskInfo) -> OperatorResult {
-        if let Some(ctx) = &self.ctx {
-            Python::attach(|py| ctx.bind(py).borrow_mut().clock = info.clock.clone());
-        }
-        self.udf.open()
-    }
-
-    fn process_batch(
+    /// Calls the function for each record of `batch`.
+    fn process_records(
         &mut self,
         input: usize,
         batch: &mut Vec<Record<PyValue>>,
@@ -251,6 +203,93 @@ impl Operator<PyValue> for UdfOperator {
             }
             Ok(())
         })
+    }
+
+    /// Applies the timer changes the last call asked for, for `key`.
+    fn apply_timer_changes(&mut self, ctx: &mut ProcessContext) {
+        let Some(key) = ctx.key.clone() else {
+            ctx.changes.clear();
+            return;
+        };
+        for change in ctx.changes.drain(..) {
+            if change.register {
+                self.timers.register(change.domain, change.time, key.clone(), ());
+            } else {
+                self.timers.delete(change.domain, change.time, key.clone(), ());
+            }
+        }
+    }
+
+    /// Fires the timers of `domain` due at `now`, in time order; timers they register that are
+    /// due fire too.
+    fn fire_timers(&mut self, domain: TimeDomain, now: i64, out: &mut Output<PyValue>) -> OperatorResult {
+        let Some(ctx) = self.ctx.as_ref().map(|c| Python::attach(|py| c.clone_ref(py))) else {
+            return Ok(());
+        };
+        while let Some(timer) = self.timers.pop_due(domain, now) {
+            let Some(on_timer) = self.on_timer.as_ref().map(|f| Python::attach(|py| f.clone_ref(py))) else {
+                continue;
+            };
+            Python::attach(|py| {
+                let ctx_obj = ctx.bind(py);
+                {
+                    let mut c = ctx_obj.borrow_mut();
+                    c.key = Some(timer.key.clone());
+                    c.timestamp = timer.time;
+                    c.time_domain = Some(domain);
+                }
+                if let Some(state) = &self.state {
+                    state.borrow_mut(py).current_key = Some(timer.key.clone());
+                }
+                // The function may be a generator: it runs while its results are taken, so the
+                // context stays set until then.
+                let emitted = on_timer
+                    .bind(py)
+                    .call1((timer.time, ctx_obj))
+                    .and_then(|result| self.emitter.emit_all(&result, timer.time, out, &self.function));
+                ctx_obj.borrow_mut().time_domain = None;
+                emitted.map_err(OperatorError::new)?;
+                self.apply_timer_changes(&mut ctx_obj.borrow_mut());
+                Ok::<_, OperatorError>(())
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Operator<PyValue> for UdfOperator {
+    fn open(&mut self, info: &TaskInfo) -> OperatorResult {
+        if let Some(ctx) = &self.ctx {
+            Python::attach(|py| ctx.bind(py).borrow_mut().clock = info.clock.clone());
+        }
+        self.udf.open()
+    }
+
+    fn process_batch(
+        &mut self,
+        input: usize,
+        batch: &mut Vec<Record<PyValue>>,
+        out: &mut Output<PyValue>,
+    ) -> OperatorResult {
+        let Some(state) = self.state.as_ref().map(|s| Python::attach(|py| s.clone_ref(py))) else {
+            return self.process_records(input, batch, out);
+        };
+        // Keyed state belongs to the record's key: one record at a time, with its key set.
+        let mut one = std::mem::take(&mut self.one);
+        let result = Python::attach(|py| {
+            for (i, r) in batch.drain(..).enumerate() {
+                state.borrow_mut(py).current_key = r.key.clone();
+                one.push(r);
+                self.process_records(input, &mut one, out).map_err(|mut e| {
+                    e.record_in_batch = Some(i);
+                    e
+                })?;
+            }
+            Ok(())
+        });
+        one.clear();
+        self.one = one;
+        result
     }
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<PyValue>) -> OperatorResult<Option<i64>> {

@@ -7,10 +7,12 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
 
 use crate::bindings::key::key_to_py;
+use crate::bindings::state::{StateStore, StateView};
 use crate::bindings::udf::{Emitter, Udf};
 use crate::bindings::value::PyValue;
 use crate::runtime::key::Key;
 use crate::runtime::operator::{OperatorError, OperatorResult, Output};
+use crate::state::keyed::Namespace;
 use crate::time::timer_service::TimeDomain;
 use crate::window::functions::{FireTime, WindowFunctions};
 use crate::window::trigger::{CustomTrigger, TriggerContext, TriggerResult};
@@ -67,8 +69,11 @@ pub enum PyAcc {
 #[pyclass(module = "ferroflow._engine", name = "WindowContext")]
 pub struct WindowContext {
     window: Option<Py<PyAny>>,
+    /// The window being processed, for `window_state()`.
+    current: Option<Window>,
     watermark: i64,
     processing_time: i64,
+    state: Py<StateStore>,
 }
 
 #[pymethods]
@@ -88,16 +93,23 @@ impl WindowContext {
         self.watermark
     }
 
-    fn window_state(&self) -> PyResult<()> {
-        Err(PyNotImplementedError::new_err(
-            "window_state() needs keyed state, which this version of ferroflow does not have yet",
-        ))
+    /// State of the current key in the current window (clear it in `clear()`, as in Flink).
+    fn window_state(&self, py: Python<'_>) -> PyResult<StateView> {
+        let window = self
+            .current
+            .ok_or_else(|| PyRuntimeError::new_err("window_state() is only available while a window is processed"))?;
+        Ok(StateView {
+            store: self.state.clone_ref(py),
+            namespace: Namespace::Window(window),
+        })
     }
 
-    fn global_state(&self) -> PyResult<()> {
-        Err(PyNotImplementedError::new_err(
-            "global_state() needs keyed state, which this version of ferroflow does not have yet",
-        ))
+    /// State of the current key across its windows.
+    fn global_state(&self, py: Python<'_>) -> StateView {
+        StateView {
+            store: self.state.clone_ref(py),
+            namespace: Namespace::Global,
+        }
     }
 }
 
@@ -116,6 +128,8 @@ pub struct PyWindowFunctions {
 }
 
 impl PyWindowFunctions {
+    /// `state` is the store the functions' keyed state lives in (`window_state()`,
+    /// `global_state()`, `get_state` in `open`).
     pub fn new(
         kind: WindowFnKind,
         style: Option<WindowFnStyle>,
@@ -123,14 +137,17 @@ impl PyWindowFunctions {
         keyless: bool,
         gap_extractor: Option<Py<PyAny>>,
         function: String,
+        state: Py<StateStore>,
     ) -> OperatorResult<Self> {
         let ctx = Python::attach(|py| {
             Py::new(
                 py,
                 WindowContext {
                     window: None,
+                    current: None,
                     watermark: i64::MIN,
                     processing_time: 0,
+                    state,
                 },
             )
         })
@@ -269,8 +286,10 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
                 let w = window_to_py(py, window)?;
                 let mut c = self.ctx.bind(py).borrow_mut();
                 c.window = Some(w.clone().unbind());
+                c.current = Some(*window);
                 c.watermark = time.watermark;
                 c.processing_time = time.processing_time;
+                c.state.borrow_mut(py).current_key = Some(key.clone());
                 w
             } else {
                 py.None().into_bound(py)
@@ -334,8 +353,11 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
         let Some(clear) = clear else { return Ok(()) };
         Python::attach(|py| {
             let window_obj = window_to_py(py, window)?;
-            self.ctx.bind(py).borrow_mut().window = Some(window_obj.unbind());
-            let _ = key;
+            let mut c = self.ctx.bind(py).borrow_mut();
+            c.window = Some(window_obj.unbind());
+            c.current = Some(*window);
+            c.state.borrow_mut(py).current_key = Some(key.clone());
+            drop(c);
             clear.bind(py).call1((self.ctx.bind(py),)).map(drop)
         })
         .map_err(OperatorError::new)

@@ -1,0 +1,203 @@
+"""Keyed state (in memory): ValueState, ListState, MapState, ReducingState, AggregatingState in
+keyed functions and window functions, at parallelism 1 and 2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ferroflow.common import Time
+from ferroflow.datastream import KeyedProcessFunction, MapFunction, ProcessWindowFunction
+from ferroflow.datastream.functions import AggregateFunction
+from ferroflow.datastream.state import (
+    AggregatingStateDescriptor,
+    ListStateDescriptor,
+    MapStateDescriptor,
+    ReducingStateDescriptor,
+    ValueStateDescriptor,
+)
+from ferroflow.datastream.window import TumblingEventTimeWindows
+from ferroflow.testing import TestHarness
+
+DATA = [("a", 1), ("b", 10), ("a", 2), ("c", 5), ("b", 20), ("a", 3)]
+
+
+def by_key(results: list[Any]) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = {}
+    for r in results:
+        grouped.setdefault(r[0], []).append(r[1:])
+    return grouped
+
+
+class Dedup(KeyedProcessFunction):
+    def open(self, runtime_context: Any) -> None:
+        self.seen = runtime_context.get_state(ValueStateDescriptor("seen"))
+
+    def process_element(self, value: Any, ctx: Any) -> Any:
+        if self.seen.value() is None:
+            self.seen.update(True)
+            yield value
+
+
+def test_value_state_is_per_key(env):
+    data = [("a", 1), ("b", 1), ("a", 2), ("b", 2), ("c", 3)]
+    got = env.from_collection(data).key_by(lambda t: t[0]).process(Dedup()).execute_and_collect()
+    assert sorted(got) == [("a", 1), ("b", 1), ("c", 3)]
+
+
+class Avg(AggregateFunction):
+    def create_accumulator(self) -> Any:
+        return (0, 0)
+
+    def add(self, value: Any, accumulator: Any) -> Any:
+        return (accumulator[0] + value[1], accumulator[1] + 1)
+
+    def get_result(self, accumulator: Any) -> Any:
+        return accumulator[0] / accumulator[1]
+
+    def merge(self, a: Any, b: Any) -> Any:
+        return (a[0] + b[0], a[1] + b[1])
+
+
+class AllKinds(MapFunction):
+    def open(self, runtime_context: Any) -> None:
+        self.values = runtime_context.get_list_state(ListStateDescriptor("values"))
+        self.counts = runtime_context.get_map_state(MapStateDescriptor("counts"))
+        self.total = runtime_context.get_reducing_state(ReducingStateDescriptor("total", lambda a, b: a + b))
+        self.avg = runtime_context.get_aggregating_state(AggregatingStateDescriptor("avg", Avg()))
+
+    def map(self, value: Any) -> Any:
+        parity = value[1] % 2
+        self.values.add(value[1])
+        self.counts[parity] = self.counts.get(parity, 0) + 1
+        self.total.add(value[1])
+        self.avg.add(value)
+        return (value[0], list(self.values.get()), dict(self.counts.items()), self.total.get(), self.avg.get())
+
+
+def test_every_kind_of_state_keeps_per_key_history(env):
+    got = env.from_collection(DATA).key_by(lambda t: t[0]).map(AllKinds()).execute_and_collect()
+    grouped = by_key(list(got))
+    assert grouped["a"] == [
+        ([1], {1: 1}, 1, 1.0),
+        ([1, 2], {1: 1, 0: 1}, 3, 1.5),
+        ([1, 2, 3], {1: 2, 0: 1}, 6, 2.0),
+    ]
+    assert grouped["b"] == [([10], {0: 1}, 10, 10.0), ([10, 20], {0: 2}, 30, 15.0)]
+    assert grouped["c"] == [([5], {1: 1}, 5, 5.0)]
+
+
+class MapOps(MapFunction):
+    def open(self, runtime_context: Any) -> None:
+        self.m = runtime_context.get_map_state(MapStateDescriptor("m"))
+        self.l = runtime_context.get_list_state(ListStateDescriptor("l"))
+
+    def map(self, value: Any) -> Any:
+        m, lst = self.m, self.l
+        out = [m.is_empty(), "x" in m, m.get("x")]
+        m.put_all({"x": 1, "y": 2})
+        m["z"] = 3
+        del m["y"]
+        m.remove("missing")
+        out += [sorted(m.keys()), sorted(m.values()), sorted(m.items()), sorted(iter(m)), m.contains("z"), m["x"]]
+        with pytest.raises(KeyError):
+            m["nope"]
+        lst.update([3, 4])
+        lst.add_all([5])
+        out += [list(lst), list(lst.get())]
+        lst.update([])
+        out += [list(lst.get())]
+        m.clear()
+        out += [m.is_empty()]
+        return out
+
+
+def test_map_and_list_state_operations(env):
+    got = env.from_collection([("k", 1)]).key_by(lambda t: t[0]).map(MapOps()).execute_and_collect(limit=1)
+    assert got == [
+        [True, False, None, ["x", "z"], [1, 3], [("x", 1), ("z", 3)], ["x", "z"], True, 1, [3, 4, 5], [3, 4, 5], [],
+         True]
+    ]
+
+
+class UsesStateOnUnkeyed(MapFunction):
+    def open(self, runtime_context: Any) -> None:
+        runtime_context.get_state(ValueStateDescriptor("s"))
+
+    def map(self, value: Any) -> Any:
+        return value
+
+
+def test_state_outside_a_keyed_stream_is_a_clear_error(env):
+    env.from_collection([1]).map(UsesStateOnUnkeyed()).add_sink(lambda v: None)
+    with pytest.raises(RuntimeError, match="keyed stream"):
+        env.execute()
+
+
+class NameClash(MapFunction):
+    def open(self, runtime_context: Any) -> None:
+        runtime_context.get_state(ValueStateDescriptor("s"))
+        runtime_context.get_list_state(ListStateDescriptor("s"))
+
+    def map(self, value: Any) -> Any:
+        return value
+
+
+def test_one_name_two_kinds_is_a_clear_error(env):
+    env.from_collection([("a", 1)]).key_by(lambda t: t[0]).map(NameClash()).add_sink(lambda v: None)
+    with pytest.raises(ValueError, match="already a ValueState"):
+        env.execute()
+
+
+class ReadsInOpen(MapFunction):
+    def open(self, runtime_context: Any) -> None:
+        runtime_context.get_state(ValueStateDescriptor("s")).value()
+
+    def map(self, value: Any) -> Any:
+        return value
+
+
+def test_reading_state_without_a_current_key_is_a_clear_error(env):
+    env.from_collection([("a", 1)]).key_by(lambda t: t[0]).map(ReadsInOpen()).add_sink(lambda v: None)
+    with pytest.raises(RuntimeError, match="belongs to a key"):
+        env.execute()
+
+
+def test_ttl_is_refused_rather_than_ignored():
+    with pytest.raises(NotImplementedError, match="time-to-live"):
+        ValueStateDescriptor("s").enable_time_to_live(object())
+
+
+def test_descriptors_check_their_arguments():
+    with pytest.raises(TypeError, match="non-empty str"):
+        ValueStateDescriptor("")
+    with pytest.raises(TypeError, match="AggregateFunction"):
+        AggregatingStateDescriptor("a", object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ReducingStateDescriptor("r", 42)  # type: ignore[arg-type]
+
+
+class CountsFires(ProcessWindowFunction):
+    def process(self, key: Any, context: Any, elements: Any) -> Any:
+        per_window = context.window_state().get_state(ValueStateDescriptor("fires"))
+        total = context.global_state().get_state(ValueStateDescriptor("total"))
+        per_window.update((per_window.value() or 0) + 1)
+        total.update((total.value() or 0) + 1)
+        yield (key, context.window().start, per_window.value(), total.value())
+
+    def clear(self, context: Any) -> None:
+        context.window_state().get_state(ValueStateDescriptor("fires")).clear()
+
+
+def test_window_state_is_per_window_and_global_state_spans_windows(ff_env):
+    with TestHarness(ff_env) as h:
+        src = h.source()
+        windows = src.stream.key_by(lambda e: e[0]).window(TumblingEventTimeWindows.of(Time.milliseconds(10)))
+        out = h.output(windows.allowed_lateness(100).process(CountsFires()))
+        src.add(("a", 1), timestamp=1).add(("b", 1), timestamp=3).watermark(10)
+        assert sorted(out.take()) == [("a", 0, 1, 1), ("b", 0, 1, 1)]
+        src.add(("a", 1), timestamp=2)  # late within the lateness: fires [0, 10) again
+        assert out.take() == [("a", 0, 2, 2)]
+        src.add(("a", 1), timestamp=12).watermark(20)
+        assert out.take() == [("a", 10, 1, 3)]
