@@ -592,11 +592,10 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         }
         let timestamp = record.timestamp;
         let result = self.trigger_on_element(&key, &record.value, timestamp, &merged)?;
-        let is_new = self.add_to_contents(&key, &merged, record.value)?;
+        self.add_to_contents(&key, &merged, record.value)?;
         self.act(result, &key, &merged, out)?;
-        if is_new {
-            self.register_cleanup_timer(&key, &merged);
-        }
+        // Always: a session that merged gets a new cleanup time (its parts' timers are gone).
+        self.register_cleanup_timer(&key, &merged);
         Ok(())
     }
 

@@ -329,3 +329,17 @@ fn a_window_created_after_the_watermark_fires_once_per_late_record() {
     h.watermark(i64::MAX);
     assert_eq!(h.emitted(), vec![], "the final watermark does not fire it again");
 }
+
+#[test]
+fn a_merged_session_is_cleaned_up_at_its_own_cleanup_time() {
+    // Gap 1, lateness 9: [0, 1) and [1, 2) merge into [0, 2), whose cleanup time is 1 + 9 = 10.
+    let mut h = Harness::new(Assigner::Session { event_time: true, gap: Some(1) }, None, 9, None);
+    h.record(1, 2, 0);
+    h.record(1, 1, 1);
+    h.record(1, 1, 3);
+    h.watermark(10);
+    assert_eq!(h.emitted(), vec![(0, 3), (3, 1)]);
+    // [2, 3) touches [3, 4) (still within its lateness) but not [0, 2), which is gone.
+    h.record(1, 1, 2);
+    assert_eq!(h.emitted(), vec![(2, 2)]);
+}

@@ -11,6 +11,7 @@ use crate::bindings::key::type_name;
 use crate::bindings::state::StateStore;
 use crate::bindings::udf::{Emitter, Udf};
 use crate::bindings::value::PyValue;
+use crate::runtime::key::Key;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 use crate::time::clock::Clock;
@@ -76,8 +77,6 @@ pub struct UdfOperator {
     timers: TimerService<()>,
     /// Keyed operators: their keyed state (the store's current key is the record's).
     state: Option<Py<StateStore>>,
-    /// Reused to hand a keyed operator one record at a time.
-    one: Vec<Record<PyValue>>,
 }
 
 impl UdfOperator {
@@ -116,7 +115,6 @@ impl UdfOperator {
             keyed,
             timers: TimerService::default(),
             state,
-            one: Vec::with_capacity(1),
         })
     }
 
@@ -138,16 +136,25 @@ impl UdfOperator {
     ) -> OperatorResult {
         Python::attach(|py| {
             let f = self.udf.calls[input.min(self.inputs - 1)].clone_ref(py).into_bound(py);
+            // Keyed state belongs to the record's key: the store follows each record's key.
+            let state = self.state.as_ref().map(|s| s.bind(py).clone());
+            let set_key = |key: &Option<Key>| {
+                if let Some(state) = &state {
+                    state.borrow_mut().current_key = key.clone();
+                }
+            };
             match self.style {
                 CallStyle::Map => {
                     out.main.reserve(batch.len());
                     for (i, r) in batch.drain(..).enumerate() {
+                        set_key(&r.key);
                         let v = f.call1((r.value.0,)).map_err(|e| at_record(e, i))?;
                         out.main.push(Record::with_timestamp(PyValue(v.unbind()), r.timestamp));
                     }
                 }
                 CallStyle::Filter => {
                     for (i, r) in batch.drain(..).enumerate() {
+                        set_key(&r.key);
                         let keep = f
                             .call1((r.value.0.bind(py),))
                             .and_then(|v| v.is_truthy())
@@ -159,6 +166,7 @@ impl UdfOperator {
                 }
                 CallStyle::FlatMap => {
                     for (i, r) in batch.drain(..).enumerate() {
+                        set_key(&r.key);
                         let result = f.call1((r.value.0,)).map_err(|e| at_record(e, i))?;
                         let iter = result
                             .try_iter()
@@ -177,6 +185,7 @@ impl UdfOperator {
                         .clone_ref(py);
                     let ctx_obj = ctx.bind(py);
                     for (i, r) in batch.drain(..).enumerate() {
+                        set_key(&r.key);
                         {
                             let mut c = ctx_obj.borrow_mut();
                             c.timestamp = r.timestamp;
@@ -197,6 +206,7 @@ impl UdfOperator {
                 }
                 CallStyle::Sink => {
                     for (i, r) in batch.drain(..).enumerate() {
+                        set_key(&r.key);
                         f.call1((r.value.0,)).map_err(|e| at_record(e, i))?;
                     }
                 }
@@ -271,25 +281,7 @@ impl Operator<PyValue> for UdfOperator {
         batch: &mut Vec<Record<PyValue>>,
         out: &mut Output<PyValue>,
     ) -> OperatorResult {
-        let Some(state) = self.state.as_ref().map(|s| Python::attach(|py| s.clone_ref(py))) else {
-            return self.process_records(input, batch, out);
-        };
-        // Keyed state belongs to the record's key: one record at a time, with its key set.
-        let mut one = std::mem::take(&mut self.one);
-        let result = Python::attach(|py| {
-            for (i, r) in batch.drain(..).enumerate() {
-                state.borrow_mut(py).current_key = r.key.clone();
-                one.push(r);
-                self.process_records(input, &mut one, out).map_err(|mut e| {
-                    e.record_in_batch = Some(i);
-                    e
-                })?;
-            }
-            Ok(())
-        });
-        one.clear();
-        self.one = one;
-        result
+        self.process_records(input, batch, out)
     }
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<PyValue>) -> OperatorResult<Option<i64>> {
