@@ -17,7 +17,7 @@ from ferroflow.datastream.state import (
     ReducingStateDescriptor,
     ValueStateDescriptor,
 )
-from ferroflow.datastream.window import TumblingEventTimeWindows
+from ferroflow.datastream.window import GlobalWindows, Trigger, TriggerResult, TumblingEventTimeWindows
 from ferroflow.testing import TestHarness
 
 DATA = [("a", 1), ("b", 10), ("a", 2), ("c", 5), ("b", 20), ("a", 3)]
@@ -201,3 +201,38 @@ def test_window_state_is_per_window_and_global_state_spans_windows(ff_env):
         assert out.take() == [("a", 0, 2, 2)]
         src.add(("a", 1), timestamp=12).watermark(20)
         assert out.take() == [("a", 10, 1, 3)]
+
+
+class EveryThird(Trigger):
+    """Fires a window on every third element, counting in partitioned state."""
+
+    def on_element(self, element: Any, timestamp: int, window: Any, ctx: Any) -> TriggerResult:
+        count = ctx.get_partitioned_state(ValueStateDescriptor("count"))
+        n = (count.value() or 0) + 1
+        count.update(n)
+        return TriggerResult.FIRE if n % 3 == 0 else TriggerResult.CONTINUE
+
+    def on_processing_time(self, time: int, window: Any, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def on_event_time(self, time: int, window: Any, ctx: Any) -> TriggerResult:
+        return TriggerResult.CONTINUE
+
+    def on_merge(self, window: Any, ctx: Any) -> None:
+        pass
+
+    def clear(self, window: Any, ctx: Any) -> None:
+        ctx.get_partitioned_state(ValueStateDescriptor("count")).clear()
+
+
+def test_a_python_trigger_keeps_partitioned_state_per_key_and_window(env):
+    data = [("a", 1), ("b", 10), ("a", 2), ("a", 3), ("b", 20), ("a", 4), ("b", 30), ("a", 5), ("a", 6)]
+    got = (
+        env.from_collection(data)
+        .key_by(lambda t: t[0])
+        .window(GlobalWindows.create())
+        .trigger(EveryThird())
+        .reduce(lambda x, y: (x[0], x[1] + y[1]))
+        .execute_and_collect()
+    )
+    assert sorted(got) == [("a", 6), ("a", 21), ("b", 60)]

@@ -440,7 +440,7 @@ impl JobBuilder {
         };
         // Validate the trigger now, so that a bad one fails when the pipeline is built.
         if let Some(t) = &trigger {
-            parse_trigger(t.bind(py))?;
+            parse_trigger(t.bind(py), &StateStore::new_py(py)?)?;
         }
         let late_port = late_tag.and_then(|tag| side_ports.iter().find(|(t, _)| *t == tag).map(|(_, p)| *p));
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
@@ -458,7 +458,10 @@ impl JobBuilder {
             .map_err(crate::runtime::operator::OperatorError::new)?;
             let udf = Udf::instantiate_keyed(&spec, info, Some(view))?;
             let (trigger, extractor) = Python::attach(|py| {
-                let trigger = trigger.as_ref().map(|t| parse_trigger(t.bind(py))).transpose()?;
+                let trigger = trigger
+                    .as_ref()
+                    .map(|t| parse_trigger(t.bind(py), &state))
+                    .transpose()?;
                 Ok::<_, PyErr>((trigger, gap_extractor.as_ref().map(|g| g.clone_ref(py))))
             })
             .map_err(crate::runtime::operator::OperatorError::new)?;

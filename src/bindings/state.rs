@@ -109,6 +109,13 @@ pub struct StateView {
     pub namespace: Namespace,
 }
 
+impl StateView {
+    /// The handle of any kind of descriptor.
+    pub fn get_any(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        handle(py, &self.store, self.namespace, state_descriptor, None)
+    }
+}
+
 #[pymethods]
 impl StateView {
     fn get_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

@@ -142,8 +142,9 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         self.assigner.is_event_time() && timestamp.saturating_add(self.allowed_lateness) <= self.watermark
     }
 
-    fn context(&mut self) -> TriggerContext {
+    fn context(&mut self, key: &Key) -> TriggerContext {
         TriggerContext {
+            key: matches!(self.trigger, WindowTrigger::Custom(_)).then(|| key.clone()),
             watermark: self.watermark,
             processing_time: if self.needs_processing_time {
                 self.clock.now()
@@ -194,7 +195,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         timestamp: i64,
         window: &Window,
     ) -> OperatorResult<TriggerResult> {
-        let mut ctx = self.context();
+        let mut ctx = self.context(key);
         let mut state = self.trigger_state(key, window);
         let result = match &mut self.trigger {
             WindowTrigger::BuiltIn(t) => t.on_element(timestamp, window, &mut state, &mut ctx),
@@ -212,7 +213,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         key: &Key,
         window: &Window,
     ) -> OperatorResult<TriggerResult> {
-        let mut ctx = self.context();
+        let mut ctx = self.context(key);
         let mut state = self.trigger_state(key, window);
         let result = match &mut self.trigger {
             WindowTrigger::BuiltIn(t) => t.on_time(domain, time, window, &mut state, &mut ctx),
@@ -227,7 +228,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
     }
 
     fn trigger_clear(&mut self, key: &Key, window: &Window) -> OperatorResult {
-        let mut ctx = self.context();
+        let mut ctx = self.context(key);
         let state = self.trigger_state(key, window);
         match &mut self.trigger {
             WindowTrigger::BuiltIn(t) => t.clear(window, &state, &mut ctx),
@@ -618,7 +619,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         if let Some(a) = acc {
             self.put_contents(key, merged, a);
         }
-        let mut ctx = self.context();
+        let mut ctx = self.context(key);
         match &mut self.trigger {
             WindowTrigger::BuiltIn(t) => {
                 t.on_merge(&merged, &state, &mut ctx);

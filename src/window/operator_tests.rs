@@ -333,7 +333,15 @@ fn a_window_created_after_the_watermark_fires_once_per_late_record() {
 #[test]
 fn a_merged_session_is_cleaned_up_at_its_own_cleanup_time() {
     // Gap 1, lateness 9: [0, 1) and [1, 2) merge into [0, 2), whose cleanup time is 1 + 9 = 10.
-    let mut h = Harness::new(Assigner::Session { event_time: true, gap: Some(1) }, None, 9, None);
+    let mut h = Harness::new(
+        Assigner::Session {
+            event_time: true,
+            gap: Some(1),
+        },
+        None,
+        9,
+        None,
+    );
     h.record(1, 2, 0);
     h.record(1, 1, 1);
     h.record(1, 1, 3);

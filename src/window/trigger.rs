@@ -1,5 +1,6 @@
 //! Triggers: when a window's contents are emitted (FIRE) and dropped (PURGE).
 
+use crate::runtime::key::Key;
 use crate::runtime::operator::OperatorResult;
 use crate::time::timer_service::TimeDomain;
 use crate::window::window::Window;
@@ -33,6 +34,8 @@ pub enum TimerRequest {
 /// What a trigger sees and asks for while deciding about one window of one key.
 #[derive(Debug)]
 pub struct TriggerContext {
+    /// The key whose window is being decided about.
+    pub key: Option<Key>,
     pub watermark: i64,
     pub processing_time: i64,
     pub requests: Vec<TimerRequest>,
@@ -301,6 +304,7 @@ mod tests {
 
     fn ctx(watermark: i64) -> TriggerContext {
         TriggerContext {
+            key: None,
             watermark,
             processing_time: 0,
             requests: Vec::new(),

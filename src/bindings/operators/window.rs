@@ -381,6 +381,9 @@ pub struct PyTriggerContext {
     watermark: i64,
     processing_time: i64,
     requests: Vec<(TimeDomain, i64, bool)>,
+    /// The window being decided about, and the window operator's keyed state.
+    window: Window,
+    state: Py<StateStore>,
 }
 
 #[pymethods]
@@ -409,17 +412,19 @@ impl PyTriggerContext {
         self.requests.push((TimeDomain::EventTime, time, false));
     }
 
-    #[pyo3(signature = (*_args))]
-    fn get_partitioned_state(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
-        Err(PyNotImplementedError::new_err(
-            "get_partitioned_state() needs keyed state, which this version of ferroflow does not have yet",
-        ))
+    /// State of the current key in the current window (e.g. a count of elements).
+    fn get_partitioned_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        StateView {
+            store: self.state.clone_ref(py),
+            namespace: Namespace::Window(self.window),
+        }
+        .get_any(py, state_descriptor)
     }
 
     #[pyo3(signature = (*_args))]
     fn merge_partitioned_state(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
         Err(PyNotImplementedError::new_err(
-            "merge_partitioned_state() needs keyed state, which this version of ferroflow does not have yet",
+            "merge_partitioned_state() is not available in this version of ferroflow yet",
         ))
     }
 }
@@ -428,12 +433,17 @@ impl PyTriggerContext {
 pub struct PyTrigger {
     trigger: Py<PyAny>,
     can_merge: bool,
+    state: Py<StateStore>,
 }
 
 impl PyTrigger {
-    pub fn new(trigger: Py<PyAny>) -> PyResult<Self> {
+    pub fn new(trigger: Py<PyAny>, state: Py<StateStore>) -> PyResult<Self> {
         let can_merge = Python::attach(|py| trigger.bind(py).call_method0("can_merge")?.is_truthy())?;
-        Ok(PyTrigger { trigger, can_merge })
+        Ok(PyTrigger {
+            trigger,
+            can_merge,
+            state,
+        })
     }
 }
 
@@ -452,16 +462,20 @@ impl PyTrigger {
     /// Runs `f` with a Python trigger context, then passes on the timers it asked for.
     fn with_context<R>(
         &self,
+        window: &Window,
         ctx: &mut TriggerContext,
         f: impl FnOnce(Python<'_>, &Bound<'_, PyAny>, &Bound<'_, PyTriggerContext>) -> PyResult<R>,
     ) -> OperatorResult<R> {
         Python::attach(|py| {
+            self.state.borrow_mut(py).current_key = ctx.key.clone();
             let py_ctx = Bound::new(
                 py,
                 PyTriggerContext {
                     watermark: ctx.watermark,
                     processing_time: ctx.processing_time,
                     requests: Vec::new(),
+                    window: *window,
+                    state: self.state.clone_ref(py),
                 },
             )?;
             let result = f(py, self.trigger.bind(py), &py_ctx)?;
@@ -486,14 +500,14 @@ impl CustomTrigger<PyValue> for PyTrigger {
         window: &Window,
         ctx: &mut TriggerContext,
     ) -> OperatorResult<TriggerResult> {
-        self.with_context(ctx, |py, t, c| {
+        self.with_context(window, ctx, |py, t, c| {
             let w = window_to_py(py, window)?;
             to_result(&t.call_method1("on_element", (value.0.bind(py), timestamp, w, c))?)
         })
     }
 
     fn on_event_time(&mut self, time: i64, window: &Window, ctx: &mut TriggerContext) -> OperatorResult<TriggerResult> {
-        self.with_context(ctx, |py, t, c| {
+        self.with_context(window, ctx, |py, t, c| {
             let w = window_to_py(py, window)?;
             to_result(&t.call_method1("on_event_time", (time, w, c))?)
         })
@@ -505,7 +519,7 @@ impl CustomTrigger<PyValue> for PyTrigger {
         window: &Window,
         ctx: &mut TriggerContext,
     ) -> OperatorResult<TriggerResult> {
-        self.with_context(ctx, |py, t, c| {
+        self.with_context(window, ctx, |py, t, c| {
             let w = window_to_py(py, window)?;
             to_result(&t.call_method1("on_processing_time", (time, w, c))?)
         })
@@ -516,14 +530,14 @@ impl CustomTrigger<PyValue> for PyTrigger {
     }
 
     fn on_merge(&mut self, window: &Window, ctx: &mut TriggerContext) -> OperatorResult {
-        self.with_context(ctx, |py, t, c| {
+        self.with_context(window, ctx, |py, t, c| {
             let w = window_to_py(py, window)?;
             t.call_method1("on_merge", (w, c)).map(drop)
         })
     }
 
     fn clear(&mut self, window: &Window, ctx: &mut TriggerContext) -> OperatorResult {
-        self.with_context(ctx, |py, t, c| {
+        self.with_context(window, ctx, |py, t, c| {
             let w = window_to_py(py, window)?;
             t.call_method1("clear", (w, c)).map(drop)
         })
@@ -590,12 +604,18 @@ pub fn parse_assigner(spec: &Bound<'_, PyAny>) -> PyResult<(crate::window::assig
     })
 }
 
-/// The trigger a trigger spec tuple describes.
-pub fn parse_trigger(spec: &Bound<'_, PyAny>) -> PyResult<crate::window::operator::WindowTrigger<PyValue>> {
+/// The trigger a trigger spec tuple describes. `state`: the window operator's keyed state, for a
+/// Python trigger's partitioned state.
+pub fn parse_trigger(
+    spec: &Bound<'_, PyAny>,
+    state: &Py<StateStore>,
+) -> PyResult<crate::window::operator::WindowTrigger<PyValue>> {
     use crate::window::operator::WindowTrigger;
     if spec.get_item(0)?.extract::<String>()? == "python" {
+        let state = state.clone_ref(spec.py());
         return Ok(WindowTrigger::Custom(Box::new(PyTrigger::new(
             spec.get_item(1)?.unbind(),
+            state,
         )?)));
     }
     Ok(WindowTrigger::BuiltIn(parse_builtin_trigger(spec)?))
