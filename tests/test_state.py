@@ -164,11 +164,6 @@ def test_reading_state_without_a_current_key_is_a_clear_error(env):
         env.execute()
 
 
-def test_ttl_is_refused_rather_than_ignored():
-    with pytest.raises(NotImplementedError, match="time-to-live"):
-        ValueStateDescriptor("s").enable_time_to_live(object())
-
-
 def test_descriptors_check_their_arguments():
     with pytest.raises(TypeError, match="non-empty str"):
         ValueStateDescriptor("")

@@ -251,7 +251,10 @@ impl JobBuilder {
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             // Keyed functions get keyed state through their runtime context.
             let state = if keyed {
-                Some(Python::attach(StateStore::new_py).map_err(crate::runtime::operator::OperatorError::new)?)
+                Some(
+                    Python::attach(|py| StateStore::new_py(py, info.clock.clone()))
+                        .map_err(crate::runtime::operator::OperatorError::new)?,
+                )
             } else {
                 None
             };
@@ -440,12 +443,12 @@ impl JobBuilder {
         };
         // Validate the trigger now, so that a bad one fails when the pipeline is built.
         if let Some(t) = &trigger {
-            parse_trigger(t.bind(py), &StateStore::new_py(py)?)?;
+            parse_trigger(t.bind(py), &StateStore::new_py(py, Clock::System)?)?;
         }
         let late_port = late_tag.and_then(|tag| side_ports.iter().find(|(t, _)| *t == tag).map(|(_, p)| *p));
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             let (state, view) = Python::attach(|py| {
-                let store = StateStore::new_py(py)?;
+                let store = StateStore::new_py(py, info.clock.clone())?;
                 let view = Py::new(
                     py,
                     StateView {

@@ -1,29 +1,36 @@
 //! Keyed state as Python sees it: the store a keyed operator keeps (Python objects held as they
 //! are), and the ValueState / ListState / MapState / ReducingState / AggregatingState handles
 //! that `runtime_context.get_state(descriptor)` and `context.window_state()` return.
+//!
+//! A state with time-to-live keeps each entry (a value; each element of a list; each entry of a
+//! map) as a `(value, last_access_ms)` tuple, and drops it when it is touched after expiring.
 
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyIterator, PyList};
+use pyo3::types::{PyDict, PyIterator, PyList, PyTuple};
 
 use crate::bindings::key::type_name;
 use crate::runtime::key::Key;
 use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
+use crate::time::clock::Clock;
 
 /// The keyed state of one operator instance, and the key of the record being processed.
 #[pyclass(module = "ferroflow._engine", name = "KeyedStateStore")]
 pub struct StateStore {
     state: KeyedState<Py<PyAny>>,
     pub current_key: Option<Key>,
+    /// Processing time, for state time-to-live.
+    clock: Clock,
 }
 
 impl StateStore {
-    pub fn new_py(py: Python<'_>) -> PyResult<Py<StateStore>> {
+    pub fn new_py(py: Python<'_>, clock: Clock) -> PyResult<Py<StateStore>> {
         Py::new(
             py,
             StateStore {
                 state: KeyedState::default(),
                 current_key: None,
+                clock,
             },
         )
     }
@@ -37,6 +44,10 @@ impl StateStore {
         })
     }
 }
+
+/// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live as
+/// `(ttl_ms, refresh_on_read, return_expired)`.
+type DescriptorSpec = (String, String, Option<Py<PyAny>>, Option<(i64, bool, bool)>);
 
 /// Makes the handle `descriptor` describes, in `namespace`; `expected` is the kind the getter
 /// promises (`get_list_state` wants a ListStateDescriptor).
@@ -53,7 +64,12 @@ fn handle(
             type_name(descriptor)
         ))
     })?;
-    let (kind, name, function): (String, String, Option<Py<PyAny>>) = spec.extract()?;
+    let (kind, name, function, ttl): DescriptorSpec = spec.extract()?;
+    let ttl = ttl.map(|(ttl, refresh_on_read, return_expired)| Ttl {
+        ttl,
+        refresh_on_read,
+        return_expired,
+    });
     let kind = StateKind::parse(&kind).ok_or_else(|| PyValueError::new_err(format!("unknown state kind '{kind}'")))?;
     if let Some(expected) = expected {
         if expected != kind {
@@ -73,6 +89,7 @@ fn handle(
         store: store.clone_ref(py),
         id,
         namespace,
+        ttl,
     };
     Ok(match kind {
         StateKind::Value => Py::new(py, ValueState(base))?.into_any(),
@@ -157,15 +174,96 @@ impl StateView {
     }
 }
 
+/// How the entries of a state expire (`StateTtlConfig`).
+#[derive(Clone, Copy)]
+struct Ttl {
+    /// Milliseconds of processing time an entry lives after its last access.
+    ttl: i64,
+    /// Reading counts as an access (`OnReadAndWrite`), not only writing.
+    refresh_on_read: bool,
+    /// An expired entry is returned once more when it is read, as it is cleaned up
+    /// (`ReturnExpiredIfNotCleanedUp`).
+    return_expired: bool,
+}
+
+/// An entry of a state with time-to-live, read at processing time `now`.
+struct Stamped<'py> {
+    value: Bound<'py, PyAny>,
+    expired: bool,
+}
+
+impl Ttl {
+    fn stamp<'py>(&self, value: Bound<'py, PyAny>, now: i64) -> PyResult<Bound<'py, PyAny>> {
+        Ok(PyTuple::new(value.py(), [value.clone(), now.into_pyobject(value.py())?.into_any()])?.into_any())
+    }
+
+    fn open<'py>(&self, stored: &Bound<'py, PyAny>, now: i64) -> PyResult<Stamped<'py>> {
+        let (value, last_access): (Bound<'py, PyAny>, i64) = stored.extract()?;
+        Ok(Stamped {
+            value,
+            expired: last_access.saturating_add(self.ttl) <= now,
+        })
+    }
+
+    /// Whether a read returns the entry: a live one always, an expired one only with
+    /// `ReturnExpiredIfNotCleanedUp`.
+    fn visible(&self, entry: &Stamped<'_>) -> bool {
+        !entry.expired || self.return_expired
+    }
+}
+
 /// Where a handle's entries are: its store, state and namespace; the key is the store's current
 /// key.
 struct StateHandle {
     store: Py<StateStore>,
     id: StateId,
     namespace: Namespace,
+    ttl: Option<Ttl>,
 }
 
 impl StateHandle {
+    fn now(&self, py: Python<'_>) -> i64 {
+        self.store.borrow(py).clock.now()
+    }
+
+    /// The value of a one-value state (Value, Reducing, Aggregating), with its time-to-live
+    /// applied: an expired value is dropped (and returned once more only if `visible_expired`).
+    fn read(&self, py: Python<'_>, visible_expired: bool) -> PyResult<Option<Py<PyAny>>> {
+        let Some(stored) = self.get(py)? else {
+            return Ok(None);
+        };
+        let Some(ttl) = self.ttl else {
+            return Ok(Some(stored));
+        };
+        let now = self.now(py);
+        let entry = ttl.open(stored.bind(py), now)?;
+        if entry.expired {
+            self.clear(py)?;
+            return Ok((visible_expired && ttl.visible(&entry)).then(|| entry.value.unbind()));
+        }
+        if ttl.refresh_on_read {
+            self.put(py, ttl.stamp(entry.value.clone(), now)?.unbind())?;
+        }
+        Ok(Some(entry.value.unbind()))
+    }
+
+    /// Sets the value of a one-value state, stamped when it has a time-to-live.
+    fn write(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
+        let stored = self.stamp(value.into_bound(py))?;
+        self.put(py, stored.unbind())
+    }
+
+    /// `value` as it is kept: stamped with the current time when the state has a time-to-live.
+    fn stamp<'py>(&self, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        match self.ttl {
+            Some(ttl) => {
+                let now = self.now(value.py());
+                ttl.stamp(value, now)
+            }
+            None => Ok(value),
+        }
+    }
+
     /// A new reference to the entry of the current key.
     fn get(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let store = self.store.borrow(py);
@@ -212,14 +310,14 @@ pub struct ValueState(StateHandle);
 impl ValueState {
     /// The value of the current key, or None.
     fn value(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.0.get(py)
+        self.0.read(py, true)
     }
 
     fn update(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         if value.bind(py).is_none() {
             return self.0.clear(py);
         }
-        self.0.put(py, value)
+        self.0.write(py, value)
     }
 
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
@@ -231,26 +329,70 @@ impl ValueState {
 #[pyclass(module = "ferroflow._engine", name = "ListState")]
 pub struct ListState(StateHandle);
 
-#[pymethods]
 impl ListState {
-    /// The current key's values, as a new list (empty when there are none).
-    fn get<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    /// The elements kept for the current key (stamped ones when the state has a time-to-live).
+    fn stored<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
         match self.0.get(py)? {
-            Some(list) => Ok(list.bind(py).cast::<PyList>()?.get_slice(0, usize::MAX)),
-            None => Ok(PyList::empty(py)),
+            Some(list) => Ok(Some(list.into_bound(py).cast_into::<PyList>()?)),
+            None => Ok(None),
         }
     }
 
-    fn add(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
-        let list = self.0.get_or_create(py, || PyList::empty(py).into_any())?;
-        list.cast::<PyList>()?.append(value)
+    fn stored_or_create<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        Ok(self
+            .0
+            .get_or_create(py, || PyList::empty(py).into_any())?
+            .cast_into::<PyList>()?)
+    }
+}
+
+#[pymethods]
+impl ListState {
+    /// The current key's values, as a new list (empty when there are none). Expired elements
+    /// are dropped.
+    fn get<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let Some(stored) = self.stored(py)? else {
+            return Ok(PyList::empty(py));
+        };
+        let Some(ttl) = self.0.ttl else {
+            return Ok(stored.get_slice(0, usize::MAX));
+        };
+        let now = self.0.now(py);
+        let values = PyList::empty(py);
+        let kept = PyList::empty(py);
+        let mut changed = false;
+        for item in stored.iter() {
+            let entry = ttl.open(&item, now)?;
+            if ttl.visible(&entry) {
+                values.append(&entry.value)?;
+            }
+            if entry.expired {
+                changed = true;
+            } else if ttl.refresh_on_read {
+                kept.append(ttl.stamp(entry.value, now)?)?;
+                changed = true;
+            } else {
+                kept.append(item)?;
+            }
+        }
+        if changed {
+            if kept.is_empty() {
+                self.0.clear(py)?;
+            } else {
+                self.0.put(py, kept.into_any().unbind())?;
+            }
+        }
+        Ok(values)
+    }
+
+    fn add(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        self.stored_or_create(py)?.append(self.0.stamp(value)?)
     }
 
     fn add_all(&self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
-        let list = self.0.get_or_create(py, || PyList::empty(py).into_any())?;
-        let list = list.cast::<PyList>()?;
+        let list = self.stored_or_create(py)?;
         for v in values.try_iter()? {
-            list.append(v?)?;
+            list.append(self.0.stamp(v?)?)?;
         }
         Ok(())
     }
@@ -259,7 +401,7 @@ impl ListState {
     fn update(&self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
         let list = PyList::empty(py);
         for v in values.try_iter()? {
-            list.append(v?)?;
+            list.append(self.0.stamp(v?)?)?;
         }
         if list.is_empty() {
             return self.0.clear(py);
@@ -281,6 +423,7 @@ impl ListState {
 pub struct MapState(StateHandle);
 
 impl MapState {
+    /// The dict kept for the current key (of stamped values when the state has a time-to-live).
     fn dict<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         match self.0.get(py)? {
             Some(d) => Ok(Some(d.into_bound(py).cast_into::<PyDict>()?)),
@@ -294,6 +437,60 @@ impl MapState {
             .get_or_create(py, || PyDict::new(py).into_any())?
             .cast_into::<PyDict>()?)
     }
+
+    /// The value of `key` as a read returns it: an expired entry is dropped.
+    fn lookup<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(d) = self.dict(py)? else {
+            return Ok(None);
+        };
+        let Some(stored) = d.get_item(key)? else {
+            return Ok(None);
+        };
+        let Some(ttl) = self.0.ttl else {
+            return Ok(Some(stored));
+        };
+        let now = self.0.now(py);
+        let entry = ttl.open(&stored, now)?;
+        if entry.expired {
+            d.del_item(key)?;
+            if d.is_empty() {
+                self.0.clear(py)?;
+            }
+            return Ok(ttl.visible(&entry).then_some(entry.value));
+        }
+        if ttl.refresh_on_read {
+            d.set_item(key, ttl.stamp(entry.value.clone(), now)?)?;
+        }
+        Ok(Some(entry.value))
+    }
+
+    /// The entries as a read returns them (expired ones dropped), or None when there are none.
+    fn entries<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(d) = self.dict(py)? else {
+            return Ok(None);
+        };
+        let Some(ttl) = self.0.ttl else {
+            return Ok(Some(d));
+        };
+        let now = self.0.now(py);
+        let visible = PyDict::new(py);
+        for item in d.items().iter() {
+            let (key, stored): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            let entry = ttl.open(&stored, now)?;
+            if ttl.visible(&entry) {
+                visible.set_item(&key, &entry.value)?;
+            }
+            if entry.expired {
+                d.del_item(&key)?;
+            } else if ttl.refresh_on_read {
+                d.set_item(&key, ttl.stamp(entry.value, now)?)?;
+            }
+        }
+        if d.is_empty() {
+            self.0.clear(py)?;
+        }
+        Ok(Some(visible))
+    }
 }
 
 #[pymethods]
@@ -306,15 +503,11 @@ impl MapState {
         key: &Bound<'py, PyAny>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let found = match self.dict(py)? {
-            Some(d) => d.get_item(key)?,
-            None => None,
-        };
-        Ok(found.or(default))
+        Ok(self.lookup(py, key)?.or(default))
     }
 
     fn put(&self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.dict_or_create(py)?.set_item(key, value)
+        self.dict_or_create(py)?.set_item(key, self.0.stamp(value.clone())?)
     }
 
     fn put_all(&self, py: Python<'_>, entries: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -326,7 +519,7 @@ impl MapState {
         };
         for item in items.try_iter()? {
             let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-            d.set_item(k, v)?;
+            d.set_item(k, self.0.stamp(v)?)?;
         }
         Ok(())
     }
@@ -345,26 +538,23 @@ impl MapState {
     }
 
     fn contains(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
-        match self.dict(py)? {
-            Some(d) => d.contains(key),
-            None => Ok(false),
-        }
+        Ok(self.lookup(py, key)?.is_some())
     }
 
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        Ok(self.dict(py)?.map_or_else(|| PyList::empty(py), |d| d.keys()))
+        Ok(self.entries(py)?.map_or_else(|| PyList::empty(py), |d| d.keys()))
     }
 
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        Ok(self.dict(py)?.map_or_else(|| PyList::empty(py), |d| d.values()))
+        Ok(self.entries(py)?.map_or_else(|| PyList::empty(py), |d| d.values()))
     }
 
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        Ok(self.dict(py)?.map_or_else(|| PyList::empty(py), |d| d.items()))
+        Ok(self.entries(py)?.map_or_else(|| PyList::empty(py), |d| d.items()))
     }
 
     fn is_empty(&self, py: Python<'_>) -> PyResult<bool> {
-        Ok(self.dict(py)?.is_none_or(|d| d.is_empty()))
+        Ok(self.entries(py)?.is_none_or(|d| d.is_empty()))
     }
 
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
@@ -372,7 +562,7 @@ impl MapState {
     }
 
     fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        self.get(py, key, None)?
+        self.lookup(py, key)?
             .ok_or_else(|| PyKeyError::new_err(key.clone().unbind()))
     }
 
@@ -406,16 +596,16 @@ pub struct ReducingState {
 #[pymethods]
 impl ReducingState {
     fn get(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.base.get(py)
+        self.base.read(py, true)
     }
 
     fn add(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         // The store is not borrowed while the user's function runs (it may use state itself).
-        let reduced = match self.base.get(py)? {
+        let reduced = match self.base.read(py, false)? {
             Some(current) => self.function.bind(py).call1((current, value))?.unbind(),
             None => value,
         };
-        self.base.put(py, reduced)
+        self.base.write(py, reduced)
     }
 
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
@@ -433,7 +623,7 @@ pub struct AggregatingState {
 #[pymethods]
 impl AggregatingState {
     fn get(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        match self.base.get(py)? {
+        match self.base.read(py, true)? {
             Some(acc) => Ok(Some(
                 self.function.bind(py).call_method1("get_result", (acc,))?.unbind(),
             )),
@@ -443,12 +633,12 @@ impl AggregatingState {
 
     fn add(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         let f = self.function.bind(py);
-        let acc = match self.base.get(py)? {
+        let acc = match self.base.read(py, false)? {
             Some(acc) => acc.into_bound(py),
             None => f.call_method0("create_accumulator")?,
         };
         let acc = f.call_method1("add", (value, acc))?;
-        self.base.put(py, acc.unbind())
+        self.base.write(py, acc.unbind())
     }
 
     fn clear(&self, py: Python<'_>) -> PyResult<()> {

@@ -8,8 +8,11 @@ are (no serialization on access)."""
 from __future__ import annotations
 
 from abc import ABC
+from enum import Enum
 from typing import Any, Callable
 
+from ferroflow.common._durations import to_millis
+from ferroflow.common.time import Time
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.datastream._udf import check_function, describe
 from ferroflow.datastream.functions import AggregateFunction, ReduceFunction
@@ -20,6 +23,7 @@ __all__ = [
     "MapStateDescriptor",
     "ReducingStateDescriptor",
     "StateDescriptor",
+    "StateTtlConfig",
     "ValueStateDescriptor",
 ]
 
@@ -40,16 +44,21 @@ class StateDescriptor(ABC):
     def get_name(self) -> str:
         return self.name
 
-    def enable_time_to_live(self, ttl_config: Any) -> None:
-        """State time-to-live is not available in this version of ferroflow: the state would never
-        expire, so this refuses rather than silently keeping it."""
-        raise NotImplementedError(
-            f"state time-to-live (for '{self.name}') is not available in this version of ferroflow yet"
-        )
+    def enable_time_to_live(self, ttl_config: StateTtlConfig) -> None:
+        """Entries expire ``ttl`` of processing time after they were last written (or, with
+        ``update_ttl_on_read_and_write``, read). List elements and map entries expire one by one."""
+        if not isinstance(ttl_config, StateTtlConfig):
+            raise TypeError(f"enable_time_to_live() takes a StateTtlConfig, got {describe(ttl_config)}")
+        self.ttl_config = ttl_config
 
     def _engine_spec(self) -> tuple[Any, ...]:
-        """``(kind, name, function)`` for the engine."""
-        return (self._kind, self.name, None)
+        """``(kind, name, function, ttl)`` for the engine; ttl is ``(ttl_ms, update_on_read,
+        return_expired)`` or None."""
+        return (self._kind, self.name, None, self._ttl_spec())
+
+    def _ttl_spec(self) -> tuple[int, bool, bool] | None:
+        config = getattr(self, "ttl_config", None)
+        return config._engine_spec() if config is not None and config.is_enabled() else None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -109,7 +118,7 @@ class ReducingStateDescriptor(StateDescriptor):
         self.reduce_function = function.reduce if isinstance(function, ReduceFunction) else function
 
     def _engine_spec(self) -> tuple[Any, ...]:
-        return (self._kind, self.name, self.reduce_function)
+        return (self._kind, self.name, self.reduce_function, self._ttl_spec())
 
 
 class AggregatingStateDescriptor(StateDescriptor):
@@ -125,4 +134,182 @@ class AggregatingStateDescriptor(StateDescriptor):
         self.agg_function = agg_function
 
     def _engine_spec(self) -> tuple[Any, ...]:
-        return (self._kind, self.name, self.agg_function)
+        return (self._kind, self.name, self.agg_function, self._ttl_spec())
+
+
+class StateTtlConfig:
+    """How state entries expire: after ``ttl`` of processing time since they were last written
+    (``OnCreateAndWrite``, the default) or also read (``OnReadAndWrite``). Expired entries are not
+    returned (``NeverReturnExpired``, the default) and are dropped when they are next touched;
+    with ``ReturnExpiredIfNotCleanedUp`` they are returned until cleaned up."""
+
+    class UpdateType(Enum):
+        Disabled = 0
+        OnCreateAndWrite = 1
+        OnReadAndWrite = 2
+
+    class StateVisibility(Enum):
+        ReturnExpiredIfNotCleanedUp = 0
+        NeverReturnExpired = 1
+
+    class TtlTimeCharacteristic(Enum):
+        ProcessingTime = 0
+
+    class CleanupStrategies:
+        """Which cleanups were asked for. ferroflow's in-memory state drops an expired entry when
+        it is next touched, whatever is asked here."""
+
+        def __init__(self, in_background: bool, full_snapshot: bool, incremental: tuple[int, bool] | None,
+                     compact_filter: int | None) -> None:
+            self._background = in_background
+            self._full_snapshot = full_snapshot
+            self._incremental = incremental
+            self._compact_filter = compact_filter
+
+        def is_cleanup_in_background(self) -> bool:
+            return self._background
+
+        def in_full_snapshot(self) -> bool:
+            return self._full_snapshot
+
+        def get_incremental_cleanup_strategy(self) -> tuple[int, bool] | None:
+            return self._incremental
+
+        def get_rocksdb_compact_filter_cleanup_strategy(self) -> int | None:
+            return self._compact_filter
+
+    def __init__(
+        self,
+        update_type: StateTtlConfig.UpdateType,
+        state_visibility: StateTtlConfig.StateVisibility,
+        ttl_time_characteristic: StateTtlConfig.TtlTimeCharacteristic,
+        ttl: Time,
+        cleanup_strategies: StateTtlConfig.CleanupStrategies,
+    ) -> None:
+        self._update_type = update_type
+        self._visibility = state_visibility
+        self._characteristic = ttl_time_characteristic
+        self._ttl = ttl
+        self._cleanup = cleanup_strategies
+
+    @staticmethod
+    def new_builder(ttl: Any) -> StateTtlConfig.Builder:
+        """A builder for entries that live ``ttl`` (Time, Duration, timedelta or int ms)."""
+        return StateTtlConfig.Builder(ttl)
+
+    def get_update_type(self) -> StateTtlConfig.UpdateType:
+        return self._update_type
+
+    def get_state_visibility(self) -> StateTtlConfig.StateVisibility:
+        return self._visibility
+
+    def get_ttl(self) -> Time:
+        return self._ttl
+
+    def get_ttl_time_characteristic(self) -> StateTtlConfig.TtlTimeCharacteristic:
+        return self._characteristic
+
+    def is_enabled(self) -> bool:
+        return self._update_type != StateTtlConfig.UpdateType.Disabled
+
+    def get_cleanup_strategies(self) -> StateTtlConfig.CleanupStrategies:
+        return self._cleanup
+
+    def _engine_spec(self) -> tuple[int, bool, bool]:
+        return (
+            self._ttl.to_milliseconds(),
+            self._update_type == StateTtlConfig.UpdateType.OnReadAndWrite,
+            self._visibility == StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StateTtlConfig(ttl={self._ttl}, update_type={self._update_type.name}, "
+            f"visibility={self._visibility.name})"
+        )
+
+    class Builder:
+        def __init__(self, ttl: Any) -> None:
+            self._ttl = Time.milliseconds(self._millis(ttl))
+            self._update_type = StateTtlConfig.UpdateType.OnCreateAndWrite
+            self._visibility = StateTtlConfig.StateVisibility.NeverReturnExpired
+            self._characteristic = StateTtlConfig.TtlTimeCharacteristic.ProcessingTime
+            self._background = True
+            self._full_snapshot = False
+            self._incremental: tuple[int, bool] | None = None
+            self._compact_filter: int | None = None
+
+        @staticmethod
+        def _millis(ttl: Any) -> int:
+            millis = to_millis(ttl, "the state TTL")
+            if millis <= 0:
+                raise ValueError(f"the state TTL must be positive, got {millis} ms")
+            return millis
+
+        def set_update_type(self, update_type: StateTtlConfig.UpdateType) -> StateTtlConfig.Builder:
+            if not isinstance(update_type, StateTtlConfig.UpdateType):
+                raise TypeError(f"set_update_type() takes a StateTtlConfig.UpdateType, got {describe(update_type)}")
+            self._update_type = update_type
+            return self
+
+        def update_ttl_on_create_and_write(self) -> StateTtlConfig.Builder:
+            return self.set_update_type(StateTtlConfig.UpdateType.OnCreateAndWrite)
+
+        def update_ttl_on_read_and_write(self) -> StateTtlConfig.Builder:
+            return self.set_update_type(StateTtlConfig.UpdateType.OnReadAndWrite)
+
+        def set_state_visibility(self, state_visibility: StateTtlConfig.StateVisibility) -> StateTtlConfig.Builder:
+            if not isinstance(state_visibility, StateTtlConfig.StateVisibility):
+                raise TypeError(
+                    f"set_state_visibility() takes a StateTtlConfig.StateVisibility, got {describe(state_visibility)}"
+                )
+            self._visibility = state_visibility
+            return self
+
+        def return_expired_if_not_cleaned_up(self) -> StateTtlConfig.Builder:
+            return self.set_state_visibility(StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
+
+        def never_return_expired(self) -> StateTtlConfig.Builder:
+            return self.set_state_visibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+
+        def set_ttl_time_characteristic(self, characteristic: StateTtlConfig.TtlTimeCharacteristic) -> StateTtlConfig.Builder:
+            if not isinstance(characteristic, StateTtlConfig.TtlTimeCharacteristic):
+                raise TypeError(f"TTL runs on processing time only, got {describe(characteristic)}")
+            self._characteristic = characteristic
+            return self
+
+        def use_processing_time(self) -> StateTtlConfig.Builder:
+            return self.set_ttl_time_characteristic(StateTtlConfig.TtlTimeCharacteristic.ProcessingTime)
+
+        def cleanup_full_snapshot(self) -> StateTtlConfig.Builder:
+            self._full_snapshot = True
+            return self
+
+        def cleanup_incrementally(self, cleanup_size: int, run_cleanup_for_every_record: bool) -> StateTtlConfig.Builder:
+            self._incremental = (cleanup_size, run_cleanup_for_every_record)
+            return self
+
+        def cleanup_in_rocksdb_compact_filter(
+            self, query_time_after_num_entries: int, periodic_compaction_time: Any = None
+        ) -> StateTtlConfig.Builder:
+            self._compact_filter = query_time_after_num_entries
+            return self
+
+        def disable_cleanup_in_background(self) -> StateTtlConfig.Builder:
+            self._background = False
+            return self
+
+        def set_ttl(self, ttl: Any) -> StateTtlConfig.Builder:
+            self._ttl = Time.milliseconds(self._millis(ttl))
+            return self
+
+        def build(self) -> StateTtlConfig:
+            return StateTtlConfig(
+                self._update_type,
+                self._visibility,
+                self._characteristic,
+                self._ttl,
+                StateTtlConfig.CleanupStrategies(
+                    self._background, self._full_snapshot, self._incremental, self._compact_filter
+                ),
+            )
