@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ferroflow.common import Time
-from ferroflow.datastream import KeyedProcessFunction, MapFunction, ProcessWindowFunction
+from ferroflow.datastream import KeyedCoProcessFunction, KeyedProcessFunction, MapFunction, ProcessWindowFunction
 from ferroflow.datastream.functions import AggregateFunction
 from ferroflow.datastream.state import (
     AggregatingStateDescriptor,
@@ -231,3 +231,37 @@ def test_a_python_trigger_keeps_partitioned_state_per_key_and_window(env):
         .execute_and_collect()
     )
     assert sorted(got) == [("a", 6), ("a", 21), ("b", 60)]
+
+
+class Enrich(KeyedCoProcessFunction):
+    """Stream-table enrichment: customers (input 2) are kept in state by id; orders (input 1)
+    wait in a ListState until their customer is known."""
+
+    def open(self, runtime_context: Any) -> None:
+        self.customer = runtime_context.get_state(ValueStateDescriptor("customer"))
+        self.waiting = runtime_context.get_list_state(ListStateDescriptor("waiting"))
+
+    def process_element1(self, value: Any, ctx: Any) -> Any:
+        name = self.customer.value()
+        if name is None:
+            self.waiting.add(value)
+        else:
+            yield value[1], name
+
+    def process_element2(self, value: Any, ctx: Any) -> Any:
+        self.customer.update(value[0])
+        for order in self.waiting.get():
+            yield order[1], value[0]
+        self.waiting.clear()
+
+
+def test_keyed_co_process_function_keeps_state_for_both_inputs(env):
+    orders = [(1, "book"), (2, "pen"), (1, "lamp"), (3, "cup"), (9, "lost")]
+    customers = [("ann", 1), ("bob", 2), ("cid", 3)]
+    ds = (
+        env.from_collection(orders)
+        .connect(env.from_collection(customers))
+        .key_by(lambda o: o[0], lambda c: c[1])
+        .process(Enrich())
+    )
+    assert sorted(ds.execute_and_collect()) == [("book", "ann"), ("cup", "cid"), ("lamp", "ann"), ("pen", "bob")]

@@ -51,6 +51,7 @@ impl StateKind {
 pub type StateId = u32;
 
 /// The states of one operator instance and their entries.
+#[derive(Debug)]
 pub struct KeyedState<V> {
     names: HashMap<String, (StateId, StateKind)>,
     entries: FastMap<(StateId, Key, Namespace), V>,
@@ -97,6 +98,16 @@ impl<V> KeyedState<V> {
 
     pub fn remove(&mut self, state: StateId, key: &Key, namespace: Namespace) -> Option<V> {
         self.entries.remove(&(state, key.clone(), namespace))
+    }
+
+    /// The registered states: name, id, kind.
+    pub fn states(&self) -> impl Iterator<Item = (&str, StateId, StateKind)> {
+        self.names.iter().map(|(name, (id, kind))| (name.as_str(), *id, *kind))
+    }
+
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (&(StateId, Key, Namespace), &V)> {
+        self.entries.iter()
     }
 
     /// Entries held, over all states, keys and namespaces.

@@ -1,4 +1,6 @@
-//! State: keyed state in memory. (Snapshots, RocksDB, TTL, operator and broadcast state come
-//! next.)
+//! State: keyed state in memory, the byte forms of keys and namespaces, and snapshots of keyed
+//! state by key group. (RocksDB, operator and broadcast state come next.)
 
+pub mod codec;
 pub mod keyed;
+pub mod snapshot;
