@@ -1,17 +1,23 @@
 """Keyed state: a per-key counter in a KeyedProcessFunction's ValueState (the W2 shape: event
 i = (i % 1000, 1), 1000 keys, one output per record), beside the plain-Python loop keeping the
 counters in a dict, measured in the same run. Backend: in memory (Python objects as they are).
+Then a snapshot of a store holding one ValueState counter for each of ``--snapshot-keys`` keys:
+time to write it (values pickled), its size, and time to restore it.
 
-    python benches/bench_state.py [--n 1000000] [--rounds 5]
+    python benches/bench_state.py [--n 1000000] [--rounds 5] [--snapshot-keys 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+from ferroflow._engine import DEFAULT_MAX_PARALLELISM, KeyedStateStore
 from ferroflow.datastream import KeyedProcessFunction, StreamExecutionEnvironment
 from ferroflow.datastream.connectors import NumberSequenceSource
 from ferroflow.datastream.state import ValueStateDescriptor
@@ -66,10 +72,35 @@ def ferroflow(n: int) -> dict[str, int]:
     return {"keys": len(keys), "records_out": out, "checksum": total}
 
 
+def snapshot_figures(keys: int) -> str:
+    store = KeyedStateStore()
+    count = store.view().get_state(ValueStateDescriptor("count"))
+    for k in range(keys):
+        store.set_current_key(k)
+        count.update(k)
+    directory = Path(tempfile.mkdtemp(prefix="ferroflow-bench-"))
+    try:
+        t0 = time.perf_counter()
+        entries, groups, size = store.snapshot(directory / "snapshot")
+        written = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        restored = KeyedStateStore.restore([directory / "snapshot"], 0, DEFAULT_MAX_PARALLELISM)
+        read = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(directory)
+    if len(restored) != entries or entries != keys:
+        raise AssertionError(f"restored {len(restored)} of {entries} entries")
+    return (
+        f"snapshot of {keys:,} keys (memory): {size / 1e6:.1f} MB in {groups} key groups, "
+        f"written in {written:.2f} s, restored in {read:.2f} s"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--snapshot-keys", type=int, default=1_000_000)
     args = ap.parse_args()
     ratios, floor_s, engine_s = [], [], []
     for r in range(args.rounds):
@@ -91,6 +122,7 @@ def main() -> None:
         f"{'ValueState counter (memory)':<32} {args.n:>10,} {args.n / statistics.median(floor_s):>19,.0f} "
         f"{args.n / statistics.median(engine_s):>16,.0f} {statistics.median(ratios):>6.2f}"
     )
+    print(snapshot_figures(args.snapshot_keys))
 
 
 if __name__ == "__main__":

@@ -5,13 +5,17 @@
 //! A state with time-to-live keeps each entry (a value; each element of a list; each entry of a
 //! map) as a `(value, last_access_ms)` tuple, and drops it when it is touched after expiring.
 
-use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyTypeError, PyValueError};
-use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyIterator, PyList, PyTuple};
+use std::path::{Path, PathBuf};
 
-use crate::bindings::key::type_name;
+use pyo3::exceptions::{PyKeyError, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyTuple};
+
+use crate::bindings::key::{key_from_py, type_name};
 use crate::runtime::key::Key;
+use crate::runtime::key_group::{DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM};
 use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
+use crate::state::snapshot::SnapshotError;
 use crate::time::clock::Clock;
 
 /// The keyed state of one operator instance, and the key of the record being processed.
@@ -35,6 +39,16 @@ impl StateStore {
         )
     }
 
+    /// A store of its own (no operator), for snapshot tests and benchmarks: processing time
+    /// from a manual clock at `processing_time`, or the system clock.
+    fn standalone(processing_time: Option<i64>) -> StateStore {
+        StateStore {
+            state: KeyedState::default(),
+            current_key: None,
+            clock: processing_time.map_or(Clock::System, Clock::manual),
+        }
+    }
+
     fn key(&self) -> PyResult<Key> {
         self.current_key.clone().ok_or_else(|| {
             PyRuntimeError::new_err(
@@ -48,6 +62,107 @@ impl StateStore {
 /// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live as
 /// `(ttl_ms, refresh_on_read, return_expired)`.
 type DescriptorSpec = (String, String, Option<Py<PyAny>>, Option<(i64, bool, bool)>);
+
+#[pymethods]
+impl StateStore {
+    #[new]
+    #[pyo3(signature = (processing_time=None))]
+    fn py_new(processing_time: Option<i64>) -> StateStore {
+        StateStore::standalone(processing_time)
+    }
+
+    /// The state getters of the store (the global namespace), as a runtime context has them.
+    fn view(slf: Bound<'_, Self>) -> PyResult<Py<StateView>> {
+        Py::new(
+            slf.py(),
+            StateView {
+                store: slf.unbind(),
+                namespace: Namespace::Global,
+            },
+        )
+    }
+
+    /// Sets the key whose entries the handles read and write.
+    fn set_current_key(&mut self, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.current_key = Some(key_from_py(key)?);
+        Ok(())
+    }
+
+    /// Moves a manual clock to `time` (ms).
+    fn set_processing_time(&self, time: i64) {
+        self.clock.advance_to(time);
+    }
+
+    /// Entries held, over all states, keys and namespaces.
+    fn __len__(&self) -> usize {
+        self.state.len()
+    }
+
+    /// Writes every entry (values pickled) to `directory`, by key group of `max_parallelism`;
+    /// returns `(entries, key_groups, bytes)`.
+    #[pyo3(signature = (directory, max_parallelism=DEFAULT_MAX_PARALLELISM))]
+    fn snapshot(&self, py: Python<'_>, directory: PathBuf, max_parallelism: usize) -> PyResult<(usize, usize, u64)> {
+        check_max_parallelism(max_parallelism)?;
+        let dumps = py.import("pickle")?.getattr("dumps")?;
+        let info = self
+            .state
+            .snapshot_to(&directory, max_parallelism, |value| {
+                let value = value.bind(py);
+                dumps
+                    .call1((value, PICKLE_PROTOCOL))
+                    .and_then(|b| b.extract::<Vec<u8>>())
+                    .map_err(|e| format!("a value of type '{}' cannot be pickled: {e}", type_name(value)))
+            })
+            .map_err(snapshot_error)?;
+        Ok((info.entries, info.key_groups, info.bytes))
+    }
+
+    /// The store of a subtask owning key groups `key_group_start..key_group_end`, from the
+    /// snapshots of the subtasks of an earlier run (any parallelism).
+    #[staticmethod]
+    #[pyo3(signature = (directories, key_group_start, key_group_end, processing_time=None))]
+    fn restore(
+        py: Python<'_>,
+        directories: Vec<PathBuf>,
+        key_group_start: usize,
+        key_group_end: usize,
+        processing_time: Option<i64>,
+    ) -> PyResult<StateStore> {
+        let loads = py.import("pickle")?.getattr("loads")?;
+        let paths: Vec<&Path> = directories.iter().map(PathBuf::as_path).collect();
+        let state = KeyedState::restore_from(&paths, key_group_start..key_group_end, |bytes| {
+            loads
+                .call1((PyBytes::new(py, bytes),))
+                .map(Bound::unbind)
+                .map_err(|e| format!("a value cannot be unpickled: {e}"))
+        })
+        .map_err(snapshot_error)?;
+        Ok(StateStore {
+            state,
+            ..StateStore::standalone(processing_time)
+        })
+    }
+}
+
+/// The pickle protocol of snapshots (5: out-of-band buffers, Python 3.8+).
+const PICKLE_PROTOCOL: u8 = 5;
+
+fn check_max_parallelism(max_parallelism: usize) -> PyResult<()> {
+    if max_parallelism == 0 || max_parallelism > UPPER_BOUND_MAX_PARALLELISM {
+        return Err(PyValueError::new_err(format!(
+            "max parallelism must be in 1..={UPPER_BOUND_MAX_PARALLELISM}, got {max_parallelism}"
+        )));
+    }
+    Ok(())
+}
+
+fn snapshot_error(e: SnapshotError) -> PyErr {
+    match e {
+        SnapshotError::Io { ref error, .. } => PyOSError::new_err((error.raw_os_error().unwrap_or(0), e.to_string())),
+        SnapshotError::Value { .. } => PyTypeError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
 
 /// Makes the handle `descriptor` describes, in `namespace`; `expected` is the kind the getter
 /// promises (`get_list_state` wants a ListStateDescriptor).
