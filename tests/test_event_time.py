@@ -146,6 +146,22 @@ def test_auto_watermark_interval_sets_the_period(ff_env):
         assert [wm for _, _, wm in out.take()] == [MIN_LONG_VALUE, 9, 19]
 
 
+def test_an_auto_watermark_interval_of_0_turns_periodic_watermarks_off(ff_env):
+    ff_env.get_config().set_auto_watermark_interval(0)
+    with TestHarness(ff_env) as h:
+        src = h.source()
+        strategy = WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(lambda v, ts: v)
+        out = h.output(src.stream.assign_timestamps_and_watermarks(strategy).key_by(lambda v: 0).process(
+            WatermarkProbe()
+        ))
+        src.add(10)
+        h.advance_processing_time(1000)
+        src.add(20)
+        h.advance_processing_time(1000)
+        src.add(30)
+        assert [wm for _, _, wm in out.take()] == [MIN_LONG_VALUE] * 3
+
+
 def test_no_watermarks_only_the_final_watermark_fires_windows(ff_harness):
     """no_watermarks() emits none, swallows watermarks from upstream, and keeps the records'
     own timestamps: windows fire only at the end of the input."""
@@ -603,6 +619,30 @@ def test_processing_time_timers_see_the_harness_clock(ff_harness):
     src.add("x")
     ff_harness.set_processing_time(1025)
     assert out.take() == [("element", 1000), ("timer", 1010, 1025)]
+
+
+def test_results_of_processing_time_timers_carry_no_event_timestamp(ff_harness):
+    """An event-time timer's results carry the timer's time; a processing-time timer's carry
+    none (wall-clock time must not land records in event-time windows)."""
+
+    class BothTimers(KeyedProcessFunction):
+        def process_element(self, value, ctx):
+            ctx.timer_service().register_event_time_timer(50)
+            ctx.timer_service().register_processing_time_timer(5000)
+
+        def on_timer(self, timestamp, ctx):
+            yield ctx.time_domain()
+
+    class Stamp(ProcessFunction):
+        def process_element(self, value, ctx):
+            yield value, ctx.timestamp()
+
+    src = ff_harness.source()
+    out = ff_harness.output(src.stream.key_by(lambda v: 0).process(BothTimers()).process(Stamp()))
+    src.add("x", timestamp=1)
+    src.watermark(100)
+    ff_harness.set_processing_time(6000)
+    assert out.take() == [(TimeDomain.EVENT_TIME, 50), (TimeDomain.PROCESSING_TIME, None)]
 
 
 def test_processing_time_timers_are_dropped_at_the_end_of_a_bounded_input(ff_harness):

@@ -47,6 +47,9 @@ impl Source<PyValue> for CollectionSource {
 
 /// `from_iterable`: whatever a Python iterator (a generator, a file, ...) yields, bounded or not
 /// (parallelism 1). A slow iterator's values are sent on when the buffer timeout passes.
+/// An iterator that takes this long for one record is slow: its records are sent on one by one.
+const SLOW_RECORD: std::time::Duration = std::time::Duration::from_millis(1);
+
 pub struct IterableSource {
     iterator: Py<PyIterator>,
 }
@@ -61,15 +64,23 @@ impl Source<PyValue> for IterableSource {
     fn poll_batch(&mut self, max: usize, deadline: Instant, out: &mut Output<PyValue>) -> OperatorResult<SourceStatus> {
         Python::attach(|py| {
             let mut iterator = self.iterator.bind(py).clone();
-            for n in 0..max {
+            let mut asked = Instant::now();
+            for _ in 0..max {
                 match iterator.next() {
                     None => return Ok(SourceStatus::Exhausted),
                     Some(Err(e)) => return Err(OperatorError::new(e)),
                     Some(Ok(v)) => out.emit(Record::new(PyValue(v.unbind()))),
                 }
-                if n % 16 == 15 && Instant::now() >= deadline {
+                // A slow iterator's records go on as they come (the next one may be long in
+                // coming); a fast one's when the batch is full or the buffer timeout passes.
+                let now = Instant::now();
+                if now.duration_since(asked) >= SLOW_RECORD {
+                    return Ok(SourceStatus::MoreLater);
+                }
+                if now >= deadline {
                     break;
                 }
+                asked = now;
             }
             Ok(SourceStatus::More)
         })

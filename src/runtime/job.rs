@@ -129,10 +129,8 @@ impl JobHandle {
     /// any, else `Cancelled` if it was cancelled, else what the tasks did.
     pub fn join(mut self) -> Result<JobSummary, JobError> {
         for t in self.threads.drain(..) {
-            if t.join().is_err() {
-                // A panicking task already counted itself out; its panic message went to stderr.
-                self.control.cancelled.store(true, Ordering::SeqCst);
-            }
+            // A task that panicked caught it and ended with a failure.
+            let _ = t.join();
         }
         if let Some(failure) = lock(&self.control.failure).take() {
             return Err(JobError::Failed(failure));
@@ -261,9 +259,27 @@ impl<V: Data> DeployedJob<V> {
         for task in self.tasks {
             let control_for_task = Arc::clone(&control);
             let thread_name = format!("ferroflow {} ({})", task.name, task.subtask_index + 1);
+            let (task_name, subtask_index, parallelism) = task.failed_operator(None);
             let spawned = std::thread::Builder::new().name(thread_name).spawn(move || {
                 let control = control_for_task;
-                let result = V::run_thread(|| task.run(&control.cancelled));
+                // A panic is a bug in ferroflow, but it must still end the job, not hang it.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    V::run_thread(|| task.run(&control.cancelled))
+                }))
+                .unwrap_or_else(|panic| {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    Err(TaskFailure::Operator {
+                        operator: task_name,
+                        subtask_index,
+                        parallelism,
+                        record_index: None,
+                        error: OperatorError::new(format!("internal error in ferroflow (task panicked): {message}")),
+                    })
+                });
                 control.task_ended(result);
             });
             match spawned {

@@ -248,6 +248,51 @@ fn a_failing_operator_stops_the_job_and_names_itself() {
     }
 }
 
+/// Panics at the first record (a bug in an operator).
+struct Panics;
+
+impl Operator<i64> for Panics {
+    fn process_batch(&mut self, _: usize, _: &mut Vec<Record<i64>>, _: &mut Output<i64>) -> OperatorResult {
+        panic!("broken invariant");
+    }
+}
+
+#[test]
+fn a_panicking_task_fails_the_job_instead_of_hanging_it() {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let mut g = graph(2);
+    let s = g.add_node("Numbers", 1, numbers(None), vec![]).unwrap();
+    let m = g
+        .add_node(
+            "Buggy",
+            2,
+            NodeKind::Operator(Box::new(|_: &TaskInfo| Ok(Box::new(Panics) as Box<dyn Operator<i64>>))),
+            edge(s, Partitioning::Rebalance),
+        )
+        .unwrap();
+    g.add_node(
+        "Collect",
+        2,
+        collect(&seen, Duration::ZERO),
+        edge(m, Partitioning::Forward),
+    )
+    .unwrap();
+    let err = DeployedJob::deploy(g)
+        .unwrap()
+        .start()
+        .join()
+        .expect_err("the job fails");
+    match err {
+        JobError::Failed(TaskFailure::Operator { error, .. }) => {
+            assert!(
+                error.to_string().contains("(task panicked): broken invariant"),
+                "{error}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
 #[test]
 fn cancel_stops_an_endless_job() {
     let seen = Arc::new(Mutex::new(Seen::default()));

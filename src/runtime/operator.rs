@@ -178,6 +178,9 @@ pub trait Operator<V: Data>: Send {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceStatus {
     More,
+    /// More may come, but not soon (the source is slow): what was emitted is sent on now
+    /// rather than when the buffer timeout passes.
+    MoreLater,
     /// Nothing available now (an unbounded source waiting for data, or fed by hand).
     Idle,
     Exhausted,

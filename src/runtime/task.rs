@@ -165,7 +165,7 @@ impl<V: Data> Task<V> {
             }
         }
         let step = if matches!(self.input, TaskInput::Source(_)) {
-            self.step_source()?
+            self.step_source(cancelled)?
         } else {
             self.step_gate()?
         };
@@ -207,7 +207,7 @@ impl<V: Data> Task<V> {
         }
     }
 
-    fn step_source(&mut self) -> Result<Step, TaskFailure> {
+    fn step_source(&mut self, cancelled: &AtomicBool) -> Result<Step, TaskFailure> {
         let TaskInput::Source(source) = &mut self.input else {
             return Ok(Step::Idle(None));
         };
@@ -227,6 +227,10 @@ impl<V: Data> Task<V> {
         match status {
             Ok(SourceStatus::Exhausted) => Ok(Step::Finished),
             Ok(SourceStatus::More) => Ok(Step::Busy),
+            Ok(SourceStatus::MoreLater) => {
+                self.outputs.flush(true, cancelled)?;
+                Ok(Step::Busy)
+            }
             Ok(SourceStatus::Idle) => Ok(Step::Idle(None)),
             Err(Ok(chain)) => Err(self.chain_failure(chain)),
             Err(Err(source)) => Err(self.source_failure(source)),
@@ -319,7 +323,7 @@ impl<V: Data> Task<V> {
     }
 
     /// The operator a failure belongs to: chained operator `index`, or the source.
-    fn failed_operator(&self, index: Option<usize>) -> (String, usize, usize) {
+    pub(crate) fn failed_operator(&self, index: Option<usize>) -> (String, usize, usize) {
         let info = index
             .and_then(|i| self.chain.info(i))
             .or(self.source_info.as_ref())

@@ -13,7 +13,7 @@ use crate::bindings::udf::{Emitter, Udf};
 use crate::bindings::value::PyValue;
 use crate::runtime::key::Key;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
-use crate::runtime::record::Record;
+use crate::runtime::record::{Record, NO_TIMESTAMP};
 use crate::time::clock::Clock;
 use crate::time::timer_service::{TimeDomain, TimerService};
 
@@ -253,10 +253,16 @@ impl UdfOperator {
                 }
                 // The function may be a generator: it runs while its results are taken, so the
                 // context stays set until then.
+                // As in Flink: results of an event-time timer carry the timer's time; those of a
+                // processing-time timer no timestamp (wall-clock time is not event time).
+                let timestamp = match domain {
+                    TimeDomain::EventTime => timer.time,
+                    TimeDomain::ProcessingTime => NO_TIMESTAMP,
+                };
                 let emitted = on_timer
                     .bind(py)
                     .call1((timer.time, ctx_obj))
-                    .and_then(|result| self.emitter.emit_all(&result, timer.time, out, &self.function));
+                    .and_then(|result| self.emitter.emit_all(&result, timestamp, out, &self.function));
                 ctx_obj.borrow_mut().time_domain = None;
                 emitted.map_err(OperatorError::new)?;
                 self.apply_timer_changes(&mut ctx_obj.borrow_mut());

@@ -55,7 +55,7 @@ impl TimestampsAndWatermarks {
             has_assigner,
             generator: None,
             per_record,
-            interval: interval.max(1),
+            interval: interval.max(0),
             idleness,
             clock: Clock::System,
             max_timestamp: i64::MIN,
@@ -84,8 +84,10 @@ impl TimestampsAndWatermarks {
         }
     }
 
+    /// Whether watermarks are emitted every interval (an interval of 0 turns that off, as in
+    /// Flink: only the end of input's watermark then).
     fn periodic(&self) -> bool {
-        !self.per_record && self.kind != WatermarkKind::None
+        !self.per_record && self.kind != WatermarkKind::None && self.interval > 0
     }
 }
 
