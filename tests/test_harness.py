@@ -569,3 +569,34 @@ def test_fixtures_are_loaded_by_the_entry_point_and_ff_harness_closes(pytester):
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
     result.assert_outcomes(passed=2)
+
+
+def test_a_failing_close_still_closes_the_other_functions():
+    class FailsOnClose(MapFunction):
+        def map(self, value):
+            return value
+
+        def close(self):
+            raise ValueError("close failed")
+
+    class LogsClose(MapFunction):
+        def __init__(self, log):
+            self.log = log
+
+        def map(self, value):
+            return value
+
+        def close(self):
+            self.log.append("closed")
+
+    log: list[str] = []
+    h = TestHarness()
+    first, second = h.source(), h.source()
+    h.output(first.stream.map(FailsOnClose()))
+    h.output(second.stream.map(LogsClose(log)))
+    second.add(1)
+    with pytest.raises(ValueError, match="close failed"):
+        first.end()
+    assert log == ["closed"]
+    h.close()
+    assert log == ["closed"]

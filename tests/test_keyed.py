@@ -4,7 +4,7 @@ keyed process functions, and what a KeyedStream refuses."""
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from typing import Any
 
 import pytest
@@ -472,3 +472,18 @@ def test_operator_after_key_by_can_be_named_and_scaled(env):
     assert ds.get_name() == "after key"
     assert sorted(collect(ds)) == [1, 2, 3]
     assert seen == [3, 3, 3]
+
+
+P = namedtuple("P", "a b")
+
+
+def test_equal_namedtuple_keys_are_one_key_whatever_their_parts_identity(env):
+    """Keys that are not plain values are encoded by value: P(x, x) and P(x, y) with x == y but
+    x is not y are one key, as in a dict."""
+    x = "key-" + str(1)
+    y = "key-" + str(1)
+    assert x == y and x is not y
+    data = [(P(x, x), 1), (P(x, y), 1), (P(y, y), 1)]
+    got = env.from_collection(data).key_by(lambda t: t[0]).reduce(lambda a, b: (a[0], a[1] + b[1])).execute_and_collect()
+    assert [v for _, v in got] == [1, 2, 3]
+    assert all(type(k) is P for k, _ in got)

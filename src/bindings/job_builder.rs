@@ -539,8 +539,18 @@ impl JobBuilder {
     /// Runs the job to the end with the interpreter released; Ctrl-C cancels it. Returns a dict
     /// with `net_runtime_ms` and per-task figures.
     fn execute<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let (job, _external) = self.start(py)?;
+        // The wakeup first: once the job runs, leaving early would drop it with the
+        // interpreter held, and its task threads need the interpreter to stop.
         let mut wakeup = SignalWakeup::install(py)?;
+        let (job, _external) = match self.start(py) {
+            Ok(started) => started,
+            Err(e) => {
+                if let Some(w) = wakeup {
+                    w.restore(py);
+                }
+                return Err(e);
+            }
+        };
         let interrupted = loop {
             if py.detach(|| job.wait_timeout(WAIT_SLICE)) {
                 break None;

@@ -7,11 +7,17 @@ use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString, PyTuple};
 
 use crate::runtime::key::Key;
 
-static PICKLE_DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static ENCODE_KEY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static PICKLE_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-fn pickle_fn<'a, 'py>(py: Python<'py>, cell: &'a PyOnceLock<Py<PyAny>>, name: &str) -> PyResult<&'a Bound<'py, PyAny>> {
-    cell.get_or_try_init(py, || Ok::<_, PyErr>(py.import("pickle")?.getattr(name)?.unbind()))
+/// Function `name` of Python module `module`, looked up once.
+fn python_fn<'a, 'py>(
+    py: Python<'py>,
+    cell: &'a PyOnceLock<Py<PyAny>>,
+    module: &str,
+    name: &str,
+) -> PyResult<&'a Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || Ok::<_, PyErr>(py.import(module)?.getattr(name)?.unbind()))
         .map(|f| f.bind(py))
 }
 
@@ -51,8 +57,8 @@ pub fn key_from_py(value: &Bound<'_, PyAny>) -> PyResult<Key> {
             type_name(value)
         )));
     }
-    let dumps = pickle_fn(value.py(), &PICKLE_DUMPS, "dumps")?;
-    let encoded = dumps.call1((value, 4)).map_err(|e| {
+    let encode = python_fn(value.py(), &ENCODE_KEY, "ferroflow._key_encoding", "encode_key")?;
+    let encoded = encode.call1((value,)).map_err(|e| {
         PyTypeError::new_err(format!(
             "the key {} (of type '{}') cannot be used as a key: it cannot be pickled ({e})",
             short_repr(value),
@@ -76,7 +82,7 @@ pub fn key_to_py<'py>(py: Python<'py>, key: &Key) -> PyResult<Bound<'py, PyAny>>
             let items = items.iter().map(|k| key_to_py(py, k)).collect::<PyResult<Vec<_>>>()?;
             PyTuple::new(py, items)?.into_any()
         }
-        Key::Opaque(b) => pickle_fn(py, &PICKLE_LOADS, "loads")?.call1((PyBytes::new(py, b),))?,
+        Key::Opaque(b) => python_fn(py, &PICKLE_LOADS, "pickle", "loads")?.call1((PyBytes::new(py, b),))?,
     })
 }
 

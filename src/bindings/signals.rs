@@ -33,16 +33,17 @@ impl SignalWakeup {
         }
         let os = py.import("os")?;
         let (read_fd, write_fd): (i32, i32) = os.call_method0("pipe")?.extract()?;
-        os.call_method1("set_blocking", (read_fd, false))?;
-        os.call_method1("set_blocking", (write_fd, false))?;
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("warn_on_full_buffer", false)?;
-        let previous = py
-            .import("signal")?
-            .call_method("set_wakeup_fd", (write_fd,), Some(&kwargs))
-            .and_then(|p| p.extract::<i32>());
         // SAFETY: `os.pipe()` just created `read_fd` and nothing else owns it; the File closes it.
         let read = unsafe { File::from_raw_fd(read_fd) };
+        let previous = (|| {
+            os.call_method1("set_blocking", (read_fd, false))?;
+            os.call_method1("set_blocking", (write_fd, false))?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("warn_on_full_buffer", false)?;
+            py.import("signal")?
+                .call_method("set_wakeup_fd", (write_fd,), Some(&kwargs))?
+                .extract::<i32>()
+        })();
         match previous {
             Ok(previous) => Ok(Some(SignalWakeup {
                 read,

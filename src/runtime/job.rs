@@ -184,7 +184,14 @@ impl<V: Data> ManualJob<V> {
                     Ok(Step::Idle(_)) => {}
                     Ok(Step::Finished) => {
                         if let Some(task) = slot.take() {
-                            self.stats.push(task.close(Ok(())).map_err(JobError::Failed)?);
+                            match task.close(Ok(())) {
+                                Ok(stats) => self.stats.push(stats),
+                                Err(failure) => {
+                                    // The other tasks' functions still get their close().
+                                    self.close();
+                                    return Err(JobError::Failed(failure));
+                                }
+                            }
                         }
                         busy = true;
                     }

@@ -58,18 +58,28 @@ class UdfSpec:
 
     def instantiate(self, info: TaskInfo, state: Any = None) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
         """The callables and lifecycle of one subtask. With parallelism > 1 each subtask gets its
-        own shallow copy of a Function instance, so attributes set in ``open`` are per subtask.
-        ``state`` is the keyed state of a keyed operator, for its runtime context."""
+        own shallow copy of a Function instance (see ``subtask_copy``). ``state`` is the keyed
+        state of a keyed operator, for its runtime context."""
         _job, _operator, task_name, index, parallelism, max_parallelism, attempt = info
         function = self.function
         if isinstance(function, Function):
-            instance = function if parallelism == 1 else copy.copy(function)
+            instance = function if parallelism == 1 else subtask_copy(function)
             context = RuntimeContext(task_name, index, parallelism, max_parallelism, attempt, self.job_parameters, state)
             calls = tuple(getattr(instance, m) for m in self.methods)
             return calls, _Lifecycle(instance, context)
         if isinstance(function, tuple):
             return function, _Lifecycle(None, None)
         return (function,), _Lifecycle(None, None)
+
+
+def subtask_copy(obj: Any) -> Any:
+    """A subtask's own copy of a user object (a Function, a Trigger): a shallow copy, so
+    attributes set in ``open`` (or later) are per subtask, while objects the instance held before
+    (given to its constructor, or made in ``__init__``) are shared by the subtasks, as
+    everything runs in one process. Unlike PyFlink, where each subtask unpickles its own copy,
+    a list given to a function can collect from every subtask; per-subtask containers belong
+    in ``open``."""
+    return copy.copy(obj)
 
 
 def _check_arity(call: Callable[..., Any], arguments: int, api: str, what: str) -> None:

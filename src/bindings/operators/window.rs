@@ -613,8 +613,14 @@ pub fn parse_trigger(
     use crate::window::operator::WindowTrigger;
     if spec.get_item(0)?.extract::<String>()? == "python" {
         let state = state.clone_ref(spec.py());
+        // Each subtask its own copy: attributes of the trigger are per subtask.
+        let trigger = spec
+            .py()
+            .import("ferroflow.datastream._udf")?
+            .getattr("subtask_copy")?
+            .call1((spec.get_item(1)?,))?;
         return Ok(WindowTrigger::Custom(Box::new(PyTrigger::new(
-            spec.get_item(1)?.unbind(),
+            trigger.unbind(),
             state,
         )?)));
     }
