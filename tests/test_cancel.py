@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from ferroflow.datastream import MapFunction, StreamExecutionEnvironment
+
 
 def _interrupt_after(seconds: float) -> threading.Timer:
     timer = threading.Timer(seconds, _thread.interrupt_main)
@@ -52,3 +54,50 @@ def test_closing_the_iterator_of_an_endless_job_stops_it(env):
     assert len(set(first)) == 10 and all(v >= 0 for v in first)
     if env.get_parallelism() == 1:
         assert first == list(range(10))
+
+
+def _slow(x):
+    time.sleep(0.05)
+    return x
+
+
+def test_ctrl_c_stops_a_slow_function_within_its_batch(env):
+    """A batch of 1000 records of a 50 ms function takes 50 s: Ctrl-C must not wait for it."""
+    env.from_collection(list(range(1000))).map(_slow).add_sink(lambda v: None)
+    timer = _interrupt_after(0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            env.execute()
+    finally:
+        timer.cancel()
+        timer.join()
+    assert time.monotonic() - started < 10
+
+
+def test_a_failure_stops_a_slow_function_in_another_subtask():
+    """Subtask 0 fails at once; subtask 1 is in a 50 s batch of a slow function and stops too."""
+    class FailsInFirstSubtask(MapFunction):
+        def open(self, runtime_context):
+            self.index = runtime_context.get_index_of_this_subtask()
+
+        def map(self, value):
+            if self.index == 0:
+                raise ValueError("subtask 0 failed")
+            return _slow(value)
+
+    env_p2 = StreamExecutionEnvironment.get_execution_environment()
+    env_p2.set_parallelism(2)
+    env_p2.from_collection(list(range(2000))).rebalance().map(FailsInFirstSubtask()).add_sink(lambda v: None)
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="subtask 0 failed"):
+        env_p2.execute()
+    assert time.monotonic() - started < 10
+
+
+def test_closing_the_iterator_stops_a_slow_function_within_its_batch(env):
+    results = env.from_collection(list(range(1000))).map(_slow).execute_and_collect()
+    time.sleep(0.3)  # the job is in its batch
+    started = time.monotonic()
+    results.close()
+    assert time.monotonic() - started < 10

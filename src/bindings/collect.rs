@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 
 use crate::bindings::errors::job_error;
+use crate::bindings::interrupt::interrupt_task_threads;
 use crate::bindings::value::PyValue;
 use crate::runtime::input_gate::{GateEvent, InputGate};
-use crate::runtime::job::{JobError, JobHandle};
+use crate::runtime::job::JobHandle;
 
 /// How long the iterator waits for the job before it checks for Ctrl-C again.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
@@ -36,12 +37,16 @@ impl CollectIterator {
         let Some(job) = self.job.take() else {
             return Ok(());
         };
+        // A job that had failed before we stopped it reports its failure; one that we stopped
+        // does not report what stopping made its tasks raise.
+        let failed_before = job.is_cancelled();
         if cancelled_by_us {
             job.cancel();
+            interrupt_task_threads(py, &job);
         }
         match py.detach(|| job.join()) {
             Ok(_) => Ok(()),
-            Err(JobError::Cancelled) if cancelled_by_us => Ok(()),
+            Err(_) if cancelled_by_us && !failed_before => Ok(()),
             Err(e) => Err(job_error(py, e)),
         }
     }
@@ -105,7 +110,10 @@ impl Drop for CollectIterator {
     fn drop(&mut self) {
         if let Some(job) = self.job.take() {
             job.cancel();
-            Python::attach(|py| py.detach(|| drop(job.join())));
+            Python::attach(|py| {
+                interrupt_task_threads(py, &job);
+                py.detach(|| drop(job.join()))
+            });
         }
     }
 }

@@ -10,6 +10,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::bindings::collect::CollectIterator;
 use crate::bindings::errors::{deploy_error, graph_error, job_error};
+use crate::bindings::interrupt::interrupt_task_threads;
 use crate::bindings::manual_run::ManualRun;
 use crate::bindings::operators::aggregate::{Aggregation, KeyedAggregate};
 use crate::bindings::operators::batch_loop::{BatchLoop, Stage};
@@ -551,9 +552,15 @@ impl JobBuilder {
                 return Err(e);
             }
         };
+        let mut stopped_threads = false;
         let interrupted = loop {
             if py.detach(|| job.wait_timeout(WAIT_SLICE)) {
                 break None;
+            }
+            // A task failed: the others stop now, not after their batch in progress.
+            if job.is_cancelled() && !stopped_threads {
+                interrupt_task_threads(py, &job);
+                stopped_threads = true;
             }
             // Only the main thread handles signals; a byte on the wakeup pipe says one came.
             if wakeup.as_mut().is_some_and(|w| w.triggered()) {
@@ -567,6 +574,7 @@ impl JobBuilder {
         }
         if let Some(interrupt) = interrupted {
             job.cancel();
+            interrupt_task_threads(py, &job);
             let _ = py.detach(|| job.join());
             return Err(interrupt);
         }

@@ -3,6 +3,7 @@
 pub mod collect;
 pub mod context;
 pub mod errors;
+pub mod interrupt;
 pub mod job_builder;
 pub mod key;
 pub mod manual_run;

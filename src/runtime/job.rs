@@ -69,13 +69,15 @@ impl JobControl {
         match result {
             Ok(stats) => lock(&self.stats).push(stats),
             Err(failure) => {
-                self.cancelled.store(true, Ordering::SeqCst);
+                // The failure is kept before the others are told to stop: what stopping them
+                // makes them report must not take its place.
                 if let TaskFailure::Operator { .. } = failure {
                     let mut slot = lock(&self.failure);
                     if slot.is_none() {
                         *slot = Some(failure);
                     }
                 }
+                self.cancelled.store(true, Ordering::SeqCst);
             }
         }
         let mut running = lock(&self.running);
@@ -100,6 +102,26 @@ pub struct JobHandle {
 }
 
 impl JobHandle {
+    /// The OS thread ids (`pthread_t`, which is Python's `threading.get_ident()`) of the task
+    /// threads still running, for interrupting the user code they run when the job is stopped.
+    pub fn running_thread_ids(&self) -> Vec<u64> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::thread::JoinHandleExt;
+            // `pthread_t` is a u64 on Linux and a pointer on macOS.
+            #[allow(clippy::unnecessary_cast)]
+            self.threads
+                .iter()
+                .filter(|t| !t.is_finished())
+                .map(|t| t.as_pthread_t() as u64)
+                .collect()
+        }
+        #[cfg(not(unix))]
+        {
+            Vec::new()
+        }
+    }
+
     /// Whether every task has ended.
     pub fn is_finished(&self) -> bool {
         *lock(&self.control.running) == 0
