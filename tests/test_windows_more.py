@@ -883,9 +883,23 @@ def test_allowed_lateness_must_not_be_negative(env):
         keyed(env).window(TumblingEventTimeWindows.of(10)).allowed_lateness(-1)
 
 
-def test_allowed_lateness_of_a_processing_time_window(env):
-    with pytest.raises(ValueError, match="event-time"):
-        keyed(env).window(TumblingProcessingTimeWindows.of(10)).allowed_lateness(5)
+def test_allowed_lateness_of_a_processing_time_window_has_no_effect(ff_harness):
+    """As in PyFlink: accepted (programs port unchanged), and windows fire and are freed at
+    their end as without it."""
+    src = ff_harness.source()
+    windows = (
+        src.stream.key_by(lambda v: v[0])
+        .window(TumblingProcessingTimeWindows.of(Time.seconds(1)))
+        .allowed_lateness(Time.seconds(10))
+    )
+    out = ff_harness.output(windows.process(Contents()))
+    src.add(("a", 1))
+    ff_harness.set_processing_time(999)
+    assert out.take() == [("a", 0, 1000, [1])]
+    ff_harness.set_processing_time(1500)
+    src.add(("a", 2))
+    ff_harness.set_processing_time(1999)
+    assert out.take() == [("a", 1000, 2000, [2])]
 
 
 def test_allowed_lateness_takes_every_duration_type(env):

@@ -207,9 +207,11 @@ class WatermarkStrategy:
     def with_watermark_alignment(
         self, watermark_group: str, max_allowed_watermark_drift: Any, update_interval: Any = None
     ) -> WatermarkStrategy:
-        """A new strategy whose sources in ``watermark_group`` pause when more than
-        ``max_allowed_watermark_drift`` ahead of the group (``update_interval`` defaults to
-        1000 ms). Unlike PyFlink, the timestamp assigner is kept."""
+        """PyFlink's watermark alignment, accepted so that programs using it run: in Flink,
+        sources in ``watermark_group`` pause when more than ``max_allowed_watermark_drift``
+        ahead of the group, which bounds how much window state a fast source makes the others
+        keep. ferroflow does not pause sources yet; results are the same either way (alignment
+        only changes when records are read). Unlike PyFlink, the timestamp assigner is kept."""
         if not isinstance(watermark_group, str):
             raise TypeError(f"watermark_group must be a str, got {_describe(watermark_group)}")
         if not watermark_group:

@@ -54,8 +54,9 @@ class RuntimeContext:
     def _keyed_state(self) -> Any:
         if self._state is None:
             raise RuntimeError(
-                "keyed state is only available in functions of a keyed stream: use key_by(...) first, "
-                "then map/flat_map/filter/process/reduce on the KeyedStream"
+                "keyed state is available in map/flat_map/filter/process functions of a keyed stream "
+                "(use key_by(...) first) and in window functions, not in this function (a ReduceFunction's "
+                "or AggregateFunction's state is its accumulator)"
             )
         return self._state
 

@@ -72,13 +72,12 @@ class WindowedStream:
 
     def allowed_lateness(self, time_ms: Any) -> WindowedStream:
         """How long after a window's end late records still update it (int ms, Time, Duration
-        or timedelta; default 0). Later records go to the late side output, or are dropped."""
+        or timedelta; default 0). Later records go to the late side output, or are dropped.
+        Processing-time windows have no late records: there, as in PyFlink, it has no effect."""
         lateness = to_millis(time_ms, "allowed_lateness")
         if lateness < 0:
             raise ValueError(f"allowed_lateness must not be negative, got {lateness} ms")
-        if not self._assigner.is_event_time() and lateness > 0:
-            raise ValueError("allowed_lateness only applies to event-time windows")
-        self._allowed_lateness = lateness
+        self._allowed_lateness = lateness if self._assigner.is_event_time() else 0
         return self
 
     def side_output_late_data(self, output_tag: OutputTag) -> WindowedStream:
