@@ -49,14 +49,17 @@ impl StateStore {
         }
     }
 
-    fn key(&self) -> PyResult<Key> {
-        self.current_key.clone().ok_or_else(|| {
-            PyRuntimeError::new_err(
-                "keyed state belongs to a key: use it while a record (or timer, or window) of a keyed \
-                 stream is being processed, not in open() or close()",
-            )
-        })
+    fn key(&self) -> PyResult<&Key> {
+        self.current_key.as_ref().ok_or_else(no_current_key)
     }
+}
+
+/// The error of state used with no current key.
+fn no_current_key() -> PyErr {
+    PyRuntimeError::new_err(
+        "keyed state belongs to a key: use it while a record (or timer, or window) of a keyed \
+         stream is being processed, not in open() or close()",
+    )
 }
 
 /// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live as
@@ -383,20 +386,25 @@ impl StateHandle {
     fn get(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let store = self.store.borrow(py);
         let key = store.key()?;
-        Ok(store.state.get(self.id, &key, self.namespace).map(|v| v.clone_ref(py)))
+        Ok(store.state.get(self.id, key, self.namespace).map(|v| v.clone_ref(py)))
     }
 
     fn put(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         let mut store = self.store.borrow_mut(py);
-        let key = store.key()?;
-        store.state.put(self.id, &key, self.namespace, value);
+        let StateStore { state, current_key, .. } = &mut *store;
+        let key = current_key.as_ref().ok_or_else(no_current_key)?;
+        let replaced = state.put(self.id, key, self.namespace, value);
+        // The replaced value goes once the store is free again (its __del__ may use state).
+        drop(store);
+        drop(replaced);
         Ok(())
     }
 
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
         let mut store = self.store.borrow_mut(py);
-        let key = store.key()?;
-        let removed = store.state.remove(self.id, &key, self.namespace);
+        let StateStore { state, current_key, .. } = &mut *store;
+        let key = current_key.as_ref().ok_or_else(no_current_key)?;
+        let removed = state.remove(self.id, key, self.namespace);
         drop(store);
         drop(removed);
         Ok(())

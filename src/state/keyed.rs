@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::runtime::key::{FastMap, Key};
+use crate::runtime::key::{Key, KeyMap};
 use crate::window::window::Window;
 
 /// What a state entry is scoped to besides its key: nothing (a keyed function's state) or one
@@ -54,14 +54,18 @@ pub type StateId = u32;
 #[derive(Debug)]
 pub struct KeyedState<V> {
     names: HashMap<String, (StateId, StateKind)>,
-    entries: FastMap<(StateId, Key, Namespace), V>,
+    /// Per key, its entries by state and namespace: few per key, so a small vector searched in
+    /// order, and a lookup needs no copy of the key.
+    entries: KeyMap<Vec<(StateId, Namespace, V)>>,
+    len: usize,
 }
 
 impl<V> Default for KeyedState<V> {
     fn default() -> Self {
         KeyedState {
             names: HashMap::new(),
-            entries: FastMap::default(),
+            entries: KeyMap::default(),
+            len: 0,
         }
     }
 }
@@ -85,19 +89,45 @@ impl<V> KeyedState<V> {
     }
 
     pub fn get(&self, state: StateId, key: &Key, namespace: Namespace) -> Option<&V> {
-        self.entries.get(&(state, key.clone(), namespace))
+        self.entries
+            .get(key)?
+            .iter()
+            .find(|(s, n, _)| *s == state && *n == namespace)
+            .map(|(_, _, v)| v)
     }
 
     pub fn get_mut(&mut self, state: StateId, key: &Key, namespace: Namespace) -> Option<&mut V> {
-        self.entries.get_mut(&(state, key.clone(), namespace))
+        self.entries
+            .get_mut(key)?
+            .iter_mut()
+            .find(|(s, n, _)| *s == state && *n == namespace)
+            .map(|(_, _, v)| v)
     }
 
-    pub fn put(&mut self, state: StateId, key: &Key, namespace: Namespace, value: V) {
-        self.entries.insert((state, key.clone(), namespace), value);
+    /// Sets the entry; returns the value it replaces.
+    pub fn put(&mut self, state: StateId, key: &Key, namespace: Namespace, value: V) -> Option<V> {
+        match self.entries.get_mut(key) {
+            Some(list) => match list.iter_mut().find(|(s, n, _)| *s == state && *n == namespace) {
+                Some(entry) => return Some(std::mem::replace(&mut entry.2, value)),
+                None => list.push((state, namespace, value)),
+            },
+            None => {
+                self.entries.insert(key.clone(), vec![(state, namespace, value)]);
+            }
+        }
+        self.len += 1;
+        None
     }
 
     pub fn remove(&mut self, state: StateId, key: &Key, namespace: Namespace) -> Option<V> {
-        self.entries.remove(&(state, key.clone(), namespace))
+        let list = self.entries.get_mut(key)?;
+        let at = list.iter().position(|(s, n, _)| *s == state && *n == namespace)?;
+        let (_, _, value) = list.swap_remove(at);
+        if list.is_empty() {
+            self.entries.remove(key);
+        }
+        self.len -= 1;
+        Some(value)
     }
 
     /// The registered states: name, id, kind.
@@ -105,22 +135,25 @@ impl<V> KeyedState<V> {
         self.names.iter().map(|(name, (id, kind))| (name.as_str(), *id, *kind))
     }
 
-    /// Every entry, in no particular order.
-    pub fn entries(&self) -> impl Iterator<Item = (&(StateId, Key, Namespace), &V)> {
-        self.entries.iter()
+    /// Every entry as (state, key, namespace, value), in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (StateId, &Key, Namespace, &V)> {
+        self.entries
+            .iter()
+            .flat_map(|(key, list)| list.iter().map(move |(s, n, v)| (*s, key, *n, v)))
     }
 
     /// Entries held, over all states, keys and namespaces.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.len = 0;
     }
 }
 

@@ -116,17 +116,17 @@ impl<V> KeyedState<V> {
         let names: HashMap<StateId, &str> = self.states().map(|(name, id, _)| (id, name)).collect();
         let mut groups: BTreeMap<usize, Writer> = BTreeMap::new();
         let mut entries = 0;
-        for ((state, key, namespace), value) in self.entries() {
+        for (state, key, namespace, value) in self.entries() {
             let value = encode(value).map_err(|message| SnapshotError::Value {
-                state: names.get(state).copied().unwrap_or("?").to_string(),
+                state: names.get(&state).copied().unwrap_or("?").to_string(),
                 message,
             })?;
             let group = groups
                 .entry(key_group_for_hash(key.stable_hash(), max_parallelism))
                 .or_default();
-            group.u32(*state);
+            group.u32(state);
             group.key(key);
-            group.namespace(namespace);
+            group.namespace(&namespace);
             group.bytes(&value);
             entries += 1;
         }
@@ -266,7 +266,7 @@ mod tests {
     fn contents(s: &KeyedState<i64>) -> HashMap<(String, Key, Namespace), i64> {
         let names: HashMap<StateId, String> = s.states().map(|(n, id, _)| (id, n.to_string())).collect();
         s.entries()
-            .map(|((id, k, ns), v)| ((names[id].clone(), k.clone(), *ns), *v))
+            .map(|(id, k, ns, v)| ((names[&id].clone(), k.clone(), ns), *v))
             .collect()
     }
 
