@@ -1,5 +1,6 @@
 """The DataStream API: ``StreamExecutionEnvironment``, streams, and the function interfaces."""
 
+from ferroflow.datastream.broadcast import BroadcastConnectedStream, BroadcastStream
 from ferroflow.datastream.data_stream import (
     CloseableIterator,
     ConnectedStreams,
@@ -10,12 +11,15 @@ from ferroflow.datastream.data_stream import (
 from ferroflow.datastream.functions import (
     AggregateFunction,
     AllWindowFunction,
+    BaseBroadcastProcessFunction,
+    BroadcastProcessFunction,
     CoFlatMapFunction,
     CoMapFunction,
     CoProcessFunction,
     FilterFunction,
     FlatMapFunction,
     Function,
+    KeyedBroadcastProcessFunction,
     KeyedCoProcessFunction,
     KeyedProcessFunction,
     KeySelector,
@@ -47,6 +51,10 @@ from ferroflow.datastream.window import (
 __all__ = [
     "AggregateFunction",
     "AllWindowFunction",
+    "BaseBroadcastProcessFunction",
+    "BroadcastConnectedStream",
+    "BroadcastProcessFunction",
+    "BroadcastStream",
     "CloseableIterator",
     "CoFlatMapFunction",
     "CoMapFunction",
@@ -60,6 +68,7 @@ __all__ = [
     "Function",
     "GlobalWindow",
     "KeySelector",
+    "KeyedBroadcastProcessFunction",
     "KeyedCoProcessFunction",
     "KeyedProcessFunction",
     "KeyedStream",

@@ -13,6 +13,7 @@ from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
 from ferroflow.datastream._transformations import Input, StreamPart, Transformation
 from ferroflow.datastream._udf import UdfSpec, check_function, describe
+from ferroflow.datastream.broadcast import BroadcastConnectedStream, BroadcastStream, check_broadcast_descriptors
 from ferroflow.datastream.functions import (
     CoFlatMapFunction,
     CoMapFunction,
@@ -305,10 +306,14 @@ class DataStream:
             parts.extend(s._parts)
         return DataStream(self._env, parts, self._type_info)
 
-    def connect(self, ds: DataStream) -> ConnectedStreams:
-        """Two streams processed together by one co-function (``map1``/``map2`` ...)."""
+    def connect(self, ds: DataStream | BroadcastStream) -> Any:
+        """Two streams processed together by one co-function (``map1``/``map2`` ...): a
+        ConnectedStreams; with a BroadcastStream (``other.broadcast(descriptor)``), a
+        BroadcastConnectedStream for a (Keyed)BroadcastProcessFunction."""
+        if isinstance(ds, BroadcastStream):
+            return BroadcastConnectedStream(self, ds)
         if not isinstance(ds, DataStream):
-            raise TypeError(f"connect() takes a DataStream, got {describe(ds)}")
+            raise TypeError(f"connect() takes a DataStream or a BroadcastStream, got {describe(ds)}")
         return ConnectedStreams(self, ds)
 
     def get_side_output(self, output_tag: OutputTag) -> DataStream:
@@ -343,10 +348,11 @@ class DataStream:
         """A random receiving subtask per value."""
         return self._partitioned("shuffle")
 
-    def broadcast(self, *state_descriptors: Any) -> DataStream:
-        """Every value to every receiving subtask."""
+    def broadcast(self, *state_descriptors: Any) -> Any:
+        """Every value to every receiving subtask. With MapStateDescriptors, a BroadcastStream
+        whose records change the broadcast states of the function it is connected to."""
         if state_descriptors:
-            raise NotImplementedError("broadcast(state_descriptor) (broadcast state) is not available yet")
+            return BroadcastStream(self._partitioned("broadcast"), check_broadcast_descriptors(state_descriptors))
         return self._partitioned("broadcast")
 
     def partition_custom(

@@ -13,6 +13,8 @@ from ferroflow.datastream.time_domain import TimeDomain
 __all__ = [
     "AggregateFunction",
     "AllWindowFunction",
+    "BaseBroadcastProcessFunction",
+    "BroadcastProcessFunction",
     "CoFlatMapFunction",
     "CoMapFunction",
     "CoProcessFunction",
@@ -20,6 +22,7 @@ __all__ = [
     "FlatMapFunction",
     "Function",
     "KeySelector",
+    "KeyedBroadcastProcessFunction",
     "KeyedCoProcessFunction",
     "KeyedProcessFunction",
     "MapFunction",
@@ -321,3 +324,71 @@ class ProcessAllWindowFunction(Function, Generic[IN, OUT, W]):
 
     def clear(self, context: ProcessAllWindowFunction.Context[Any]) -> None:
         """Called when the window is discarded."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Broadcast process functions: the non-broadcast side reads the broadcast state, the broadcast
+# side changes it (``ds.connect(other.broadcast(descriptor)).process(...)``).
+
+IN1 = TypeVar("IN1")
+IN2 = TypeVar("IN2")
+
+
+class BaseBroadcastProcessFunction(Function):
+    class BaseContext(ABC):
+        @abstractmethod
+        def timestamp(self) -> int | None: ...
+
+        @abstractmethod
+        def current_processing_time(self) -> int: ...
+
+        @abstractmethod
+        def current_watermark(self) -> int: ...
+
+    class Context(BaseContext):
+        """The context of ``process_broadcast_element``: the broadcast state can be changed."""
+
+        @abstractmethod
+        def get_broadcast_state(self, state_descriptor: Any) -> Any: ...
+
+    class ReadOnlyContext(BaseContext):
+        """The context of ``process_element``: the broadcast state is read-only."""
+
+        @abstractmethod
+        def get_broadcast_state(self, state_descriptor: Any) -> Any: ...
+
+
+class BroadcastProcessFunction(BaseBroadcastProcessFunction, Generic[IN1, IN2, OUT]):
+    @abstractmethod
+    def process_element(self, value: Any, ctx: BaseBroadcastProcessFunction.ReadOnlyContext) -> Iterable[Any] | None:
+        """A record of the non-broadcast stream."""
+
+    @abstractmethod
+    def process_broadcast_element(self, value: Any, ctx: BaseBroadcastProcessFunction.Context) -> Iterable[Any] | None:
+        """A record of the broadcast stream (every parallel instance gets each one)."""
+
+
+class KeyedBroadcastProcessFunction(BaseBroadcastProcessFunction, Generic[KEY, IN1, IN2, OUT]):
+    class ReadOnlyContext(BaseBroadcastProcessFunction.ReadOnlyContext):
+        @abstractmethod
+        def timer_service(self) -> TimerService: ...
+
+        @abstractmethod
+        def get_current_key(self) -> Any: ...
+
+    class OnTimerContext(ReadOnlyContext):
+        @abstractmethod
+        def time_domain(self) -> TimeDomain: ...
+
+    @abstractmethod
+    def process_element(
+        self, value: Any, ctx: KeyedBroadcastProcessFunction.ReadOnlyContext
+    ) -> Iterable[Any] | None:
+        """A record of the keyed stream; keyed state and timers are those of its key."""
+
+    @abstractmethod
+    def process_broadcast_element(self, value: Any, ctx: BaseBroadcastProcessFunction.Context) -> Iterable[Any] | None:
+        """A record of the broadcast stream (every parallel instance gets each one)."""
+
+    def on_timer(self, timestamp: int, ctx: KeyedBroadcastProcessFunction.OnTimerContext) -> Iterable[Any] | None:
+        return None

@@ -15,12 +15,15 @@ from ferroflow.common._durations import to_millis
 from ferroflow.common.time import Time
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.datastream._udf import check_function, describe
+from ferroflow.datastream.broadcast_state import BroadcastState, ReadOnlyBroadcastState
 from ferroflow.datastream.functions import AggregateFunction, ReduceFunction
 
 __all__ = [
     "AggregatingStateDescriptor",
+    "BroadcastState",
     "ListStateDescriptor",
     "MapStateDescriptor",
+    "ReadOnlyBroadcastState",
     "ReducingStateDescriptor",
     "StateDescriptor",
     "StateTtlConfig",
