@@ -12,6 +12,12 @@ use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, 
 use crate::runtime::record::{Record, NO_TIMESTAMP};
 use crate::time::clock::Clock;
 
+/// The methods of the strategy's Python `WatermarkGenerator`, looked up once.
+struct Generator {
+    on_event: Py<PyAny>,
+    on_periodic_emit: Py<PyAny>,
+}
+
 /// How watermarks are derived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WatermarkKind {
@@ -28,7 +34,7 @@ pub struct TimestampsAndWatermarks {
     /// The user's timestamp assigner, and (for a generator strategy) the generator factory.
     udf: Udf,
     has_assigner: bool,
-    generator: Option<Py<PyAny>>,
+    generator: Option<Generator>,
     per_record: bool,
     interval: i64,
     idleness: Option<i64>,
@@ -106,8 +112,16 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
                 .calls
                 .last()
                 .ok_or_else(|| OperatorError::new("no watermark generator factory"))?;
-            self.generator =
-                Some(Python::attach(|py| factory.bind(py).call0().map(Bound::unbind)).map_err(OperatorError::new)?);
+            self.generator = Some(
+                Python::attach(|py| {
+                    let generator = factory.bind(py).call0()?;
+                    Ok::<_, PyErr>(Generator {
+                        on_event: generator.getattr("on_event")?.unbind(),
+                        on_periodic_emit: generator.getattr("on_periodic_emit")?.unbind(),
+                    })
+                })
+                .map_err(OperatorError::new)?,
+            );
         }
         Ok(())
     }
@@ -132,7 +146,12 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
             let assigner = self
                 .has_assigner
                 .then(|| self.udf.calls[0].clone_ref(py).into_bound(py));
-            let generator = self.generator.as_ref().map(|g| g.clone_ref(py).into_bound(py));
+            let generator = self.generator.as_ref().map(|g| {
+                (
+                    g.on_event.clone_ref(py).into_bound(py),
+                    g.on_periodic_emit.clone_ref(py).into_bound(py),
+                )
+            });
             for (i, mut r) in batch.drain(..).enumerate() {
                 if let Some(assigner) = &assigner {
                     let previous = if r.timestamp == NO_TIMESTAMP {
@@ -149,8 +168,8 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
                     self.max_timestamp = r.timestamp;
                 }
                 let generated = match &generator {
-                    Some(g) => g
-                        .call_method1("on_event", (r.value.0.bind(py), r.timestamp))
+                    Some((on_event, _)) => on_event
+                        .call1((r.value.0.bind(py), r.timestamp))
                         .and_then(|w| w.extract::<Option<i64>>())
                         .map_err(|e| at_record(e, i))?,
                     None => None,
@@ -161,8 +180,8 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
                     // Per-record emission: what the strategy would emit periodically, after
                     // every record.
                     let w = match &generator {
-                        Some(g) => g
-                            .call_method0("on_periodic_emit")
+                        Some((_, on_periodic_emit)) => on_periodic_emit
+                            .call0()
                             .and_then(|w| w.extract::<Option<i64>>())
                             .map_err(|e| at_record(e, i))?,
                         None => self.current(),
@@ -198,7 +217,7 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
         if self.periodic() && now >= self.next_periodic {
             self.next_periodic = now.saturating_add(self.interval);
             let w = match &self.generator {
-                Some(g) => Python::attach(|py| g.bind(py).call_method0("on_periodic_emit")?.extract::<Option<i64>>())
+                Some(g) => Python::attach(|py| g.on_periodic_emit.bind(py).call0()?.extract::<Option<i64>>())
                     .map_err(OperatorError::new)?,
                 None => self.current(),
             };
