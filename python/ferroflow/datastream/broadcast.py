@@ -103,10 +103,10 @@ class _States:
         return state_descriptor.name, entries
 
 
-class _Context(BaseBroadcastProcessFunction.Context):
-    """``process_broadcast_element``'s context around the engine's context of the record."""
+class _RecordContext:
+    """What both contexts take from the engine's context of the record, and the states."""
 
-    __slots__ = ("_ctx", "_states")
+    __slots__ = ()
 
     def __init__(self, states: _States) -> None:
         self._states = states
@@ -120,29 +120,22 @@ class _Context(BaseBroadcastProcessFunction.Context):
 
     def current_watermark(self) -> int:
         return self._ctx.current_watermark()
+
+
+class _Context(_RecordContext, BaseBroadcastProcessFunction.Context):
+    """``process_broadcast_element``'s context: the broadcast state can be changed."""
+
+    __slots__ = ("_ctx", "_states")
 
     def get_broadcast_state(self, state_descriptor: Any) -> BroadcastState:
         return BroadcastState(*self._states.lookup(state_descriptor))
 
 
-class _ReadOnlyContext(KeyedBroadcastProcessFunction.OnTimerContext):
+class _ReadOnlyContext(_RecordContext, KeyedBroadcastProcessFunction.OnTimerContext):
     """``process_element``'s (and ``on_timer``'s) context: the broadcast state read-only; with a
     keyed stream also the key, timers and the time domain of a timer."""
 
     __slots__ = ("_ctx", "_states")
-
-    def __init__(self, states: _States) -> None:
-        self._states = states
-        self._ctx: Any = None
-
-    def timestamp(self) -> int | None:
-        return self._ctx.timestamp()
-
-    def current_processing_time(self) -> int:
-        return self._ctx.current_processing_time()
-
-    def current_watermark(self) -> int:
-        return self._ctx.current_watermark()
 
     def get_broadcast_state(self, state_descriptor: Any) -> ReadOnlyBroadcastState:
         return ReadOnlyBroadcastState(*self._states.lookup(state_descriptor))
