@@ -45,11 +45,11 @@ impl Source<PyValue> for CollectionSource {
     }
 }
 
-/// `from_iterable`: whatever a Python iterator (a generator, a file, ...) yields, bounded or not
-/// (parallelism 1). A slow iterator's values are sent on when the buffer timeout passes.
 /// An iterator that takes this long for one record is slow: its records are sent on one by one.
 const SLOW_RECORD: std::time::Duration = std::time::Duration::from_millis(1);
 
+/// `from_iterable`: whatever a Python iterator (a generator, a file, ...) yields, bounded or not
+/// (parallelism 1). A fast iterator's values go on in batches; a slow one's as they come.
 pub struct IterableSource {
     iterator: Py<PyIterator>,
 }
