@@ -138,23 +138,23 @@ impl UdfOperator {
             let f = self.udf.calls[input.min(self.inputs - 1)].clone_ref(py).into_bound(py);
             // Keyed state belongs to the record's key: the store follows each record's key.
             let state = self.state.as_ref().map(|s| s.bind(py).clone());
-            let set_key = |key: &Option<Key>| {
+            let set_key = |key: Option<Key>| {
                 if let Some(state) = &state {
-                    state.borrow_mut().current_key = key.clone();
+                    state.borrow_mut().current_key = key;
                 }
             };
             match self.style {
                 CallStyle::Map => {
                     out.main.reserve(batch.len());
                     for (i, r) in batch.drain(..).enumerate() {
-                        set_key(&r.key);
+                        set_key(r.key);
                         let v = f.call1((r.value.0,)).map_err(|e| at_record(e, i))?;
                         out.main.push(Record::with_timestamp(PyValue(v.unbind()), r.timestamp));
                     }
                 }
                 CallStyle::Filter => {
                     for (i, r) in batch.drain(..).enumerate() {
-                        set_key(&r.key);
+                        set_key(r.key);
                         let keep = f
                             .call1((r.value.0.bind(py),))
                             .and_then(|v| v.is_truthy())
@@ -166,7 +166,7 @@ impl UdfOperator {
                 }
                 CallStyle::FlatMap => {
                     for (i, r) in batch.drain(..).enumerate() {
-                        set_key(&r.key);
+                        set_key(r.key);
                         let result = f.call1((r.value.0,)).map_err(|e| at_record(e, i))?;
                         let iter = result
                             .try_iter()
@@ -185,7 +185,9 @@ impl UdfOperator {
                         .clone_ref(py);
                     let ctx_obj = ctx.bind(py);
                     for (i, r) in batch.drain(..).enumerate() {
-                        set_key(&r.key);
+                        if state.is_some() {
+                            set_key(r.key.clone());
+                        }
                         {
                             let mut c = ctx_obj.borrow_mut();
                             c.timestamp = r.timestamp;
@@ -206,7 +208,7 @@ impl UdfOperator {
                 }
                 CallStyle::Sink => {
                     for (i, r) in batch.drain(..).enumerate() {
-                        set_key(&r.key);
+                        set_key(r.key);
                         f.call1((r.value.0,)).map_err(|e| at_record(e, i))?;
                     }
                 }

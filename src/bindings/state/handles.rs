@@ -1,342 +1,23 @@
-//! Keyed state as Python sees it: the store a keyed operator keeps (Python objects held as they
-//! are), and the ValueState / ListState / MapState / ReducingState / AggregatingState handles
-//! that `runtime_context.get_state(descriptor)` and `context.window_state()` return.
-//!
-//! A state with time-to-live keeps each entry (a value; each element of a list; each entry of a
-//! map) as a `(value, last_access_ms)` tuple, and drops it when it is touched after expiring.
+//! The ValueState / ListState / MapState / ReducingState / AggregatingState handles that
+//! `runtime_context.get_state(descriptor)` and `context.window_state()` return: they read and
+//! write the entries of the store's current key.
 
-use std::path::{Path, PathBuf};
-
-use pyo3::exceptions::{PyKeyError, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyTuple};
+use pyo3::types::{PyDict, PyIterator, PyList};
 
-use crate::bindings::key::{key_from_py, type_name};
-use crate::runtime::key::Key;
-use crate::runtime::key_group::{DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM};
-use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
-use crate::state::snapshot::SnapshotError;
-use crate::time::clock::Clock;
+use crate::state::keyed::{Namespace, StateId};
 
-/// The keyed state of one operator instance, and the key of the record being processed.
-#[pyclass(module = "ferroflow._engine", name = "KeyedStateStore")]
-pub struct StateStore {
-    state: KeyedState<Py<PyAny>>,
-    pub current_key: Option<Key>,
-    /// Processing time, for state time-to-live.
-    clock: Clock,
-}
-
-impl StateStore {
-    pub fn new_py(py: Python<'_>, clock: Clock) -> PyResult<Py<StateStore>> {
-        Py::new(
-            py,
-            StateStore {
-                state: KeyedState::default(),
-                current_key: None,
-                clock,
-            },
-        )
-    }
-
-    /// A store of its own (no operator), for snapshot tests and benchmarks: processing time
-    /// from a manual clock at `processing_time`, or the system clock.
-    fn standalone(processing_time: Option<i64>) -> StateStore {
-        StateStore {
-            state: KeyedState::default(),
-            current_key: None,
-            clock: processing_time.map_or(Clock::System, Clock::manual),
-        }
-    }
-
-    fn key(&self) -> PyResult<&Key> {
-        self.current_key.as_ref().ok_or_else(no_current_key)
-    }
-}
-
-/// The error of state used with no current key.
-fn no_current_key() -> PyErr {
-    PyRuntimeError::new_err(
-        "keyed state belongs to a key: use it while a record (or timer, or window) of a keyed \
-         stream is being processed, not in open() or close()",
-    )
-}
-
-/// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live as
-/// `(ttl_ms, refresh_on_read, return_expired)`.
-type DescriptorSpec = (String, String, Option<Py<PyAny>>, Option<(i64, bool, bool)>);
-
-#[pymethods]
-impl StateStore {
-    #[new]
-    #[pyo3(signature = (processing_time=None))]
-    fn py_new(processing_time: Option<i64>) -> StateStore {
-        StateStore::standalone(processing_time)
-    }
-
-    /// The state getters of the store (the global namespace), as a runtime context has them.
-    fn view(slf: Bound<'_, Self>) -> PyResult<Py<StateView>> {
-        Py::new(
-            slf.py(),
-            StateView {
-                store: slf.unbind(),
-                namespace: Namespace::Global,
-            },
-        )
-    }
-
-    /// Sets the key whose entries the handles read and write.
-    fn set_current_key(&mut self, key: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.current_key = Some(key_from_py(key)?);
-        Ok(())
-    }
-
-    /// Moves a manual clock to `time` (ms).
-    fn set_processing_time(&self, time: i64) {
-        self.clock.advance_to(time);
-    }
-
-    /// Entries held, over all states, keys and namespaces.
-    fn __len__(&self) -> usize {
-        self.state.len()
-    }
-
-    /// Writes every entry (values pickled) to `directory`, by key group of `max_parallelism`;
-    /// returns `(entries, key_groups, bytes)`.
-    #[pyo3(signature = (directory, max_parallelism=DEFAULT_MAX_PARALLELISM))]
-    fn snapshot(&self, py: Python<'_>, directory: PathBuf, max_parallelism: usize) -> PyResult<(usize, usize, u64)> {
-        check_max_parallelism(max_parallelism)?;
-        let dumps = py.import("pickle")?.getattr("dumps")?;
-        let info = self
-            .state
-            .snapshot_to(&directory, max_parallelism, |value| {
-                let value = value.bind(py);
-                dumps
-                    .call1((value, PICKLE_PROTOCOL))
-                    .and_then(|b| b.extract::<Vec<u8>>())
-                    .map_err(|e| format!("a value of type '{}' cannot be pickled: {e}", type_name(value)))
-            })
-            .map_err(snapshot_error)?;
-        Ok((info.entries, info.key_groups, info.bytes))
-    }
-
-    /// The store of a subtask owning key groups `key_group_start..key_group_end`, from the
-    /// snapshots of the subtasks of an earlier run (any parallelism).
-    #[staticmethod]
-    #[pyo3(signature = (directories, key_group_start, key_group_end, processing_time=None))]
-    fn restore(
-        py: Python<'_>,
-        directories: Vec<PathBuf>,
-        key_group_start: usize,
-        key_group_end: usize,
-        processing_time: Option<i64>,
-    ) -> PyResult<StateStore> {
-        let loads = py.import("pickle")?.getattr("loads")?;
-        let paths: Vec<&Path> = directories.iter().map(PathBuf::as_path).collect();
-        let state = KeyedState::restore_from(&paths, key_group_start..key_group_end, |bytes| {
-            loads
-                .call1((PyBytes::new(py, bytes),))
-                .map(Bound::unbind)
-                .map_err(|e| format!("a value cannot be unpickled: {e}"))
-        })
-        .map_err(snapshot_error)?;
-        Ok(StateStore {
-            state,
-            ..StateStore::standalone(processing_time)
-        })
-    }
-}
-
-/// The pickle protocol of snapshots (5: out-of-band buffers, Python 3.8+).
-const PICKLE_PROTOCOL: u8 = 5;
-
-fn check_max_parallelism(max_parallelism: usize) -> PyResult<()> {
-    if max_parallelism == 0 || max_parallelism > UPPER_BOUND_MAX_PARALLELISM {
-        return Err(PyValueError::new_err(format!(
-            "max parallelism must be in 1..={UPPER_BOUND_MAX_PARALLELISM}, got {max_parallelism}"
-        )));
-    }
-    Ok(())
-}
-
-fn snapshot_error(e: SnapshotError) -> PyErr {
-    match e {
-        SnapshotError::Io { ref error, .. } => PyOSError::new_err((error.raw_os_error().unwrap_or(0), e.to_string())),
-        SnapshotError::Value { .. } => PyTypeError::new_err(e.to_string()),
-        _ => PyValueError::new_err(e.to_string()),
-    }
-}
-
-/// Makes the handle `descriptor` describes, in `namespace`; `expected` is the kind the getter
-/// promises (`get_list_state` wants a ListStateDescriptor).
-fn handle(
-    py: Python<'_>,
-    store: &Py<StateStore>,
-    namespace: Namespace,
-    descriptor: &Bound<'_, PyAny>,
-    expected: Option<StateKind>,
-) -> PyResult<Py<PyAny>> {
-    let spec = descriptor.call_method0("_engine_spec").map_err(|_| {
-        PyTypeError::new_err(format!(
-            "expected a state descriptor (ValueStateDescriptor, ...), got a value of type '{}'",
-            type_name(descriptor)
-        ))
-    })?;
-    let (kind, name, function, ttl): DescriptorSpec = spec.extract()?;
-    let ttl = ttl.map(|(ttl, refresh_on_read, return_expired)| Ttl {
-        ttl,
-        refresh_on_read,
-        return_expired,
-    });
-    let kind = StateKind::parse(&kind).ok_or_else(|| PyValueError::new_err(format!("unknown state kind '{kind}'")))?;
-    if let Some(expected) = expected {
-        if expected != kind {
-            return Err(PyTypeError::new_err(format!(
-                "this method makes a {}, but the descriptor of '{name}' describes a {}",
-                expected.name(),
-                kind.name()
-            )));
-        }
-    }
-    let id = store
-        .borrow_mut(py)
-        .state
-        .register(&name, kind)
-        .map_err(PyValueError::new_err)?;
-    let base = StateHandle {
-        store: store.clone_ref(py),
-        id,
-        namespace,
-        ttl,
-    };
-    Ok(match kind {
-        StateKind::Value => Py::new(py, ValueState(base))?.into_any(),
-        StateKind::List => Py::new(py, ListState(base))?.into_any(),
-        StateKind::Map => Py::new(py, MapState(base))?.into_any(),
-        StateKind::Reducing => Py::new(
-            py,
-            ReducingState {
-                base,
-                function: required(function, &name)?,
-            },
-        )?
-        .into_any(),
-        StateKind::Aggregating => Py::new(
-            py,
-            AggregatingState {
-                base,
-                function: required(function, &name)?,
-            },
-        )?
-        .into_any(),
-    })
-}
-
-fn required(function: Option<Py<PyAny>>, name: &str) -> PyResult<Py<PyAny>> {
-    function.ok_or_else(|| PyValueError::new_err(format!("the descriptor of '{name}' has no function")))
-}
-
-/// The state getters of a keyed store in one namespace (`RuntimeContext.get_state` and the
-/// window functions' `window_state()` / `global_state()`).
-#[pyclass(module = "ferroflow._engine", name = "KeyedStateStoreView")]
-pub struct StateView {
-    pub store: Py<StateStore>,
-    pub namespace: Namespace,
-}
-
-impl StateView {
-    /// The handle of any kind of descriptor.
-    pub fn get_any(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        handle(py, &self.store, self.namespace, state_descriptor, None)
-    }
-}
-
-#[pymethods]
-impl StateView {
-    fn get_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        handle(
-            py,
-            &self.store,
-            self.namespace,
-            state_descriptor,
-            Some(StateKind::Value),
-        )
-    }
-
-    fn get_list_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        handle(py, &self.store, self.namespace, state_descriptor, Some(StateKind::List))
-    }
-
-    fn get_map_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        handle(py, &self.store, self.namespace, state_descriptor, Some(StateKind::Map))
-    }
-
-    fn get_reducing_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        handle(
-            py,
-            &self.store,
-            self.namespace,
-            state_descriptor,
-            Some(StateKind::Reducing),
-        )
-    }
-
-    fn get_aggregating_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        handle(
-            py,
-            &self.store,
-            self.namespace,
-            state_descriptor,
-            Some(StateKind::Aggregating),
-        )
-    }
-}
-
-/// How the entries of a state expire (`StateTtlConfig`).
-#[derive(Clone, Copy)]
-struct Ttl {
-    /// Milliseconds of processing time an entry lives after its last access.
-    ttl: i64,
-    /// Reading counts as an access (`OnReadAndWrite`), not only writing.
-    refresh_on_read: bool,
-    /// An expired entry is returned once more when it is read, as it is cleaned up
-    /// (`ReturnExpiredIfNotCleanedUp`).
-    return_expired: bool,
-}
-
-/// An entry of a state with time-to-live, read at processing time `now`.
-struct Stamped<'py> {
-    value: Bound<'py, PyAny>,
-    expired: bool,
-}
-
-impl Ttl {
-    fn stamp<'py>(&self, value: Bound<'py, PyAny>, now: i64) -> PyResult<Bound<'py, PyAny>> {
-        Ok(PyTuple::new(value.py(), [value.clone(), now.into_pyobject(value.py())?.into_any()])?.into_any())
-    }
-
-    fn open<'py>(&self, stored: &Bound<'py, PyAny>, now: i64) -> PyResult<Stamped<'py>> {
-        let (value, last_access): (Bound<'py, PyAny>, i64) = stored.extract()?;
-        Ok(Stamped {
-            value,
-            expired: last_access.saturating_add(self.ttl) <= now,
-        })
-    }
-
-    /// Whether a read returns the entry: a live one always, an expired one only with
-    /// `ReturnExpiredIfNotCleanedUp`.
-    fn visible(&self, entry: &Stamped<'_>) -> bool {
-        !entry.expired || self.return_expired
-    }
-}
+use super::store::{no_current_key, StateStore};
+use super::ttl::Ttl;
 
 /// Where a handle's entries are: its store, state and namespace; the key is the store's current
 /// key.
-struct StateHandle {
-    store: Py<StateStore>,
-    id: StateId,
-    namespace: Namespace,
-    ttl: Option<Ttl>,
+pub(super) struct StateHandle {
+    pub(super) store: Py<StateStore>,
+    pub(super) id: StateId,
+    pub(super) namespace: Namespace,
+    pub(super) ttl: Option<Ttl>,
 }
 
 impl StateHandle {
@@ -427,7 +108,7 @@ impl StateHandle {
 
 /// `ValueState`: `value()`, `update(value)`, `clear()`.
 #[pyclass(module = "ferroflow._engine", name = "ValueState")]
-pub struct ValueState(StateHandle);
+pub struct ValueState(pub(super) StateHandle);
 
 #[pymethods]
 impl ValueState {
@@ -450,7 +131,7 @@ impl ValueState {
 
 /// `ListState`: `get()`, `add(v)`, `add_all(vs)`, `update(vs)`, `clear()`, iteration.
 #[pyclass(module = "ferroflow._engine", name = "ListState")]
-pub struct ListState(StateHandle);
+pub struct ListState(pub(super) StateHandle);
 
 impl ListState {
     /// The elements kept for the current key (stamped ones when the state has a time-to-live).
@@ -543,7 +224,7 @@ impl ListState {
 
 /// `MapState`: a dict per key.
 #[pyclass(module = "ferroflow._engine", name = "MapState")]
-pub struct MapState(StateHandle);
+pub struct MapState(pub(super) StateHandle);
 
 impl MapState {
     /// The dict kept for the current key (of stamped values when the state has a time-to-live).
@@ -712,8 +393,8 @@ impl MapState {
 /// `ReducingState`: `get()`, `add(value)` (combined with the reduce function), `clear()`.
 #[pyclass(module = "ferroflow._engine", name = "ReducingState")]
 pub struct ReducingState {
-    base: StateHandle,
-    function: Py<PyAny>,
+    pub(super) base: StateHandle,
+    pub(super) function: Py<PyAny>,
 }
 
 #[pymethods]
@@ -739,8 +420,8 @@ impl ReducingState {
 /// `AggregatingState`: `get()` (the aggregate's result), `add(value)`, `clear()`.
 #[pyclass(module = "ferroflow._engine", name = "AggregatingState")]
 pub struct AggregatingState {
-    base: StateHandle,
-    function: Py<PyAny>,
+    pub(super) base: StateHandle,
+    pub(super) function: Py<PyAny>,
 }
 
 #[pymethods]
