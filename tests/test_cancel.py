@@ -101,3 +101,48 @@ def test_closing_the_iterator_stops_a_slow_function_within_its_batch(env):
     started = time.monotonic()
     results.close()
     assert time.monotonic() - started < 10
+
+
+def test_close_runs_in_full_when_a_failure_stops_the_job():
+    """Stopping a job interrupts user functions in progress, never their close()."""
+    closed: list[int] = []
+
+    class SlowClose(MapFunction):
+        def open(self, runtime_context):
+            self.index = runtime_context.get_index_of_this_subtask()
+
+        def map(self, value):
+            if self.index == 0:
+                raise ValueError("subtask 0 failed")
+            return _slow(value)
+
+        def close(self):
+            time.sleep(0.3)
+            for _ in range(100_000):  # bytecode for an interrupt to land on
+                pass
+            closed.append(self.index)
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+    env.from_collection(list(range(2000))).rebalance().map(SlowClose()).add_sink(lambda v: None)
+    with pytest.raises(ValueError, match="subtask 0 failed"):
+        env.execute()
+    assert sorted(closed) == [0, 1]
+
+
+def test_a_failure_while_collecting_stops_a_slow_function_in_another_subtask():
+    class FailsInFirstSubtask(MapFunction):
+        def open(self, runtime_context):
+            self.index = runtime_context.get_index_of_this_subtask()
+
+        def map(self, value):
+            if self.index == 0:
+                raise ValueError("subtask 0 failed")
+            return _slow(value)
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="subtask 0 failed"):
+        list(env.from_collection(list(range(2000))).rebalance().map(FailsInFirstSubtask()).execute_and_collect())
+    assert time.monotonic() - started < 10

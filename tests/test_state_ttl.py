@@ -249,3 +249,15 @@ def test_ttl_mistakes_are_clear_errors():
         StateTtlConfig.new_builder("one second")
     with pytest.raises(TypeError, match="UpdateType"):
         StateTtlConfig.new_builder(10).set_update_type("OnReadAndWrite")  # type: ignore[arg-type]
+
+
+def test_one_state_name_with_two_ttl_settings_is_a_clear_error():
+    from ferroflow._engine import KeyedStateStore
+
+    view = KeyedStateStore().view()
+    view.get_state(ValueStateDescriptor("seen"))
+    with_ttl = ValueStateDescriptor("seen")
+    with_ttl.enable_time_to_live(ttl_of(1000).build())
+    with pytest.raises(ValueError, match="'seen' is already used with no time-to-live.*1000 ms"):
+        view.get_state(with_ttl)
+    view.get_state(ValueStateDescriptor("seen"))  # the same setting again is fine

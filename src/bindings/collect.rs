@@ -42,6 +42,8 @@ impl CollectIterator {
         let failed_before = job.is_cancelled();
         if cancelled_by_us {
             job.cancel();
+        }
+        if cancelled_by_us || failed_before {
             interrupt_task_threads(py, &job);
         }
         match py.detach(|| job.join()) {

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 
+use crate::bindings::interrupt::closing;
 use crate::bindings::key::type_name;
 use crate::bindings::state::StateView;
 use crate::bindings::value::PyValue;
@@ -60,7 +61,8 @@ impl Udf {
     }
 
     pub fn close(&self) -> OperatorResult {
-        Python::attach(|py| self.lifecycle.bind(py).call_method0("close").map(drop)).map_err(OperatorError::new)
+        Python::attach(|py| closing(py, || self.lifecycle.bind(py).call_method0("close").map(drop)))
+            .map_err(OperatorError::new)
     }
 }
 

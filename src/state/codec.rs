@@ -106,6 +106,9 @@ impl Writer {
     }
 }
 
+/// How deeply tuples may nest in a key that is read back.
+const MAX_KEY_DEPTH: usize = 64;
+
 /// Reads what a [`Writer`] wrote; every read checks the bytes are there.
 pub struct Reader<'a> {
     bytes: &'a [u8],
@@ -166,6 +169,12 @@ impl<'a> Reader<'a> {
     }
 
     pub fn key(&mut self) -> Result<Key, DecodeError> {
+        self.key_within(MAX_KEY_DEPTH)
+    }
+
+    /// A key of at most `depth` levels of nested tuples (a damaged snapshot must not recurse
+    /// without bound).
+    fn key_within(&mut self, depth: usize) -> Result<Key, DecodeError> {
         Ok(match self.u8()? {
             0 => Key::None,
             1 => Key::Bool(self.u8()? != 0),
@@ -175,10 +184,13 @@ impl<'a> Reader<'a> {
             5 => Key::Str(self.str()?.into()),
             6 => Key::Bytes(self.bytes()?.into()),
             7 => {
+                let depth = depth
+                    .checked_sub(1)
+                    .ok_or_else(|| DecodeError(format!("keys nested deeper than {MAX_KEY_DEPTH} tuples")))?;
                 let n = self.u64()?;
                 let mut items = Vec::new();
                 for _ in 0..n {
-                    items.push(self.key()?);
+                    items.push(self.key_within(depth)?);
                 }
                 Key::Tuple(items.into())
             }
@@ -254,5 +266,10 @@ mod tests {
         let mut huge = vec![6];
         huge.extend_from_slice(&u64::MAX.to_le_bytes());
         assert!(Reader::new(&huge).key().is_err());
+        // Tuples nested without end are refused, not a stack overflow.
+        let nested: Vec<u8> = std::iter::repeat_n([7u8, 1, 0, 0, 0, 0, 0, 0, 0], 100_000)
+            .flatten()
+            .collect();
+        assert!(Reader::new(&nested).key().is_err());
     }
 }

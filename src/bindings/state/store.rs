@@ -1,6 +1,7 @@
 //! The keyed state store of an operator instance (Python objects held as they are), its
 //! snapshots, and the getters that make state handles from descriptors.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
@@ -10,7 +11,7 @@ use pyo3::types::PyBytes;
 use crate::bindings::key::{key_from_py, type_name};
 use crate::runtime::key::Key;
 use crate::runtime::key_group::{DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM};
-use crate::state::keyed::{KeyedState, Namespace, StateKind};
+use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
 use crate::state::snapshot::SnapshotError;
 use crate::time::clock::Clock;
 
@@ -24,6 +25,8 @@ pub struct StateStore {
     pub current_key: Option<Key>,
     /// Processing time, for state time-to-live.
     pub(super) clock: Clock,
+    /// The time-to-live of each state, as its first handle declared it.
+    ttls: HashMap<StateId, Option<Ttl>>,
 }
 
 impl StateStore {
@@ -34,6 +37,7 @@ impl StateStore {
                 state: KeyedState::default(),
                 current_key: None,
                 clock,
+                ttls: HashMap::new(),
             },
         )
     }
@@ -45,6 +49,7 @@ impl StateStore {
             state: KeyedState::default(),
             current_key: None,
             clock: processing_time.map_or(Clock::System, Clock::manual),
+            ttls: HashMap::new(),
         }
     }
 
@@ -197,11 +202,25 @@ fn handle(
             )));
         }
     }
-    let id = store
-        .borrow_mut(py)
-        .state
-        .register(&name, kind)
-        .map_err(PyValueError::new_err)?;
+    let id = {
+        let mut store = store.borrow_mut(py);
+        let id = store.state.register(&name, kind).map_err(PyValueError::new_err)?;
+        // Entries of a state with a TTL are kept stamped: all its handles must agree on it.
+        match store.ttls.get(&id) {
+            Some(existing) if *existing != ttl => {
+                return Err(PyValueError::new_err(format!(
+                    "the state '{name}' is already used with {}, so it cannot also be used with {}:                      give the descriptors the same StateTtlConfig, or different names",
+                    describe_ttl(existing),
+                    describe_ttl(&ttl)
+                )));
+            }
+            Some(_) => {}
+            None => {
+                store.ttls.insert(id, ttl);
+            }
+        }
+        id
+    };
     let base = StateHandle {
         store: store.clone_ref(py),
         id,
@@ -229,6 +248,13 @@ fn handle(
         )?
         .into_any(),
     })
+}
+
+fn describe_ttl(ttl: &Option<Ttl>) -> String {
+    match ttl {
+        Some(t) => format!("a time-to-live of {} ms", t.ttl),
+        None => "no time-to-live".to_string(),
+    }
 }
 
 fn required(function: Option<Py<PyAny>>, name: &str) -> PyResult<Py<PyAny>> {

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 /// How the entries of a state expire (`StateTtlConfig`).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Ttl {
     /// Milliseconds of processing time an entry lives after its last access.
     pub(super) ttl: i64,
