@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::runtime::key::{Key, KeyMap};
+use crate::runtime::key::{FastMap, Key, KeyMap};
 use crate::window::window::Window;
 
 /// What a state entry is scoped to besides its key: nothing (a keyed function's state) or one
@@ -50,13 +50,89 @@ impl StateKind {
 /// A state's number within its operator.
 pub type StateId = u32;
 
+/// A key's entries by state and namespace. Most keys have a few (one per state): a small vector
+/// searched in order. Window namespaces can make many (sliding windows, window state): a map
+/// from then on.
+#[derive(Debug)]
+enum KeyEntries<V> {
+    Few(Vec<(StateId, Namespace, V)>),
+    Many(FastMap<(StateId, Namespace), V>),
+}
+
+/// The most entries a key keeps in a vector.
+const FEW_ENTRIES: usize = 8;
+
+impl<V> KeyEntries<V> {
+    fn get(&self, state: StateId, namespace: Namespace) -> Option<&V> {
+        match self {
+            KeyEntries::Few(list) => list
+                .iter()
+                .find(|(s, n, _)| *s == state && *n == namespace)
+                .map(|(_, _, v)| v),
+            KeyEntries::Many(map) => map.get(&(state, namespace)),
+        }
+    }
+
+    fn get_mut(&mut self, state: StateId, namespace: Namespace) -> Option<&mut V> {
+        match self {
+            KeyEntries::Few(list) => list
+                .iter_mut()
+                .find(|(s, n, _)| *s == state && *n == namespace)
+                .map(|(_, _, v)| v),
+            KeyEntries::Many(map) => map.get_mut(&(state, namespace)),
+        }
+    }
+
+    /// Sets the entry; returns the value it replaces.
+    fn insert(&mut self, state: StateId, namespace: Namespace, value: V) -> Option<V> {
+        if let Some(slot) = self.get_mut(state, namespace) {
+            return Some(std::mem::replace(slot, value));
+        }
+        match self {
+            KeyEntries::Few(list) if list.len() < FEW_ENTRIES => list.push((state, namespace, value)),
+            KeyEntries::Few(list) => {
+                let mut map: FastMap<(StateId, Namespace), V> = list.drain(..).map(|(s, n, v)| ((s, n), v)).collect();
+                map.insert((state, namespace), value);
+                *self = KeyEntries::Many(map);
+            }
+            KeyEntries::Many(map) => {
+                map.insert((state, namespace), value);
+            }
+        }
+        None
+    }
+
+    fn remove(&mut self, state: StateId, namespace: Namespace) -> Option<V> {
+        match self {
+            KeyEntries::Few(list) => {
+                let at = list.iter().position(|(s, n, _)| *s == state && *n == namespace)?;
+                Some(list.swap_remove(at).2)
+            }
+            KeyEntries::Many(map) => map.remove(&(state, namespace)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            KeyEntries::Few(list) => list.is_empty(),
+            KeyEntries::Many(map) => map.is_empty(),
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (StateId, Namespace, &V)> + '_> {
+        match self {
+            KeyEntries::Few(list) => Box::new(list.iter().map(|(s, n, v)| (*s, *n, v))),
+            KeyEntries::Many(map) => Box::new(map.iter().map(|((s, n), v)| (*s, *n, v))),
+        }
+    }
+}
+
 /// The states of one operator instance and their entries.
 #[derive(Debug)]
 pub struct KeyedState<V> {
     names: HashMap<String, (StateId, StateKind)>,
-    /// Per key, its entries by state and namespace: few per key, so a small vector searched in
-    /// order, and a lookup needs no copy of the key.
-    entries: KeyMap<Vec<(StateId, Namespace, V)>>,
+    /// Per key, its entries: a lookup needs no copy of the key.
+    entries: KeyMap<KeyEntries<V>>,
     len: usize,
 }
 
@@ -89,41 +165,33 @@ impl<V> KeyedState<V> {
     }
 
     pub fn get(&self, state: StateId, key: &Key, namespace: Namespace) -> Option<&V> {
-        self.entries
-            .get(key)?
-            .iter()
-            .find(|(s, n, _)| *s == state && *n == namespace)
-            .map(|(_, _, v)| v)
+        self.entries.get(key)?.get(state, namespace)
     }
 
     pub fn get_mut(&mut self, state: StateId, key: &Key, namespace: Namespace) -> Option<&mut V> {
-        self.entries
-            .get_mut(key)?
-            .iter_mut()
-            .find(|(s, n, _)| *s == state && *n == namespace)
-            .map(|(_, _, v)| v)
+        self.entries.get_mut(key)?.get_mut(state, namespace)
     }
 
     /// Sets the entry; returns the value it replaces.
     pub fn put(&mut self, state: StateId, key: &Key, namespace: Namespace, value: V) -> Option<V> {
-        match self.entries.get_mut(key) {
-            Some(list) => match list.iter_mut().find(|(s, n, _)| *s == state && *n == namespace) {
-                Some(entry) => return Some(std::mem::replace(&mut entry.2, value)),
-                None => list.push((state, namespace, value)),
-            },
+        let replaced = match self.entries.get_mut(key) {
+            Some(entries) => entries.insert(state, namespace, value),
             None => {
-                self.entries.insert(key.clone(), vec![(state, namespace, value)]);
+                self.entries
+                    .insert(key.clone(), KeyEntries::Few(vec![(state, namespace, value)]));
+                None
             }
+        };
+        if replaced.is_none() {
+            self.len += 1;
         }
-        self.len += 1;
-        None
+        replaced
     }
 
     pub fn remove(&mut self, state: StateId, key: &Key, namespace: Namespace) -> Option<V> {
-        let list = self.entries.get_mut(key)?;
-        let at = list.iter().position(|(s, n, _)| *s == state && *n == namespace)?;
-        let (_, _, value) = list.swap_remove(at);
-        if list.is_empty() {
+        let entries = self.entries.get_mut(key)?;
+        let value = entries.remove(state, namespace)?;
+        if entries.is_empty() {
             self.entries.remove(key);
         }
         self.len -= 1;
@@ -139,7 +207,7 @@ impl<V> KeyedState<V> {
     pub fn entries(&self) -> impl Iterator<Item = (StateId, &Key, Namespace, &V)> {
         self.entries
             .iter()
-            .flat_map(|(key, list)| list.iter().map(move |(s, n, v)| (*s, key, *n, v)))
+            .flat_map(|(key, entries)| entries.iter().map(move |(s, n, v)| (s, key, n, v)))
     }
 
     /// Entries held, over all states, keys and namespaces.
@@ -178,6 +246,30 @@ mod tests {
         assert_eq!(s.remove(a, &Key::Int(1), Namespace::Global), Some(10));
         assert_eq!(s.get(a, &Key::Int(1), Namespace::Global), None);
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn a_key_with_many_windows_keeps_every_entry() {
+        let mut s: KeyedState<i64> = KeyedState::default();
+        let a = s.register("a", StateKind::Value).unwrap();
+        let b = s.register("b", StateKind::Value).unwrap();
+        let k = Key::Str("k".into());
+        let window = |i: i64| Namespace::Window(Window::Time { start: i, end: i + 10 });
+        for i in 0..100 {
+            assert_eq!(s.put(a, &k, window(i), i), None);
+            assert_eq!(s.put(b, &k, window(i), -i), None);
+        }
+        assert_eq!(s.put(a, &k, window(7), 70), Some(7));
+        assert_eq!(s.len(), 200);
+        assert_eq!(s.get(a, &k, window(7)), Some(&70));
+        assert_eq!(s.get(b, &k, window(99)), Some(&-99));
+        assert_eq!(s.entries().count(), 200);
+        for i in 0..100 {
+            assert!(s.remove(a, &k, window(i)).is_some());
+            assert!(s.remove(b, &k, window(i)).is_some());
+        }
+        assert!(s.is_empty());
+        assert_eq!(s.get(a, &k, window(7)), None);
     }
 
     #[test]
