@@ -177,3 +177,55 @@ def test_every_parallel_instance_gets_every_broadcast_record(env, parallelism):
     out = env.from_collection(list(range(200))).connect(rules).process(CountsBroadcast(seen)).execute_and_collect()
     assert sorted(out) == list(range(200))
     assert sorted(seen) == [(i, 50) for i in range(parallelism)]
+
+
+COUNT = ValueStateDescriptor("count")
+COMMANDS = MapStateDescriptor("commands", Types.STRING(), Types.STRING())
+
+
+class CountsWithReset(KeyedBroadcastProcessFunction):
+    """Counts per key; a broadcast ("reset", k) sets every key's count to k, ("drop", k) clears
+    the count of key k."""
+
+    def open(self, runtime_context: Any) -> None:
+        self.count = runtime_context.get_state(COUNT)
+
+    def process_element(self, value: Any, ctx: Any) -> Any:
+        self.count.update((self.count.value() or 0) + 1)
+        yield ctx.get_current_key(), self.count.value()
+
+    def process_broadcast_element(self, value: Any, ctx: Any) -> Any:
+        command, arg = value
+        if command == "reset":
+            ctx.apply_to_keyed_state(COUNT, lambda key, state: state.update(arg))
+        else:
+            ctx.apply_to_keyed_state(COUNT, lambda key, state: state.clear() if key == arg else None)
+
+
+def test_apply_to_keyed_state_reaches_every_key(harness):
+    events, commands = harness.source(), harness.source()
+    out = harness.output(
+        events.stream.key_by(lambda v: v).connect(commands.stream.broadcast(COMMANDS)).process(CountsWithReset())
+    )
+    events.add_all(["a", "b", "a", "c"])
+    assert sorted(out.take()) == [("a", 1), ("a", 2), ("b", 1), ("c", 1)]
+    commands.add(("reset", 10))
+    events.add_all(["a", "b"])
+    assert sorted(out.take()) == [("a", 11), ("b", 11)]
+    commands.add(("drop", "a"))
+    events.add_all(["a", "c"])
+    assert sorted(out.take()) == [("a", 1), ("c", 11)]
+
+
+def test_apply_to_keyed_state_is_for_keyed_streams(ff_harness):
+    class Misuses(BroadcastProcessFunction):
+        def process_element(self, value: Any, ctx: Any) -> Any:
+            yield value
+
+        def process_broadcast_element(self, value: Any, ctx: Any) -> Any:
+            ctx.apply_to_keyed_state(COUNT, lambda key, state: None)
+
+    events, commands = ff_harness.source(), ff_harness.source()
+    ff_harness.output(events.stream.connect(commands.stream.broadcast(COMMANDS)).process(Misuses()))
+    with pytest.raises(TypeError, match="KeyedBroadcastProcessFunction"):
+        commands.add(("reset", 1))

@@ -198,6 +198,11 @@ impl<V> KeyedState<V> {
         Some(value)
     }
 
+    /// The id of state `name`, if it is registered.
+    pub fn id_of(&self, name: &str) -> Option<StateId> {
+        self.names.get(name).map(|(id, _)| *id)
+    }
+
     /// The registered states: name, id, kind.
     pub fn states(&self) -> impl Iterator<Item = (&str, StateId, StateKind)> {
         self.names.iter().map(|(name, (id, kind))| (name.as_str(), *id, *kind))

@@ -122,13 +122,31 @@ class _RecordContext:
         return self._ctx.current_watermark()
 
 
-class _Context(_RecordContext, BaseBroadcastProcessFunction.Context):
-    """``process_broadcast_element``'s context: the broadcast state can be changed."""
+class _Context(_RecordContext, KeyedBroadcastProcessFunction.Context):
+    """``process_broadcast_element``'s context: the broadcast state can be changed; with a
+    keyed stream, every key's keyed state can be reached (``apply_to_keyed_state``)."""
 
-    __slots__ = ("_ctx", "_states")
+    __slots__ = ("_ctx", "_keyed", "_states")
+
+    def __init__(self, states: _States, keyed: Any = None) -> None:
+        super().__init__(states)
+        self._keyed = keyed
 
     def get_broadcast_state(self, state_descriptor: Any) -> BroadcastState:
         return BroadcastState(*self._states.lookup(state_descriptor))
+
+    def apply_to_keyed_state(self, state_descriptor: Any, function: Any) -> None:
+        if self._keyed is None:
+            raise TypeError("apply_to_keyed_state() is for a KeyedBroadcastProcessFunction (a keyed stream)")
+        if not callable(function):
+            raise TypeError(f"apply_to_keyed_state() takes a function of (key, state), got {describe(function)}")
+        state = self._keyed.state(state_descriptor)
+        try:
+            for key in self._keyed.keys_with_state(state_descriptor):
+                self._keyed.set_current_key(key)
+                function(key, state)
+        finally:
+            self._keyed.set_current_key(None)
 
 
 class _ReadOnlyContext(_RecordContext, KeyedBroadcastProcessFunction.OnTimerContext):
@@ -163,7 +181,7 @@ class _BroadcastAdapter(CoProcessFunction):
         self._function = subtask_copy(self._template) if parallel else self._template
         states = _States(self._descriptors)
         self._read_only = _ReadOnlyContext(states)
-        self._writable = _Context(states)
+        self._writable = _Context(states, runtime_context._state)
         self._function.open(runtime_context)
 
     def close(self) -> None:

@@ -369,6 +369,13 @@ class BroadcastProcessFunction(BaseBroadcastProcessFunction, Generic[IN1, IN2, O
 
 
 class KeyedBroadcastProcessFunction(BaseBroadcastProcessFunction, Generic[KEY, IN1, IN2, OUT]):
+    class Context(BaseBroadcastProcessFunction.Context):
+        @abstractmethod
+        def apply_to_keyed_state(self, state_descriptor: Any, function: Any) -> None:
+            """Calls ``function(key, state)`` for every key of this parallel instance that has
+            the state ``state_descriptor`` describes (to update or clear it when a broadcast
+            record says so)."""
+
     class ReadOnlyContext(BaseBroadcastProcessFunction.ReadOnlyContext):
         @abstractmethod
         def timer_service(self) -> TimerService: ...

@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::bindings::key::{key_from_py, type_name};
+use crate::bindings::key::{key_from_py, key_to_py, type_name};
 use crate::runtime::key::Key;
 use crate::runtime::key_group::{DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM};
 use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
@@ -278,6 +278,37 @@ impl StateView {
 
 #[pymethods]
 impl StateView {
+    /// The handle of any kind of descriptor.
+    fn state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.get_any(py, state_descriptor)
+    }
+
+    /// The keys (of this parallel instance) that have an entry of the state `state_descriptor`
+    /// describes, in this namespace.
+    fn keys_with_state<'py>(
+        &self,
+        py: Python<'py>,
+        state_descriptor: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let (_, name, _, _): DescriptorSpec = state_descriptor.call_method0("_engine_spec")?.extract()?;
+        let store = self.store.borrow(py);
+        let Some(id) = store.state.id_of(&name) else {
+            return Ok(Vec::new());
+        };
+        store
+            .state
+            .entries()
+            .filter(|(state, _, namespace, _)| *state == id && *namespace == self.namespace)
+            .map(|(_, key, _, _)| key_to_py(py, key))
+            .collect()
+    }
+
+    /// Sets the key whose entries the handles read and write (None: no key).
+    fn set_current_key(&self, py: Python<'_>, key: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        self.store.borrow_mut(py).current_key = key.map(key_from_py).transpose()?;
+        Ok(())
+    }
+
     fn get_state(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         handle(
             py,
