@@ -61,6 +61,24 @@ def _slow(x):
     return x
 
 
+class FailsInFirstSubtask(MapFunction):
+    """Subtask 0 fails at its first record; the others are slow."""
+
+    def open(self, runtime_context):
+        self.index = runtime_context.get_index_of_this_subtask()
+
+    def map(self, value):
+        if self.index == 0:
+            raise ValueError("subtask 0 failed")
+        return _slow(value)
+
+
+def _env_p2() -> StreamExecutionEnvironment:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(2)
+    return env
+
+
 def test_ctrl_c_stops_a_slow_function_within_its_batch(env):
     """A batch of 1000 records of a 50 ms function takes 50 s: Ctrl-C must not wait for it."""
     env.from_collection(list(range(1000))).map(_slow).add_sink(lambda v: None)
@@ -77,17 +95,7 @@ def test_ctrl_c_stops_a_slow_function_within_its_batch(env):
 
 def test_a_failure_stops_a_slow_function_in_another_subtask():
     """Subtask 0 fails at once; subtask 1 is in a 50 s batch of a slow function and stops too."""
-    class FailsInFirstSubtask(MapFunction):
-        def open(self, runtime_context):
-            self.index = runtime_context.get_index_of_this_subtask()
-
-        def map(self, value):
-            if self.index == 0:
-                raise ValueError("subtask 0 failed")
-            return _slow(value)
-
-    env_p2 = StreamExecutionEnvironment.get_execution_environment()
-    env_p2.set_parallelism(2)
+    env_p2 = _env_p2()
     env_p2.from_collection(list(range(2000))).rebalance().map(FailsInFirstSubtask()).add_sink(lambda v: None)
     started = time.monotonic()
     with pytest.raises(ValueError, match="subtask 0 failed"):
@@ -107,23 +115,14 @@ def test_close_runs_in_full_when_a_failure_stops_the_job():
     """Stopping a job interrupts user functions in progress, never their close()."""
     closed: list[int] = []
 
-    class SlowClose(MapFunction):
-        def open(self, runtime_context):
-            self.index = runtime_context.get_index_of_this_subtask()
-
-        def map(self, value):
-            if self.index == 0:
-                raise ValueError("subtask 0 failed")
-            return _slow(value)
-
+    class SlowClose(FailsInFirstSubtask):
         def close(self):
             time.sleep(0.3)
             for _ in range(100_000):  # bytecode for an interrupt to land on
                 pass
             closed.append(self.index)
 
-    env = StreamExecutionEnvironment.get_execution_environment()
-    env.set_parallelism(2)
+    env = _env_p2()
     env.from_collection(list(range(2000))).rebalance().map(SlowClose()).add_sink(lambda v: None)
     with pytest.raises(ValueError, match="subtask 0 failed"):
         env.execute()
@@ -131,17 +130,7 @@ def test_close_runs_in_full_when_a_failure_stops_the_job():
 
 
 def test_a_failure_while_collecting_stops_a_slow_function_in_another_subtask():
-    class FailsInFirstSubtask(MapFunction):
-        def open(self, runtime_context):
-            self.index = runtime_context.get_index_of_this_subtask()
-
-        def map(self, value):
-            if self.index == 0:
-                raise ValueError("subtask 0 failed")
-            return _slow(value)
-
-    env = StreamExecutionEnvironment.get_execution_environment()
-    env.set_parallelism(2)
+    env = _env_p2()
     started = time.monotonic()
     with pytest.raises(ValueError, match="subtask 0 failed"):
         list(env.from_collection(list(range(2000))).rebalance().map(FailsInFirstSubtask()).execute_and_collect())
