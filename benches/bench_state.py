@@ -1,8 +1,9 @@
 """Keyed state: a per-key counter in a KeyedProcessFunction's ValueState (the W2 shape: event
-i = (i % 1000, 1), 1000 keys, one output per record), beside the plain-Python loop keeping the
-counters in a dict, measured in the same run. Backend: in memory (Python objects as they are).
-Then a snapshot of a store holding one ValueState counter for each of ``--snapshot-keys`` keys:
-time to write it (values pickled), its size, and time to restore it.
+i = (i % 1000, 1), 1000 keys, one output per record), on the heap backend (Python objects as
+they are) and on RocksDB (values serialized), beside the plain-Python loop keeping the counters
+in a dict, measured in the same run. Then, on each backend, a snapshot of a store holding one
+ValueState counter for each of ``--snapshot-keys`` keys: time to write it, its size, and time to
+restore it; on RocksDB also a second snapshot after 1% of the keys changed (incremental).
 
     python benches/bench_state.py [--n 1000000] [--rounds 5] [--snapshot-keys 1000000]
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ferroflow._engine import DEFAULT_MAX_PARALLELISM, KeyedStateStore
-from ferroflow.datastream import KeyedProcessFunction, StreamExecutionEnvironment
+from ferroflow.datastream import EmbeddedRocksDBStateBackend, KeyedProcessFunction, StreamExecutionEnvironment
 from ferroflow.datastream.connectors import NumberSequenceSource
 from ferroflow.datastream.state import ValueStateDescriptor
 
@@ -49,7 +50,7 @@ class Counter(KeyedProcessFunction):
         yield c
 
 
-def ferroflow(n: int) -> dict[str, int]:
+def ferroflow(n: int, backend: str = "hashmap") -> dict[str, int]:
     out = 0
     total = 0
     keys: set[int] = set()
@@ -60,6 +61,8 @@ def ferroflow(n: int) -> dict[str, int]:
         total += c
 
     env = StreamExecutionEnvironment.get_execution_environment()
+    if backend == "rocksdb":
+        env.set_state_backend(EmbeddedRocksDBStateBackend())
     (
         env.from_source(NumberSequenceSource(0, n - 1))
         .map(lambda i: (i % 1000, 1))
@@ -72,28 +75,44 @@ def ferroflow(n: int) -> dict[str, int]:
     return {"keys": len(keys), "records_out": out, "checksum": total}
 
 
-def snapshot_figures(keys: int) -> str:
-    store = KeyedStateStore()
-    count = store.view().get_state(ValueStateDescriptor("count"))
-    for k in range(keys):
-        store.set_current_key(k)
-        count.update(k)
+def snapshot_figures(keys: int, backend: str) -> str:
     directory = Path(tempfile.mkdtemp(prefix="ferroflow-bench-"))
     try:
+        store = KeyedStateStore(backend=backend, directory=directory / "live" if backend == "rocksdb" else None)
+        count = store.view().get_state(ValueStateDescriptor("count"))
+        for k in range(keys):
+            store.set_current_key(k)
+            count.update(k)
         t0 = time.perf_counter()
-        entries, groups, size = store.snapshot(directory / "snapshot")
-        written = time.perf_counter() - t0
+        written = store.snapshot(directory / "snapshot")
+        write_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        restored = KeyedStateStore.restore([directory / "snapshot"], 0, DEFAULT_MAX_PARALLELISM)
-        read = time.perf_counter() - t0
+        restored = KeyedStateStore.restore(
+            [directory / "snapshot"], 0, DEFAULT_MAX_PARALLELISM,
+            directory=directory / "restored" if backend == "rocksdb" else None,
+        )
+        read_s = time.perf_counter() - t0
+        if len(restored) != keys:
+            raise AssertionError(f"restored {len(restored)} of {keys} entries")
+        line = (
+            f"snapshot of {keys:,} keys ({backend}): {written['bytes'] / 1e6:.1f} MB, "
+            f"written in {write_s:.2f} s, restored in {read_s:.2f} s"
+        )
+        if backend == "rocksdb":
+            for k in range(0, keys, 100):
+                store.set_current_key(k)
+                count.update(-k)
+            t0 = time.perf_counter()
+            again = store.snapshot(directory / "snapshot-2")
+            again_s = time.perf_counter() - t0
+            line += (
+                f"; after 1% of keys changed, the next snapshot adds {again['new_bytes'] / 1e6:.1f} MB "
+                f"of {again['bytes'] / 1e6:.1f} MB in {again_s:.2f} s"
+            )
+        del store, restored
+        return line
     finally:
         shutil.rmtree(directory)
-    if len(restored) != entries or entries != keys:
-        raise AssertionError(f"restored {len(restored)} of {entries} entries")
-    return (
-        f"snapshot of {keys:,} keys (memory): {size / 1e6:.1f} MB in {groups} key groups, "
-        f"written in {written:.2f} s, restored in {read:.2f} s"
-    )
 
 
 def main() -> None:
@@ -102,27 +121,33 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--snapshot-keys", type=int, default=1_000_000)
     args = ap.parse_args()
-    ratios, floor_s, engine_s = [], [], []
+    backends = ["hashmap", "rocksdb"]
+    floor_s: list[float] = []
+    engine_s: dict[str, list[float]] = {b: [] for b in backends}
+    ratios: dict[str, list[float]] = {b: [] for b in backends}
     for r in range(args.rounds):
-        pair = [("floor", floor), ("ferroflow", ferroflow)]
+        labels = ["floor", *backends]
         if r % 2:
-            pair.reverse()
+            labels.reverse()
         results, secs = {}, {}
-        for label, fn in pair:
+        for label in labels:
             t0 = time.perf_counter()
-            results[label] = fn(args.n)
+            results[label] = floor(args.n) if label == "floor" else ferroflow(args.n, label)
             secs[label] = time.perf_counter() - t0
-        if results["floor"] != results["ferroflow"]:
-            raise AssertionError(f"results differ: {results}")
+        for b in backends:
+            if results["floor"] != results[b]:
+                raise AssertionError(f"results differ: {results}")
+            engine_s[b].append(secs[b])
+            ratios[b].append(secs["floor"] / secs[b])
         floor_s.append(secs["floor"])
-        engine_s.append(secs["ferroflow"])
-        ratios.append(secs["floor"] / secs["ferroflow"])
-    print(f"{'workload':<32} {'N':>10} {'plain Python rec/s':>19} {'ferroflow rec/s':>16} {'ratio':>6}")
-    print(
-        f"{'ValueState counter (memory)':<32} {args.n:>10,} {args.n / statistics.median(floor_s):>19,.0f} "
-        f"{args.n / statistics.median(engine_s):>16,.0f} {statistics.median(ratios):>6.2f}"
-    )
-    print(snapshot_figures(args.snapshot_keys))
+    print(f"{'workload':<34} {'N':>10} {'plain Python rec/s':>19} {'ferroflow rec/s':>16} {'ratio':>6}")
+    for b in backends:
+        print(
+            f"{f'ValueState counter ({b})':<34} {args.n:>10,} {args.n / statistics.median(floor_s):>19,.0f} "
+            f"{args.n / statistics.median(engine_s[b]):>16,.0f} {statistics.median(ratios[b]):>6.2f}"
+        )
+    for b in backends:
+        print(snapshot_figures(args.snapshot_keys, b))
 
 
 if __name__ == "__main__":

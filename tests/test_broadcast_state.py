@@ -23,10 +23,11 @@ RATES = MapStateDescriptor("rates", Types.STRING(), Types.FLOAT())
 UNKNOWN = OutputTag("unknown")
 
 
-@pytest.fixture(params=[1, 2], ids=["p1", "p2"])
-def harness(request):
-    env = StreamExecutionEnvironment.get_execution_environment()
-    env.set_parallelism(request.param)
+ON_BOTH_BACKENDS = True
+
+
+@pytest.fixture
+def harness(env: StreamExecutionEnvironment):
     with TestHarness(env) as h:
         yield h
 

@@ -20,6 +20,8 @@ from ferroflow.datastream.state import (
 from ferroflow.datastream.window import GlobalWindows, Trigger, TriggerResult, TumblingEventTimeWindows
 from ferroflow.testing import TestHarness
 
+ON_BOTH_BACKENDS = True
+
 DATA = [("a", 1), ("b", 10), ("a", 2), ("c", 5), ("b", 20), ("a", 3)]
 
 

@@ -1,6 +1,6 @@
-"""Snapshots of keyed state (in memory): every kind of state, TTL stamps and window namespaces
-come back exactly; snapshots of some subtasks restore into another number of subtasks by key
-group; values that cannot be pickled are named."""
+"""Snapshots of keyed state on both backends: every kind of state and TTL stamps come back
+exactly; snapshots of some subtasks restore into another number of subtasks by key group;
+values that cannot be pickled are named. RocksDB snapshots share unchanged files."""
 
 from __future__ import annotations
 
@@ -54,6 +54,29 @@ def handles(store: KeyedStateStore) -> dict[str, Any]:
 
 KEYS = [1, "two", (3, "three"), None, 2.5, 10**30]
 
+ON_BOTH_BACKENDS = True
+
+
+@pytest.fixture
+def new_store(state_backend: str, rocksdb_dir: Path):
+    """Makes stores on the test's backend (RocksDB ones under ``rocksdb_dir``); ``restore``
+    restores on it."""
+
+    class Stores:
+        count = 0
+
+        def _directory(self) -> Path | None:
+            self.count += 1
+            return rocksdb_dir / f"store-{self.count}" if state_backend == "rocksdb" else None
+
+        def __call__(self, **kwargs: Any) -> KeyedStateStore:
+            return KeyedStateStore(backend=state_backend, directory=self._directory(), **kwargs)
+
+        def restore(self, *args: Any, **kwargs: Any) -> KeyedStateStore:
+            return KeyedStateStore.restore(*args, directory=self._directory(), **kwargs)
+
+    return Stores()
+
 
 def fill(store: KeyedStateStore) -> None:
     h = handles(store)
@@ -86,25 +109,32 @@ def read(store: KeyedStateStore, keys: list[Any] = KEYS) -> dict[Any, tuple[Any,
     return seen
 
 
-def test_every_kind_of_state_restores_exactly(tmp_path: Path):
-    store = KeyedStateStore(processing_time=0)
+def test_every_kind_of_state_restores_exactly(tmp_path: Path, new_store, state_backend: str):
+    store = new_store(processing_time=0)
+    assert store.backend == state_backend
     fill(store)
     before = read(store)
-    entries, groups, size = store.snapshot(tmp_path / "s")
-    assert entries == len(store) == 6 * len(KEYS)
-    assert size == (tmp_path / "s" / "keyed-state.bin").stat().st_size
-    assert groups <= len(KEYS)
-    restored = KeyedStateStore.restore([tmp_path / "s"], 0, DEFAULT_MAX_PARALLELISM, processing_time=500)
-    assert len(restored) == entries
+    written = store.snapshot(tmp_path / "s")
+    if state_backend == "hashmap":
+        assert written["entries"] == len(store) == 6 * len(KEYS)
+        assert written["bytes"] == (tmp_path / "s" / "keyed-state.bin").stat().st_size
+        assert written["key_groups"] <= len(KEYS)
+    else:
+        # A row per value and list, one per map entry.
+        assert len(store) == 7 * len(KEYS)
+        assert written["files"] >= 1 and written["bytes"] > 0
+    restored = new_store.restore([tmp_path / "s"], 0, DEFAULT_MAX_PARALLELISM, processing_time=500)
+    assert restored.backend == state_backend
+    assert len(restored) == len(store)
     assert read(restored) == before
     assert before[1][0] == {"key": 1, "n": 0} and before[1][3] == 10 and before[1][5] == "soon 0"
 
 
-def test_ttl_stamps_survive_a_snapshot(tmp_path: Path):
-    store = KeyedStateStore(processing_time=0)
+def test_ttl_stamps_survive_a_snapshot(tmp_path: Path, new_store):
+    store = new_store(processing_time=0)
     fill(store)
     store.snapshot(tmp_path / "s")
-    restored = KeyedStateStore.restore([tmp_path / "s"], 0, DEFAULT_MAX_PARALLELISM, processing_time=999)
+    restored = new_store.restore([tmp_path / "s"], 0, DEFAULT_MAX_PARALLELISM, processing_time=999)
     expiring = handles(restored)["expiring"]
     restored.set_current_key(1)
     assert expiring.value() == "soon 0"
@@ -112,13 +142,13 @@ def test_ttl_stamps_survive_a_snapshot(tmp_path: Path):
     assert expiring.value() is None
 
 
-def test_snapshots_of_two_subtasks_restore_into_three(tmp_path: Path):
+def test_snapshots_of_two_subtasks_restore_into_three(tmp_path: Path, new_store, state_backend: str):
     """Each old subtask holds the keys of its key groups; a key's group is its stable hash
     modulo max parallelism, so which subtask holds it is found by restoring each range."""
     keys = list(range(300))
     max_p = 16
     # Two "old subtasks": split the keys by the group ranges restore reports for them.
-    whole = KeyedStateStore()
+    whole = new_store(max_parallelism=max_p)
     h = handles(whole)
     for k in keys:
         whole.set_current_key(k)
@@ -126,12 +156,12 @@ def test_snapshots_of_two_subtasks_restore_into_three(tmp_path: Path):
     whole.snapshot(tmp_path / "whole", max_p)
     old_dirs = []
     for index, (start, end) in enumerate([(0, 8), (8, 16)]):
-        part = KeyedStateStore.restore([tmp_path / "whole"], start, end)
+        part = new_store.restore([tmp_path / "whole"], start, end, max_parallelism=max_p)
         part.snapshot(tmp_path / f"old{index}", max_p)
         old_dirs.append(tmp_path / f"old{index}")
     restored_keys: list[int] = []
     for start, end in [(0, 6), (6, 11), (11, 16)]:
-        new = KeyedStateStore.restore(old_dirs, start, end)
+        new = new_store.restore(old_dirs, start, end, max_parallelism=max_p)
         got = read(new, keys)
         assert all(v[0] == k * 2 + 1 for k, v in got.items())
         restored_keys += got
@@ -139,10 +169,16 @@ def test_snapshots_of_two_subtasks_restore_into_three(tmp_path: Path):
     assert sorted(restored_keys) == keys
 
 
-def test_a_value_that_cannot_be_pickled_names_the_state_and_type(tmp_path: Path):
-    store = KeyedStateStore()
+def test_a_value_that_cannot_be_pickled_names_the_state_and_type(tmp_path: Path, new_store, state_backend: str):
+    store = new_store()
     store.set_current_key("k")
-    store.view().get_state(ValueStateDescriptor("lock")).update(threading.Lock())
+    state = store.view().get_state(ValueStateDescriptor("lock"))
+    if state_backend == "rocksdb":
+        # RocksDB serializes on every write: the mistake shows where it is made.
+        with pytest.raises(TypeError, match=r"state 'lock': a value of type '.*lock' cannot be pickled"):
+            state.update(threading.Lock())
+        return
+    state.update(threading.Lock())
     with pytest.raises(TypeError, match=r"state 'lock': a value of type '.*lock' cannot be pickled"):
         store.snapshot(tmp_path / "s")
     assert not (tmp_path / "s" / "keyed-state.bin").exists()
@@ -160,3 +196,38 @@ def test_restoring_from_a_missing_or_damaged_snapshot_is_an_error(tmp_path: Path
         KeyedStateStore.restore([tmp_path / "s"], 0, 128)
     with pytest.raises(ValueError, match="max parallelism"):
         store.snapshot(tmp_path / "t", 0)
+
+
+def test_a_damaged_rocksdb_snapshot_is_an_error(tmp_path: Path, rocksdb_dir: Path):
+    store = KeyedStateStore(backend="rocksdb", directory=rocksdb_dir / "live")
+    fill(store)
+    store.snapshot(tmp_path / "s")
+    with pytest.raises(ValueError, match="mix RocksDB and heap"):
+        KeyedStateStore.restore([tmp_path / "s", tmp_path / "nothing"], 0, 128)
+    (tmp_path / "s" / "rocksdb-state.json").write_text("{")
+    with pytest.raises(OSError, match="not a readable RocksDB snapshot"):
+        KeyedStateStore.restore([tmp_path / "s"], 0, 128, directory=rocksdb_dir / "restored")
+    del store
+
+
+def test_rocksdb_snapshots_are_incremental(tmp_path: Path, rocksdb_dir: Path):
+    store = KeyedStateStore(backend="rocksdb", directory=rocksdb_dir / "live")
+    counter = store.view().get_state(ValueStateDescriptor("counter"))
+    for k in range(50_000):
+        store.set_current_key(k)
+        counter.update(k)
+    first = store.snapshot(tmp_path / "1")
+    for k in range(100):
+        store.set_current_key(k)
+        counter.update(-k)
+    second = store.snapshot(tmp_path / "2")
+    assert first["new_bytes"] == first["bytes"] > 0
+    # The second snapshot adds only the changed rows; the rest are the first one's files.
+    assert second["new_files"] < second["files"]
+    assert second["new_bytes"] < first["bytes"] / 10
+    restored = KeyedStateStore.restore([tmp_path / "2"], 0, 128, directory=rocksdb_dir / "restored")
+    view = restored.view().get_state(ValueStateDescriptor("counter"))
+    for k in (0, 99, 100, 49_999):
+        restored.set_current_key(k)
+        assert view.value() == (-k if k < 100 else k)
+    del store, restored

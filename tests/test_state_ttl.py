@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ferroflow.common import Time
-from ferroflow.datastream import KeyedProcessFunction
+from ferroflow.datastream import KeyedProcessFunction, StreamExecutionEnvironment
 from ferroflow.datastream.functions import AggregateFunction
 from ferroflow.datastream.state import (
     AggregatingStateDescriptor,
@@ -21,6 +21,8 @@ from ferroflow.datastream.state import (
     ValueStateDescriptor,
 )
 from ferroflow.testing import TestHarness
+
+ON_BOTH_BACKENDS = True
 
 
 class Mean(AggregateFunction):
@@ -71,8 +73,8 @@ class StateProbe(KeyedProcessFunction):
 class Probe:
     """A harness around StateProbe: ``probe.at(t, (key, command, *args))`` returns the result."""
 
-    def __init__(self, ttl: StateTtlConfig) -> None:
-        self.harness = TestHarness()
+    def __init__(self, ttl: StateTtlConfig, env: StreamExecutionEnvironment) -> None:
+        self.harness = TestHarness(env)
         self.source = self.harness.source()
         self.output = self.harness.output(self.source.stream.key_by(lambda c: c[0]).process(StateProbe(ttl)))
 
@@ -88,11 +90,11 @@ class Probe:
 
 
 @pytest.fixture
-def probe_with():
+def probe_with(ff_env: StreamExecutionEnvironment):
     made: list[Probe] = []
 
     def make(ttl: StateTtlConfig) -> Probe:
-        made.append(Probe(ttl))
+        made.append(Probe(ttl, ff_env))
         return made[-1]
 
     yield make

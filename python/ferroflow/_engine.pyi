@@ -25,6 +25,10 @@ class JobBuilder:
         buffer_timeout_ms: int,
         channel_capacity: int,
     ) -> None: ...
+    def set_state_backend(
+        self, kind: str, directory: str | os.PathLike[str] | None = None, memory_budget: int | None = None
+    ) -> None:
+        """Where the keyed state of operators added from now on lives: "hashmap" or "rocksdb"."""
     def add_source(self, name: str, parallelism: int, kind: str, arg: Any) -> int:
         """kind: "collection" (arg: list), "iterable" (arg: iterable), "sequence" (arg: (start, end))."""
     def add_udf(
@@ -157,23 +161,62 @@ class Context:
 class KeyedStateStore:
     """The keyed state of one operator instance (held by the engine). Made directly, a store of
     its own for snapshot tests and benchmarks; processing time from a manual clock at
-    ``processing_time``, or the system clock."""
+    ``processing_time``, or the system clock; ``backend`` "hashmap" or "rocksdb" (in
+    ``directory``, a new one under the temporary directory if None, removed with the store)."""
 
-    def __init__(self, processing_time: int | None = None) -> None: ...
+    def __init__(
+        self,
+        processing_time: int | None = None,
+        backend: str = "hashmap",
+        directory: str | os.PathLike[str] | None = None,
+        max_parallelism: int = 128,
+        memory_budget: int | None = None,
+    ) -> None: ...
+    @property
+    def backend(self) -> str: ...
     def view(self) -> KeyedStateStoreView: ...
     def set_current_key(self, key: Any) -> None: ...
     def set_processing_time(self, time: int) -> None: ...
     def __len__(self) -> int: ...
-    def snapshot(self, directory: str | os.PathLike[str], max_parallelism: int = 128) -> tuple[int, int, int]:
-        """Writes every entry (values pickled) by key group; returns (entries, key_groups, bytes)."""
+    def compact(self) -> None:
+        """Drops every expired entry now (RocksDB: a full compaction)."""
+    def snapshot(self, directory: str | os.PathLike[str], max_parallelism: int = 128) -> dict[str, int]:
+        """Writes every entry; returns what was written (heap: entries, key_groups, bytes;
+        RocksDB: files, bytes, new_files, new_bytes)."""
     @staticmethod
     def restore(
         directories: Sequence[str | os.PathLike[str]],
         key_group_start: int,
         key_group_end: int,
         processing_time: int | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        max_parallelism: int = 128,
+        memory_budget: int | None = None,
     ) -> KeyedStateStore:
-        """The store of the subtask owning key groups start..end, from earlier snapshots."""
+        """The store of the subtask owning key groups start..end, from earlier snapshots (of
+        one backend, which the restored store is on)."""
+
+class OperatorStateStore:
+    """The operator state of one operator instance: list and union list states."""
+
+    def __init__(self) -> None: ...
+    def get_list_state(self, state_descriptor: Any) -> OperatorListState: ...
+    def get_union_list_state(self, state_descriptor: Any) -> OperatorListState: ...
+    def get_registered_state_names(self) -> list[str]: ...
+    def is_restored(self) -> bool: ...
+    def snapshot(self, directory: str | os.PathLike[str]) -> int:
+        """Writes every state (elements pickled); returns the bytes written."""
+    @staticmethod
+    def restore(directories: Sequence[str | os.PathLike[str]], index: int, parallelism: int) -> OperatorStateStore:
+        """The store of subtask ``index`` of ``parallelism`` from every old subtask's snapshot."""
+
+class OperatorListState:
+    def get(self) -> list[Any]: ...
+    def add(self, value: Any) -> None: ...
+    def add_all(self, values: Iterable[Any]) -> None: ...
+    def update(self, values: Iterable[Any]) -> None: ...
+    def clear(self) -> None: ...
+    def __iter__(self) -> Iterator[Any]: ...
 
 class KeyedStateStoreView:
     """Keyed state getters in one namespace (a runtime context's, or a window's)."""

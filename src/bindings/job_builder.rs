@@ -1,10 +1,11 @@
 //! `JobBuilder`: how the Python package hands a job's plan to the engine, node by node, and runs
 //! it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -25,7 +26,7 @@ use crate::bindings::operators::window::{
 use crate::bindings::partitioner::PyPartitioner;
 use crate::bindings::signals::SignalWakeup;
 use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
-use crate::bindings::state::{StateStore, StateView};
+use crate::bindings::state::{StateStore, StateView, StoreSite};
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
 use crate::connectors::manual_source::ManualFeed;
@@ -36,6 +37,7 @@ use crate::runtime::job::{DeployedJob, ExternalOutputs, JobHandle, JobSummary};
 use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
+use crate::state::backend::{RocksDbBackendConfig, StateBackendConfig, DEFAULT_ROCKSDB_MEMORY};
 use crate::state::keyed::Namespace;
 use crate::time::clock::Clock;
 use crate::window::operator::{WindowOperator, WindowSpec};
@@ -54,6 +56,18 @@ pub struct JobBuilder {
     graph: Option<StreamGraph<PyValue>>,
     /// The feeds of test sources, in the order they were added.
     feeds: Vec<ManualFeed<PyValue>>,
+    /// Where keyed operators added from now on keep their state.
+    state_backend: StateBackendConfig,
+}
+
+/// Where an operator instance's keyed state store goes.
+fn store_site<'a>(backend: &'a StateBackendConfig, info: &'a TaskInfo) -> StoreSite<'a> {
+    StoreSite {
+        backend,
+        operator: &info.operator_name,
+        subtask: info.subtask_index,
+        max_parallelism: info.max_parallelism,
+    }
 }
 
 fn boxed<O: Operator<PyValue> + 'static>(op: O) -> OperatorResult<Box<dyn Operator<PyValue>>> {
@@ -173,6 +187,7 @@ impl JobBuilder {
         }
         Ok(JobBuilder {
             feeds: Vec::new(),
+            state_backend: StateBackendConfig::HashMap,
             graph: Some(StreamGraph::new(JobConfig {
                 name: job_name,
                 max_parallelism,
@@ -185,6 +200,38 @@ impl JobBuilder {
                 clock: Clock::System,
             })),
         })
+    }
+
+    /// Where keyed state is kept: `kind` "hashmap" or "rocksdb" (with RocksDB's files under
+    /// `directory`, the temporary directory if None, within `memory_budget` bytes). Applies to
+    /// the operators added after it.
+    #[pyo3(signature = (kind, directory=None, memory_budget=None))]
+    fn set_state_backend(
+        &mut self,
+        kind: &str,
+        directory: Option<PathBuf>,
+        memory_budget: Option<usize>,
+    ) -> PyResult<()> {
+        self.state_backend = match kind {
+            "hashmap" => StateBackendConfig::HashMap,
+            "rocksdb" => {
+                if let Some(dir) = &directory {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        PyOSError::new_err(format!("the RocksDB directory {} cannot be made: {e}", dir.display()))
+                    })?;
+                }
+                StateBackendConfig::RocksDb(RocksDbBackendConfig::new(
+                    directory,
+                    memory_budget.unwrap_or(DEFAULT_ROCKSDB_MEMORY),
+                ))
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "the state backend must be 'hashmap' or 'rocksdb', got '{other}'"
+                )))
+            }
+        };
+        Ok(())
     }
 
     /// A source node: `kind` is "collection" (arg: list), "iterable" (arg: iterator) or
@@ -249,11 +296,12 @@ impl JobBuilder {
     ) -> PyResult<NodeId> {
         let style =
             CallStyle::parse(style).ok_or_else(|| PyValueError::new_err(format!("unknown call style '{style}'")))?;
+        let backend = self.state_backend.clone();
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             // Keyed functions get keyed state through their runtime context.
             let state = if keyed {
                 Some(
-                    Python::attach(|py| StateStore::new_py(py, info.clock.clone()))
+                    Python::attach(|py| StateStore::new_py(py, info.clock.clone(), &store_site(&backend, info)))
                         .map_err(crate::runtime::operator::OperatorError::new)?,
                 )
             } else {
@@ -444,12 +492,13 @@ impl JobBuilder {
         };
         // Validate the trigger now, so that a bad one fails when the pipeline is built.
         if let Some(t) = &trigger {
-            parse_trigger(t.bind(py), &StateStore::new_py(py, Clock::System)?)?;
+            parse_trigger(t.bind(py), &StateStore::detached_py(py)?)?;
         }
         let late_port = late_tag.and_then(|tag| side_ports.iter().find(|(t, _)| *t == tag).map(|(_, p)| *p));
+        let backend = self.state_backend.clone();
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             let (state, view) = Python::attach(|py| {
-                let store = StateStore::new_py(py, info.clock.clone())?;
+                let store = StateStore::new_py(py, info.clock.clone(), &store_site(&backend, info))?;
                 let view = Py::new(
                     py,
                     StateView {

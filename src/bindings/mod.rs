@@ -23,6 +23,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<manual_run::ManualRun>()?;
     m.add_class::<context::ProcessContext>()?;
     m.add_class::<state::StateStore>()?;
+    m.add_class::<state::OperatorStateStore>()?;
+    m.add_class::<state::OperatorListState>()?;
     m.add_class::<state::StateView>()?;
     m.add_class::<state::ValueState>()?;
     m.add_class::<state::ListState>()?;

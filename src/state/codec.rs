@@ -124,6 +124,13 @@ impl<'a> Reader<'a> {
         self.at == self.bytes.len()
     }
 
+    /// The bytes not read yet; the reader is then at its end.
+    pub fn rest(&mut self) -> &'a [u8] {
+        let rest = &self.bytes[self.at..];
+        self.at = self.bytes.len();
+        rest
+    }
+
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let end = self
             .at

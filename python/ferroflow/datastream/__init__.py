@@ -13,12 +13,15 @@ from ferroflow.datastream.functions import (
     AllWindowFunction,
     BaseBroadcastProcessFunction,
     BroadcastProcessFunction,
+    CheckpointedFunction,
     CoFlatMapFunction,
     CoMapFunction,
     CoProcessFunction,
     FilterFunction,
     FlatMapFunction,
     Function,
+    FunctionInitializationContext,
+    FunctionSnapshotContext,
     KeyedBroadcastProcessFunction,
     KeyedCoProcessFunction,
     KeyedProcessFunction,
@@ -35,6 +38,12 @@ from ferroflow.datastream.functions import (
 )
 from ferroflow.datastream.output_tag import OutputTag
 from ferroflow.datastream.runtime_context import RuntimeContext
+from ferroflow.datastream.state_backend import (
+    EmbeddedRocksDBStateBackend,
+    HashMapStateBackend,
+    PredefinedOptions,
+    StateBackend,
+)
 from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
 from ferroflow.datastream.time_domain import TimeDomain
 from ferroflow.datastream.window import (
@@ -55,6 +64,7 @@ __all__ = [
     "BroadcastConnectedStream",
     "BroadcastProcessFunction",
     "BroadcastStream",
+    "CheckpointedFunction",
     "CloseableIterator",
     "CoFlatMapFunction",
     "CoMapFunction",
@@ -63,10 +73,14 @@ __all__ = [
     "CountWindow",
     "DataStream",
     "DataStreamSink",
+    "EmbeddedRocksDBStateBackend",
     "FilterFunction",
     "FlatMapFunction",
     "Function",
+    "FunctionInitializationContext",
+    "FunctionSnapshotContext",
     "GlobalWindow",
+    "HashMapStateBackend",
     "KeySelector",
     "KeyedBroadcastProcessFunction",
     "KeyedCoProcessFunction",
@@ -76,12 +90,14 @@ __all__ = [
     "MergingWindowAssigner",
     "OutputTag",
     "Partitioner",
+    "PredefinedOptions",
     "ProcessAllWindowFunction",
     "ProcessFunction",
     "ProcessWindowFunction",
     "ReduceFunction",
     "RuntimeContext",
     "SinkFunction",
+    "StateBackend",
     "StreamExecutionEnvironment",
     "TimeDomain",
     "TimeWindow",

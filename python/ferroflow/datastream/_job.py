@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ferroflow import _engine
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
+from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
 
 if TYPE_CHECKING:
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
@@ -59,6 +60,9 @@ def build_job(
     )
     if manual_start is not None:
         builder.use_manual_clock(manual_start)
+    backend = env.get_state_backend()
+    if isinstance(backend, EmbeddedRocksDBStateBackend):
+        builder.set_state_backend("rocksdb", backend._directory(), backend.get_memory_budget())
     plan = _reachable(sinks)
     ports = _side_ports(plan)
     node_of: dict[int, int] = {}

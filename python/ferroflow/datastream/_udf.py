@@ -8,6 +8,12 @@ import inspect
 from collections.abc import Sequence
 from typing import Any, Callable
 
+from ferroflow import _engine
+from ferroflow.datastream.checkpointed_function import (
+    CheckpointedFunction,
+    FunctionInitializationContext,
+    FunctionSnapshotContext,
+)
 from ferroflow.datastream.functions import Function
 from ferroflow.datastream.runtime_context import RuntimeContext
 
@@ -25,17 +31,35 @@ def describe(value: Any) -> str:
 
 
 class _Lifecycle:
-    """``open()``/``close()`` of one subtask's Function instance."""
+    """``open()``/``close()`` of one subtask's Function instance; for a CheckpointedFunction,
+    also ``initialize_state`` (before ``open``) with the subtask's operator state."""
 
-    __slots__ = ("_context", "_function")
+    __slots__ = ("_context", "_function", "operator_state")
 
     def __init__(self, function: Function | None, context: RuntimeContext | None) -> None:
         self._function = function
         self._context = context
+        #: The operator state of a CheckpointedFunction (set before ``open`` to restore it).
+        self.operator_state: _engine.OperatorStateStore | None = None
 
     def open(self) -> None:
-        if self._function is not None:
-            self._function.open(self._context)  # type: ignore[arg-type]
+        function = self._function
+        if function is None:
+            return
+        if isinstance(function, CheckpointedFunction):
+            if self.operator_state is None:
+                self.operator_state = _engine.OperatorStateStore()
+            keyed = self._context._state if self._context is not None else None
+            function.initialize_state(FunctionInitializationContext(self.operator_state, keyed))
+        function.open(self._context)  # type: ignore[arg-type]
+
+    def snapshot_state(self, directory: str, checkpoint_id: int, timestamp: int) -> int:
+        """Lets a CheckpointedFunction update its operator state, then writes that state to
+        ``directory``; returns the bytes written (0 for other functions)."""
+        if not isinstance(self._function, CheckpointedFunction) or self.operator_state is None:
+            return 0
+        self._function.snapshot_state(FunctionSnapshotContext(checkpoint_id, timestamp))
+        return self.operator_state.snapshot(directory)
 
     def close(self) -> None:
         if self._function is not None:

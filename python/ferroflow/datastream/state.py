@@ -18,6 +18,9 @@ from ferroflow.datastream._udf import check_function, describe
 from ferroflow.datastream.broadcast_state import BroadcastState, ReadOnlyBroadcastState
 from ferroflow.datastream.functions import AggregateFunction, ReduceFunction
 
+#: Keys the heap backend checks for expired entries per state access, as in Flink.
+DEFAULT_INCREMENTAL_CLEANUP_SIZE = 5
+
 __all__ = [
     "AggregatingStateDescriptor",
     "BroadcastState",
@@ -55,8 +58,8 @@ class StateDescriptor(ABC):
         self.ttl_config = ttl_config
 
     def _engine_spec(self) -> tuple[Any, ...]:
-        """``(kind, name, function, ttl)`` for the engine; ttl is ``(ttl_ms, update_on_read,
-        return_expired)`` or None."""
+        """``(kind, name, function, ttl)`` for the engine; ttl is ``StateTtlConfig._engine_spec()``
+        or None."""
         return (self._kind, self.name, None, self._ttl_spec())
 
     def _ttl_spec(self) -> tuple[int, bool, bool] | None:
@@ -159,8 +162,11 @@ class StateTtlConfig:
         ProcessingTime = 0
 
     class CleanupStrategies:
-        """Which cleanups were asked for. ferroflow's in-memory state drops an expired entry when
-        it is next touched, whatever is asked here."""
+        """How expired entries are cleaned up besides when they are touched. In the background
+        (the default): on the heap, each state access also checks a few other keys (5, or
+        ``cleanup_incrementally``'s size); on RocksDB, compactions drop expired entries (the
+        compaction filter). ``cleanup_full_snapshot``: heap snapshots leave expired entries
+        out."""
 
         def __init__(self, in_background: bool, full_snapshot: bool, incremental: tuple[int, bool] | None,
                      compact_filter: int | None) -> None:
@@ -218,11 +224,21 @@ class StateTtlConfig:
     def get_cleanup_strategies(self) -> StateTtlConfig.CleanupStrategies:
         return self._cleanup
 
-    def _engine_spec(self) -> tuple[int, bool, bool]:
+    def _engine_spec(self) -> tuple[int, bool, bool, int, bool]:
+        """``(ttl_ms, update_on_read, return_expired, keys checked per access on the heap,
+        full-snapshot cleanup)``. RocksDB's compactions always drop expired entries."""
+        cleanup = self._cleanup
+        incremental = cleanup.get_incremental_cleanup_strategy()
+        if incremental is not None:
+            per_access = incremental[0]
+        else:
+            per_access = DEFAULT_INCREMENTAL_CLEANUP_SIZE if cleanup.is_cleanup_in_background() else 0
         return (
             self._ttl.to_milliseconds(),
             self._update_type == StateTtlConfig.UpdateType.OnReadAndWrite,
             self._visibility == StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp,
+            per_access,
+            cleanup.in_full_snapshot(),
         )
 
     def __repr__(self) -> str:
@@ -289,6 +305,8 @@ class StateTtlConfig:
             return self
 
         def cleanup_incrementally(self, cleanup_size: int, run_cleanup_for_every_record: bool) -> StateTtlConfig.Builder:
+            if isinstance(cleanup_size, bool) or not isinstance(cleanup_size, int) or cleanup_size < 0:
+                raise ValueError(f"cleanup_size must be an int >= 0, got {cleanup_size!r}")
             self._incremental = (cleanup_size, run_cleanup_for_every_record)
             return self
 

@@ -19,6 +19,12 @@ from ferroflow.datastream._transformations import Transformation
 from ferroflow.datastream._udf import describe
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
 from ferroflow.datastream.data_stream import DataStream, DataStreamSink
+from ferroflow.datastream.state_backend import (
+    EmbeddedRocksDBStateBackend,
+    HashMapStateBackend,
+    StateBackend,
+    backend_from_type,
+)
 
 __all__ = ["StreamExecutionEnvironment"]
 
@@ -53,6 +59,7 @@ class StreamExecutionEnvironment:
         self._max_parallelism: int | None = None
         self._buffer_timeout = DEFAULT_BUFFER_TIMEOUT_MS
         self._chaining = True
+        self._state_backend: StateBackend = HashMapStateBackend()
         self._sinks: list[Transformation] = []
         self._apply_configuration(self._configuration)
 
@@ -77,6 +84,14 @@ class StreamExecutionEnvironment:
         if conf.contains_key("pipeline.auto-watermark-interval"):
             interval = conf.get_string("pipeline.auto-watermark-interval", "200") or "200"
             self._config.set_auto_watermark_interval(_millis(interval))
+        if conf.contains_key("state.backend.type"):
+            self.set_state_backend(backend_from_type(conf.get_string("state.backend.type", "hashmap") or "hashmap"))
+        backend = self._state_backend
+        if isinstance(backend, EmbeddedRocksDBStateBackend):
+            if conf.contains_key("state.backend.rocksdb.localdir"):
+                backend.set_db_storage_path(conf.get_string("state.backend.rocksdb.localdir", "") or "")
+            if conf.contains_key("state.backend.rocksdb.memory.fixed-per-slot"):
+                backend.set_memory_budget(conf.get_string("state.backend.rocksdb.memory.fixed-per-slot", "") or "")
         if conf.contains_key("pipeline.global-job-parameters"):
             raw = conf.get_string("pipeline.global-job-parameters", "") or ""
             pairs = dict(p.split(":", 1) for p in raw.split(",") if ":" in p)
@@ -93,6 +108,21 @@ class StreamExecutionEnvironment:
 
     def get_config(self) -> ExecutionConfig:
         return self._config
+
+    def set_state_backend(self, state_backend: StateBackend) -> StreamExecutionEnvironment:
+        """Where keyed state lives: ``HashMapStateBackend()`` (the default, Python objects in
+        memory) or ``EmbeddedRocksDBStateBackend()`` (serialized, on local disk, for state larger
+        than memory). Results are the same on both."""
+        if not isinstance(state_backend, StateBackend):
+            raise TypeError(
+                "set_state_backend() takes a HashMapStateBackend or an EmbeddedRocksDBStateBackend, "
+                f"got {describe(state_backend)}"
+            )
+        self._state_backend = state_backend
+        return self
+
+    def get_state_backend(self) -> StateBackend:
+        return self._state_backend
 
     def set_parallelism(self, parallelism: int) -> StreamExecutionEnvironment:
         """The default parallelism of operators (default 1)."""

@@ -315,6 +315,14 @@ impl Operator<PyValue> for UdfOperator {
     }
 
     fn close(&mut self) -> OperatorResult {
-        self.udf.close()
+        let closed = self.udf.close();
+        if let Some(state) = &self.state {
+            Python::attach(|py| {
+                if let Ok(mut store) = state.try_borrow_mut(py) {
+                    store.release(py);
+                }
+            });
+        }
+        closed
     }
 }

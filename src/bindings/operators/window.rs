@@ -371,7 +371,13 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
     }
 
     fn close(&mut self) -> OperatorResult {
-        self.udf.close()
+        let closed = self.udf.close();
+        Python::attach(|py| {
+            let state = self.ctx.borrow(py).state.clone_ref(py);
+            let released = state.try_borrow_mut(py).map(|mut store| store.release(py));
+            drop(released);
+        });
+        closed
     }
 }
 

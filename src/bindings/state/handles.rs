@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyIterator, PyList};
 
 use crate::state::keyed::{Namespace, StateId};
 
+use super::backend::{KeyedBackend, Slot};
 use super::store::{no_current_key, StateStore};
 use super::ttl::Ttl;
 
@@ -25,10 +26,42 @@ impl StateHandle {
         self.store.borrow(py).clock.now()
     }
 
+    /// Runs `f` on the store's backend at the current key's entry; then, for a state with a
+    /// time-to-live, the incremental cleanup of a few other keys. What `f` returns is dropped by
+    /// the caller, and what the cleanup drops is released here, once the store is free again
+    /// (a `__del__` may use state).
+    fn at<R>(&self, py: Python<'_>, f: impl FnOnce(&mut dyn KeyedBackend, Slot<'_>) -> PyResult<R>) -> PyResult<R> {
+        let mut store = self.store.borrow_mut(py);
+        let StateStore {
+            backend,
+            current_key,
+            clock,
+            ..
+        } = &mut *store;
+        let key = current_key.as_ref().ok_or_else(no_current_key)?;
+        let result = f(
+            backend.as_mut(),
+            Slot {
+                state: self.id,
+                key,
+                namespace: self.namespace,
+            },
+        )?;
+        let cleaned = match &self.ttl {
+            Some(ttl) if ttl.cleanup_per_access > 0 => {
+                backend.clean_up(py, self.id, ttl, clock.now(), Some(ttl.cleanup_per_access))?
+            }
+            _ => Vec::new(),
+        };
+        drop(store);
+        drop(cleaned);
+        Ok(result)
+    }
+
     /// The value of a one-value state (Value, Reducing, Aggregating), with its time-to-live
     /// applied: an expired value is dropped (and returned once more only if `visible_expired`).
     fn read(&self, py: Python<'_>, visible_expired: bool) -> PyResult<Option<Py<PyAny>>> {
-        let Some(stored) = self.get(py)? else {
+        let Some(stored) = self.at(py, |b, at| b.get(py, at))? else {
             return Ok(None);
         };
         let Some(ttl) = self.ttl else {
@@ -41,7 +74,7 @@ impl StateHandle {
             return Ok((visible_expired && ttl.visible(&entry)).then(|| entry.value.unbind()));
         }
         if ttl.refresh_on_read {
-            self.put(py, ttl.stamp(entry.value.clone(), now)?.unbind())?;
+            self.put(py, ttl.stamp(entry.value.clone(), now)?)?;
         }
         Ok(Some(entry.value.unbind()))
     }
@@ -49,7 +82,7 @@ impl StateHandle {
     /// Sets the value of a one-value state, stamped when it has a time-to-live.
     fn write(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
         let stored = self.stamp(value.into_bound(py))?;
-        self.put(py, stored.unbind())
+        self.put(py, stored)
     }
 
     /// `value` as it is kept: stamped with the current time when the state has a time-to-live.
@@ -63,46 +96,20 @@ impl StateHandle {
         }
     }
 
-    /// A new reference to the entry of the current key.
-    fn get(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let store = self.store.borrow(py);
-        let key = store.key()?;
-        Ok(store.state.get(self.id, key, self.namespace).map(|v| v.clone_ref(py)))
+    fn stamp_all<'py>(&self, values: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        values.try_iter()?.map(|v| self.stamp(v?)).collect()
     }
 
-    fn put(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<()> {
-        let mut store = self.store.borrow_mut(py);
-        let StateStore { state, current_key, .. } = &mut *store;
-        let key = current_key.as_ref().ok_or_else(no_current_key)?;
-        let replaced = state.put(self.id, key, self.namespace, value);
-        // The replaced value goes once the store is free again (its __del__ may use state).
-        drop(store);
+    fn put(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        let replaced = self.at(py, |b, at| b.put(py, at, value))?;
         drop(replaced);
         Ok(())
     }
 
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
-        let mut store = self.store.borrow_mut(py);
-        let StateStore { state, current_key, .. } = &mut *store;
-        let key = current_key.as_ref().ok_or_else(no_current_key)?;
-        let removed = state.remove(self.id, key, self.namespace);
-        drop(store);
+        let removed = self.at(py, |b, at| b.remove(py, at))?;
         drop(removed);
         Ok(())
-    }
-
-    /// The entry of the current key, made by `create` if there is none (a list, a dict).
-    fn get_or_create<'py>(
-        &self,
-        py: Python<'py>,
-        create: impl FnOnce() -> Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(v) = self.get(py)? {
-            return Ok(v.into_bound(py));
-        }
-        let v = create();
-        self.put(py, v.clone().unbind())?;
-        Ok(v)
     }
 }
 
@@ -133,29 +140,12 @@ impl ValueState {
 #[pyclass(module = "ferroflow._engine", name = "ListState")]
 pub struct ListState(pub(super) StateHandle);
 
-impl ListState {
-    /// The elements kept for the current key (stamped ones when the state has a time-to-live).
-    fn stored<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
-        match self.0.get(py)? {
-            Some(list) => Ok(Some(list.into_bound(py).cast_into::<PyList>()?)),
-            None => Ok(None),
-        }
-    }
-
-    fn stored_or_create<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        Ok(self
-            .0
-            .get_or_create(py, || PyList::empty(py).into_any())?
-            .cast_into::<PyList>()?)
-    }
-}
-
 #[pymethods]
 impl ListState {
     /// The current key's values, as a new list (empty when there are none). Expired elements
     /// are dropped.
     fn get<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let Some(stored) = self.stored(py)? else {
+        let Some(stored) = self.0.at(py, |b, at| b.list_get(py, at))? else {
             return Ok(PyList::empty(py));
         };
         let Some(ttl) = self.0.ttl else {
@@ -163,7 +153,7 @@ impl ListState {
         };
         let now = self.0.now(py);
         let values = PyList::empty(py);
-        let kept = PyList::empty(py);
+        let mut kept = Vec::new();
         let mut changed = false;
         for item in stored.iter() {
             let entry = ttl.open(&item, now)?;
@@ -173,44 +163,35 @@ impl ListState {
             if entry.expired {
                 changed = true;
             } else if ttl.refresh_on_read {
-                kept.append(ttl.stamp(entry.value, now)?)?;
+                kept.push(ttl.stamp(entry.value, now)?);
                 changed = true;
             } else {
-                kept.append(item)?;
+                kept.push(item);
             }
         }
         if changed {
-            if kept.is_empty() {
-                self.0.clear(py)?;
-            } else {
-                self.0.put(py, kept.into_any().unbind())?;
-            }
+            let replaced = self.0.at(py, |b, at| b.list_update(py, at, kept))?;
+            drop(replaced);
         }
         Ok(values)
     }
 
     fn add(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        self.stored_or_create(py)?.append(self.0.stamp(value)?)
+        let stamped = self.0.stamp(value)?;
+        self.0.at(py, |b, at| b.list_add(py, at, vec![stamped]))
     }
 
     fn add_all(&self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
-        let list = self.stored_or_create(py)?;
-        for v in values.try_iter()? {
-            list.append(self.0.stamp(v?)?)?;
-        }
-        Ok(())
+        let stamped = self.0.stamp_all(values)?;
+        self.0.at(py, |b, at| b.list_add(py, at, stamped))
     }
 
     /// Replaces the current key's values (an empty iterable clears them).
     fn update(&self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
-        let list = PyList::empty(py);
-        for v in values.try_iter()? {
-            list.append(self.0.stamp(v?)?)?;
-        }
-        if list.is_empty() {
-            return self.0.clear(py);
-        }
-        self.0.put(py, list.into_any().unbind())
+        let stamped = self.0.stamp_all(values)?;
+        let replaced = self.0.at(py, |b, at| b.list_update(py, at, stamped))?;
+        drop(replaced);
+        Ok(())
     }
 
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
@@ -227,27 +208,21 @@ impl ListState {
 pub struct MapState(pub(super) StateHandle);
 
 impl MapState {
-    /// The dict kept for the current key (of stamped values when the state has a time-to-live).
-    fn dict<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        match self.0.get(py)? {
-            Some(d) => Ok(Some(d.into_bound(py).cast_into::<PyDict>()?)),
-            None => Ok(None),
-        }
+    fn put_entry(&self, py: Python<'_>, key: &Bound<'_, PyAny>, stored: Bound<'_, PyAny>) -> PyResult<()> {
+        let replaced = self.0.at(py, |b, at| b.map_put(py, at, key, stored))?;
+        drop(replaced);
+        Ok(())
     }
 
-    fn dict_or_create<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        Ok(self
-            .0
-            .get_or_create(py, || PyDict::new(py).into_any())?
-            .cast_into::<PyDict>()?)
+    fn remove_entry(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let removed = self.0.at(py, |b, at| b.map_remove(py, at, key))?;
+        drop(removed);
+        Ok(())
     }
 
     /// The value of `key` as a read returns it: an expired entry is dropped.
     fn lookup<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let Some(d) = self.dict(py)? else {
-            return Ok(None);
-        };
-        let Some(stored) = d.get_item(key)? else {
+        let Some(stored) = self.0.at(py, |b, at| b.map_get(py, at, key))? else {
             return Ok(None);
         };
         let Some(ttl) = self.0.ttl else {
@@ -256,21 +231,19 @@ impl MapState {
         let now = self.0.now(py);
         let entry = ttl.open(&stored, now)?;
         if entry.expired {
-            d.del_item(key)?;
-            if d.is_empty() {
-                self.0.clear(py)?;
-            }
+            self.remove_entry(py, key)?;
             return Ok(ttl.visible(&entry).then_some(entry.value));
         }
         if ttl.refresh_on_read {
-            d.set_item(key, ttl.stamp(entry.value.clone(), now)?)?;
+            self.put_entry(py, key, ttl.stamp(entry.value.clone(), now)?)?;
         }
         Ok(Some(entry.value))
     }
 
     /// The entries as a read returns them (expired ones dropped), or None when there are none.
+    /// Callers must not change the dict: it may be the one the heap backend holds.
     fn entries<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(d) = self.dict(py)? else {
+        let Some(d) = self.0.at(py, |b, at| b.map_entries(py, at))? else {
             return Ok(None);
         };
         let Some(ttl) = self.0.ttl else {
@@ -285,18 +258,14 @@ impl MapState {
                 visible.set_item(&key, &entry.value)?;
             }
             if entry.expired {
-                d.del_item(&key)?;
+                self.remove_entry(py, &key)?;
             } else if ttl.refresh_on_read {
-                d.set_item(&key, ttl.stamp(entry.value, now)?)?;
+                self.put_entry(py, &key, ttl.stamp(entry.value, now)?)?;
             }
-        }
-        if d.is_empty() {
-            self.0.clear(py)?;
         }
         Ok(Some(visible))
     }
 }
-
 #[pymethods]
 impl MapState {
     /// The value of `key`, or `default` (None).
@@ -311,11 +280,10 @@ impl MapState {
     }
 
     fn put(&self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.dict_or_create(py)?.set_item(key, self.0.stamp(value.clone())?)
+        self.put_entry(py, key, self.0.stamp(value.clone())?)
     }
 
     fn put_all(&self, py: Python<'_>, entries: &Bound<'_, PyAny>) -> PyResult<()> {
-        let d = self.dict_or_create(py)?;
         let items = if let Ok(mapping) = entries.cast::<PyDict>() {
             mapping.items().into_any()
         } else {
@@ -323,22 +291,14 @@ impl MapState {
         };
         for item in items.try_iter()? {
             let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-            d.set_item(k, self.0.stamp(v)?)?;
+            self.put_entry(py, &k, self.0.stamp(v)?)?;
         }
         Ok(())
     }
 
     /// Removes `key` (nothing happens when it is not there).
     fn remove(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
-        if let Some(d) = self.dict(py)? {
-            if d.contains(key)? {
-                d.del_item(key)?;
-            }
-            if d.is_empty() {
-                self.0.clear(py)?;
-            }
-        }
-        Ok(())
+        self.remove_entry(py, key)
     }
 
     fn contains(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {

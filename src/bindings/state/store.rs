@@ -1,27 +1,33 @@
-//! The keyed state store of an operator instance (Python objects held as they are), its
-//! snapshots, and the getters that make state handles from descriptors.
+//! The keyed state store of an operator instance: its backend (heap or RocksDB), the key of
+//! the record being processed, snapshots, and the getters that make state handles from
+//! descriptors.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::PyDict;
 
 use crate::bindings::key::{key_from_py, key_to_py, type_name};
 use crate::runtime::key::Key;
 use crate::runtime::key_group::{DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM};
-use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
-use crate::state::snapshot::SnapshotError;
+use crate::state::backend::{RocksDbBackendConfig, StateBackendConfig, DEFAULT_ROCKSDB_MEMORY};
+use crate::state::keyed::{Namespace, StateId, StateKind};
+use crate::state::rocksdb::snapshot::is_rocksdb_snapshot;
+use crate::state::rocksdb::RocksDbSettings;
 use crate::time::clock::Clock;
 
+use super::backend::KeyedBackend;
 use super::handles::{AggregatingState, ListState, MapState, ReducingState, StateHandle, ValueState};
-use super::ttl::Ttl;
+use super::heap_backend::HeapBackend;
+use super::rocksdb_backend::RocksDbBackend;
+use super::ttl::{Ttl, TtlSpec};
 
 /// The keyed state of one operator instance, and the key of the record being processed.
 #[pyclass(module = "ferroflow._engine", name = "KeyedStateStore")]
 pub struct StateStore {
-    pub(super) state: KeyedState<Py<PyAny>>,
+    pub(super) backend: Box<dyn KeyedBackend>,
     pub current_key: Option<Key>,
     /// Processing time, for state time-to-live.
     pub(super) clock: Clock,
@@ -29,32 +35,70 @@ pub struct StateStore {
     ttls: HashMap<StateId, Option<Ttl>>,
 }
 
-impl StateStore {
-    pub fn new_py(py: Python<'_>, clock: Clock) -> PyResult<Py<StateStore>> {
-        Py::new(
-            py,
-            StateStore {
-                state: KeyedState::default(),
-                current_key: None,
-                clock,
-                ttls: HashMap::new(),
-            },
-        )
-    }
+/// Where an operator instance's store is: which backend, and for RocksDB the operator, subtask
+/// and max parallelism.
+pub struct StoreSite<'a> {
+    pub backend: &'a StateBackendConfig,
+    pub operator: &'a str,
+    pub subtask: usize,
+    pub max_parallelism: usize,
+}
 
-    /// A store of its own (no operator), for snapshot tests and benchmarks: processing time
-    /// from a manual clock at `processing_time`, or the system clock.
-    fn standalone(processing_time: Option<i64>) -> StateStore {
+impl StateStore {
+    fn with_backend(backend: Box<dyn KeyedBackend>, clock: Clock) -> StateStore {
         StateStore {
-            state: KeyedState::default(),
+            backend,
             current_key: None,
-            clock: processing_time.map_or(Clock::System, Clock::manual),
+            clock,
             ttls: HashMap::new(),
         }
     }
 
-    pub(super) fn key(&self) -> PyResult<&Key> {
-        self.current_key.as_ref().ok_or_else(no_current_key)
+    /// The store of an operator instance, on the job's backend.
+    pub fn new_py(py: Python<'_>, clock: Clock, site: &StoreSite<'_>) -> PyResult<Py<StateStore>> {
+        let backend: Box<dyn KeyedBackend> = match site.backend {
+            StateBackendConfig::HashMap => Box::<HeapBackend>::default(),
+            StateBackendConfig::RocksDb(config) => Box::new(RocksDbBackend::open(
+                py,
+                config.store_directory(site.operator, site.subtask),
+                RocksDbSettings {
+                    memory: config.memory.clone(),
+                    max_parallelism: site.max_parallelism,
+                    clock: clock.clone(),
+                },
+            )?),
+        };
+        Py::new(py, StateStore::with_backend(backend, clock))
+    }
+
+    /// A heap store that belongs to no job (trigger checks when a pipeline is built).
+    pub fn detached_py(py: Python<'_>) -> PyResult<Py<StateStore>> {
+        Py::new(
+            py,
+            StateStore::with_backend(Box::<HeapBackend>::default(), Clock::System),
+        )
+    }
+
+    /// Lets go of the state when the operator closes: a RocksDB store closes and removes its
+    /// files. Handles still held by user functions then find no entries.
+    pub fn release(&mut self, py: Python<'_>) {
+        let empty: Box<dyn KeyedBackend> = Box::new(HeapBackend::default());
+        let backend = std::mem::replace(&mut self.backend, empty);
+        self.ttls.clear();
+        self.current_key = None;
+        py.detach(move || drop(backend));
+    }
+
+    /// Drops every expired entry of the states whose time-to-live `which` picks.
+    fn clean_up_expired(&mut self, py: Python<'_>, which: impl Fn(&Ttl) -> bool) -> PyResult<Vec<Py<PyAny>>> {
+        let now = self.clock.now();
+        let mut dropped = Vec::new();
+        for (id, ttl) in &self.ttls {
+            if let Some(ttl) = ttl.as_ref().filter(|t| which(t)) {
+                dropped.extend(self.backend.clean_up(py, *id, ttl, now, None)?);
+            }
+        }
+        Ok(dropped)
     }
 }
 
@@ -66,16 +110,65 @@ pub(super) fn no_current_key() -> PyErr {
     )
 }
 
-/// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live as
-/// `(ttl_ms, refresh_on_read, return_expired)`.
-type DescriptorSpec = (String, String, Option<Py<PyAny>>, Option<(i64, bool, bool)>);
+/// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live.
+type DescriptorSpec = (String, String, Option<Py<PyAny>>, Option<TtlSpec>);
+
+/// The RocksDB settings of a store of its own (tests, benchmarks).
+fn standalone_rocksdb(
+    directory: Option<PathBuf>,
+    max_parallelism: usize,
+    memory_budget: Option<usize>,
+    clock: &Clock,
+) -> (PathBuf, RocksDbSettings) {
+    let config = RocksDbBackendConfig::new(None, memory_budget.unwrap_or(DEFAULT_ROCKSDB_MEMORY));
+    let directory = directory.unwrap_or_else(|| config.store_directory("store", 0));
+    (
+        directory,
+        RocksDbSettings {
+            memory: config.memory,
+            max_parallelism,
+            clock: clock.clone(),
+        },
+    )
+}
 
 #[pymethods]
 impl StateStore {
+    /// A store of its own (no operator), for tests and benchmarks: processing time from a
+    /// manual clock at `processing_time`, or the system clock; `backend` "hashmap" or
+    /// "rocksdb" (in `directory`, a new one under the temporary directory if None, removed
+    /// with the store).
     #[new]
-    #[pyo3(signature = (processing_time=None))]
-    fn py_new(processing_time: Option<i64>) -> StateStore {
-        StateStore::standalone(processing_time)
+    #[pyo3(signature = (processing_time=None, backend="hashmap", directory=None, max_parallelism=DEFAULT_MAX_PARALLELISM, memory_budget=None))]
+    fn py_new(
+        py: Python<'_>,
+        processing_time: Option<i64>,
+        backend: &str,
+        directory: Option<PathBuf>,
+        max_parallelism: usize,
+        memory_budget: Option<usize>,
+    ) -> PyResult<StateStore> {
+        check_max_parallelism(max_parallelism)?;
+        let clock = processing_time.map_or(Clock::System, Clock::manual);
+        let backend: Box<dyn KeyedBackend> = match backend {
+            "hashmap" => Box::<HeapBackend>::default(),
+            "rocksdb" => {
+                let (directory, settings) = standalone_rocksdb(directory, max_parallelism, memory_budget, &clock);
+                Box::new(RocksDbBackend::open(py, directory, settings)?)
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "backend must be 'hashmap' or 'rocksdb', got '{other}'"
+                )))
+            }
+        };
+        Ok(StateStore::with_backend(backend, clock))
+    }
+
+    /// "hashmap" or "rocksdb".
+    #[getter]
+    fn backend(&self) -> &'static str {
+        self.backend.name()
     }
 
     /// The state getters of the store (the global namespace), as a runtime context has them.
@@ -100,59 +193,80 @@ impl StateStore {
         self.clock.advance_to(time);
     }
 
-    /// Entries held, over all states, keys and namespaces.
-    fn __len__(&self) -> usize {
-        self.state.len()
+    /// Entries held, over all states, keys and namespaces (RocksDB: rows, a map entry each).
+    fn __len__(&self) -> PyResult<usize> {
+        self.backend.len()
     }
 
-    /// Writes every entry (values pickled) to `directory`, by key group of `max_parallelism`;
-    /// returns `(entries, key_groups, bytes)`.
+    /// Drops expired entries now, as background cleanup does over time (RocksDB: a full
+    /// compaction, which runs the time-to-live compaction filter).
+    fn compact(&mut self, py: Python<'_>) -> PyResult<()> {
+        let dropped = self.clean_up_expired(py, |_| true)?;
+        drop(dropped);
+        let backend = &mut self.backend;
+        py.detach(|| backend.compact())
+    }
+
+    /// Writes every entry to `directory`: heap values pickled, by key group of
+    /// `max_parallelism`; RocksDB a native checkpoint. Returns what was written (heap:
+    /// entries, key_groups, bytes; RocksDB: files, bytes, new_files, new_bytes).
     #[pyo3(signature = (directory, max_parallelism=DEFAULT_MAX_PARALLELISM))]
-    fn snapshot(&self, py: Python<'_>, directory: PathBuf, max_parallelism: usize) -> PyResult<(usize, usize, u64)> {
+    fn snapshot<'py>(
+        &mut self,
+        py: Python<'py>,
+        directory: PathBuf,
+        max_parallelism: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
         check_max_parallelism(max_parallelism)?;
-        let dumps = py.import("pickle")?.getattr("dumps")?;
-        let info = self
-            .state
-            .snapshot_to(&directory, max_parallelism, |value| {
-                let value = value.bind(py);
-                dumps
-                    .call1((value, PICKLE_PROTOCOL))
-                    .and_then(|b| b.extract::<Vec<u8>>())
-                    .map_err(|e| format!("a value of type '{}' cannot be pickled: {e}", type_name(value)))
-            })
-            .map_err(snapshot_error)?;
-        Ok((info.entries, info.key_groups, info.bytes))
+        let dropped = self.clean_up_expired(py, |ttl| ttl.cleanup_in_snapshot)?;
+        drop(dropped);
+        let summary = self.backend.snapshot(py, &directory, max_parallelism)?;
+        let d = PyDict::new(py);
+        for (name, n) in summary {
+            d.set_item(name, n)?;
+        }
+        Ok(d)
     }
 
     /// The store of a subtask owning key groups `key_group_start..key_group_end`, from the
-    /// snapshots of the subtasks of an earlier run (any parallelism).
+    /// snapshots of the subtasks of an earlier run (any parallelism). RocksDB snapshots make a
+    /// RocksDB store, in `directory` (a new one under the temporary directory if None).
     #[staticmethod]
-    #[pyo3(signature = (directories, key_group_start, key_group_end, processing_time=None))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (directories, key_group_start, key_group_end, processing_time=None, directory=None, max_parallelism=DEFAULT_MAX_PARALLELISM, memory_budget=None))]
     fn restore(
         py: Python<'_>,
         directories: Vec<PathBuf>,
         key_group_start: usize,
         key_group_end: usize,
         processing_time: Option<i64>,
+        directory: Option<PathBuf>,
+        max_parallelism: usize,
+        memory_budget: Option<usize>,
     ) -> PyResult<StateStore> {
-        let loads = py.import("pickle")?.getattr("loads")?;
-        let paths: Vec<&Path> = directories.iter().map(PathBuf::as_path).collect();
-        let state = KeyedState::restore_from(&paths, key_group_start..key_group_end, |bytes| {
-            loads
-                .call1((PyBytes::new(py, bytes),))
-                .map(Bound::unbind)
-                .map_err(|e| format!("a value cannot be unpickled: {e}"))
-        })
-        .map_err(snapshot_error)?;
-        Ok(StateStore {
-            state,
-            ..StateStore::standalone(processing_time)
-        })
+        check_max_parallelism(max_parallelism)?;
+        let clock = processing_time.map_or(Clock::System, Clock::manual);
+        let key_groups = key_group_start..key_group_end;
+        let rocksdb = directories.iter().filter(|d| is_rocksdb_snapshot(d)).count();
+        let backend: Box<dyn KeyedBackend> = if rocksdb == 0 {
+            Box::new(HeapBackend::restore(py, &directories, key_groups)?)
+        } else if rocksdb == directories.len() {
+            let (directory, settings) = standalone_rocksdb(directory, max_parallelism, memory_budget, &clock);
+            Box::new(RocksDbBackend::restore(
+                py,
+                &directories,
+                key_groups,
+                directory,
+                settings,
+            )?)
+        } else {
+            return Err(PyValueError::new_err(
+                "these snapshots mix RocksDB and heap snapshots: restore snapshots of one backend",
+            ));
+        };
+        Ok(StateStore::with_backend(backend, clock))
     }
 }
-
-/// The pickle protocol of snapshots (5: out-of-band buffers, Python 3.8+).
-const PICKLE_PROTOCOL: u8 = 5;
 
 fn check_max_parallelism(max_parallelism: usize) -> PyResult<()> {
     if max_parallelism == 0 || max_parallelism > UPPER_BOUND_MAX_PARALLELISM {
@@ -161,14 +275,6 @@ fn check_max_parallelism(max_parallelism: usize) -> PyResult<()> {
         )));
     }
     Ok(())
-}
-
-fn snapshot_error(e: SnapshotError) -> PyErr {
-    match e {
-        SnapshotError::Io { ref error, .. } => PyOSError::new_err((error.raw_os_error().unwrap_or(0), e.to_string())),
-        SnapshotError::Value { .. } => PyTypeError::new_err(e.to_string()),
-        _ => PyValueError::new_err(e.to_string()),
-    }
 }
 
 /// Makes the handle `descriptor` describes, in `namespace`; `expected` is the kind the getter
@@ -187,11 +293,7 @@ fn handle(
         ))
     })?;
     let (kind, name, function, ttl): DescriptorSpec = spec.extract()?;
-    let ttl = ttl.map(|(ttl, refresh_on_read, return_expired)| Ttl {
-        ttl,
-        refresh_on_read,
-        return_expired,
-    });
+    let ttl = ttl.map(Ttl::from);
     let kind = StateKind::parse(&kind).ok_or_else(|| PyValueError::new_err(format!("unknown state kind '{kind}'")))?;
     if let Some(expected) = expected {
         if expected != kind {
@@ -204,7 +306,10 @@ fn handle(
     }
     let id = {
         let mut store = store.borrow_mut(py);
-        let id = store.state.register(&name, kind).map_err(PyValueError::new_err)?;
+        let id = store
+            .backend
+            .register(&name, kind, ttl.map(|t| t.ttl))
+            .map_err(PyValueError::new_err)?;
         // Entries of a state with a TTL are kept stamped: all its handles must agree on it.
         match store.ttls.get(&id) {
             Some(existing) if *existing != ttl => {
@@ -292,15 +397,12 @@ impl StateView {
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let (_, name, _, _): DescriptorSpec = state_descriptor.call_method0("_engine_spec")?.extract()?;
         let store = self.store.borrow(py);
-        let Some(id) = store.state.id_of(&name) else {
+        let Some(id) = store.backend.id_of(&name) else {
             return Ok(Vec::new());
         };
-        store
-            .state
-            .entries()
-            .filter(|(state, _, namespace, _)| *state == id && *namespace == self.namespace)
-            .map(|(_, key, _, _)| key_to_py(py, key))
-            .collect()
+        let keys = store.backend.keys(id, self.namespace)?;
+        drop(store);
+        keys.iter().map(|key| key_to_py(py, key)).collect()
     }
 
     /// Sets the key whose entries the handles read and write (None: no key).

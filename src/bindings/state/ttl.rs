@@ -7,7 +7,7 @@ use pyo3::types::PyTuple;
 
 /// How the entries of a state expire (`StateTtlConfig`).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) struct Ttl {
+pub struct Ttl {
     /// Milliseconds of processing time an entry lives after its last access.
     pub(super) ttl: i64,
     /// Reading counts as an access (`OnReadAndWrite`), not only writing.
@@ -15,10 +15,29 @@ pub(super) struct Ttl {
     /// An expired entry is returned once more when it is read, as it is cleaned up
     /// (`ReturnExpiredIfNotCleanedUp`).
     pub(super) return_expired: bool,
+    /// Heap: keys checked for expired entries of this state on each of its accesses.
+    pub(super) cleanup_per_access: usize,
+    /// Heap: snapshots leave expired entries out.
+    pub(super) cleanup_in_snapshot: bool,
+}
+
+/// What `StateTtlConfig._engine_spec()` gives.
+pub(super) type TtlSpec = (i64, bool, bool, usize, bool);
+
+impl From<TtlSpec> for Ttl {
+    fn from((ttl, refresh_on_read, return_expired, cleanup_per_access, cleanup_in_snapshot): TtlSpec) -> Ttl {
+        Ttl {
+            ttl,
+            refresh_on_read,
+            return_expired,
+            cleanup_per_access,
+            cleanup_in_snapshot,
+        }
+    }
 }
 
 /// An entry of a state with time-to-live, read at processing time `now`.
-pub(super) struct Stamped<'py> {
+pub struct Stamped<'py> {
     pub(super) value: Bound<'py, PyAny>,
     pub(super) expired: bool,
 }
@@ -34,6 +53,11 @@ impl Ttl {
             value,
             expired: last_access.saturating_add(self.ttl) <= now,
         })
+    }
+
+    /// Whether a stored entry (a stamped value) expired by `now`.
+    pub(super) fn expired(&self, stored: &Bound<'_, PyAny>, now: i64) -> PyResult<bool> {
+        Ok(self.open(stored, now)?.expired)
     }
 
     /// Whether a read returns the entry: a live one always, an expired one only with

@@ -1,0 +1,189 @@
+"""Choosing a state backend (by object or configuration), the issue's Dedup example with the same
+results on both, RocksDB files under the configured directory and gone after the job, and the
+background cleanup of expired entries."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ferroflow._engine import KeyedStateStore
+from ferroflow.common import Configuration, Time, Types
+from ferroflow.datastream import (
+    EmbeddedRocksDBStateBackend,
+    HashMapStateBackend,
+    KeyedProcessFunction,
+    PredefinedOptions,
+    StreamExecutionEnvironment,
+)
+from ferroflow.datastream.state import (
+    ListStateDescriptor,
+    MapStateDescriptor,
+    StateTtlConfig,
+    ValueStateDescriptor,
+)
+from ferroflow.datastream.state_backend import parse_memory_size
+
+ON_BOTH_BACKENDS = True
+
+
+class Dedup(KeyedProcessFunction):
+    """The issue's example: each value once per hour."""
+
+    def open(self, ctx: Any) -> None:
+        ttl = StateTtlConfig.new_builder(Time.hours(1)).build()
+        d = ValueStateDescriptor("seen", Types.BOOLEAN())
+        d.enable_time_to_live(ttl)
+        self.seen = ctx.get_state(d)
+
+    def process_element(self, value: Any, ctx: Any) -> Any:
+        if self.seen.value() is None:
+            self.seen.update(True)
+            yield value
+
+
+def test_dedup_gives_the_same_results_on_both_backends(env: StreamExecutionEnvironment, state_backend: str):
+    data = [i % 97 for i in range(2000)] + ["a", "b", "a", (1, 2), (1, 2)]
+    out = sorted(env.from_collection(data).key_by(lambda v: v).process(Dedup()).execute_and_collect(), key=repr)
+    assert out == sorted(set(data), key=repr)
+    expected = EmbeddedRocksDBStateBackend if state_backend == "rocksdb" else HashMapStateBackend
+    assert isinstance(env.get_state_backend(), expected)
+
+
+def test_the_backend_is_chosen_by_configuration(tmp_path: Path):
+    conf = Configuration()
+    conf.set_string("state.backend.type", "rocksdb")
+    conf.set_string("state.backend.rocksdb.localdir", str(tmp_path))
+    conf.set_string("state.backend.rocksdb.memory.fixed-per-slot", "64mb")
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    backend = env.get_state_backend()
+    assert isinstance(backend, EmbeddedRocksDBStateBackend)
+    assert backend.get_db_storage_paths() == [str(tmp_path)]
+    assert backend.get_memory_budget() == 64 << 20
+
+    seen_dirs: list[list[str]] = []
+
+    class LooksAtTheDirectory(KeyedProcessFunction):
+        def open(self, ctx: Any) -> None:
+            self.count = ctx.get_state(ValueStateDescriptor("count"))
+
+        def process_element(self, value: Any, ctx: Any) -> Any:
+            self.count.update((self.count.value() or 0) + 1)
+            seen_dirs.append(os.listdir(tmp_path))
+            yield value, self.count.value()
+
+    out = env.from_collection(["x", "y", "x"]).key_by(lambda v: v).process(LooksAtTheDirectory()).execute_and_collect()
+    assert sorted(out) == [("x", 1), ("x", 2), ("y", 1)]
+    # While the job ran, its store lived under the configured directory; afterwards it is gone.
+    assert seen_dirs and all(any(d.startswith("ferroflow-rocksdb-") for d in ds) for ds in seen_dirs)
+    assert os.listdir(tmp_path) == []
+
+    conf.set_string("state.backend.type", "hashmap")
+    assert isinstance(StreamExecutionEnvironment.get_execution_environment(conf).get_state_backend(), HashMapStateBackend)
+
+
+def test_backend_mistakes_are_clear_errors():
+    env = StreamExecutionEnvironment.get_execution_environment()
+    with pytest.raises(TypeError, match="takes a HashMapStateBackend or an EmbeddedRocksDBStateBackend, got str"):
+        env.set_state_backend("rocksdb")  # type: ignore[arg-type]
+    conf = Configuration()
+    conf.set_string("state.backend.type", "forst")
+    with pytest.raises(ValueError, match="'hashmap' or 'rocksdb', got 'forst'"):
+        StreamExecutionEnvironment.get_execution_environment(conf)
+    with pytest.raises(ValueError, match="like '64mb'"):
+        EmbeddedRocksDBStateBackend(memory_budget="lots")
+    with pytest.raises(TypeError, match="bool or None"):
+        EmbeddedRocksDBStateBackend("yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="backend must be 'hashmap' or 'rocksdb'"):
+        KeyedStateStore(backend="memory")
+
+
+def test_rocksdb_backend_settings_read_back():
+    backend = EmbeddedRocksDBStateBackend(True)
+    assert backend.is_incremental_checkpoints_enabled()
+    assert not EmbeddedRocksDBStateBackend().is_incremental_checkpoints_enabled()
+    backend.set_db_storage_paths("/a", Path("/b"))
+    assert backend.get_db_storage_paths() == ["/a", "/b"]
+    backend.set_predefined_options(PredefinedOptions.FLASH_SSD_OPTIMIZED)
+    assert backend.get_predefined_options() is PredefinedOptions.FLASH_SSD_OPTIMIZED
+    assert backend.set_memory_budget("1 gb").get_memory_budget() == 1 << 30
+    assert [parse_memory_size(s) for s in (4096, "512k", "2MiB", "3 g")] == [4096, 512 << 10, 2 << 20, 3 << 30]
+
+
+def expiring(ms: int, builder: Any = None) -> StateTtlConfig:
+    b = builder or StateTtlConfig.new_builder(Time.milliseconds(ms))
+    return b.build()
+
+
+def store_on(state_backend: str, rocksdb_dir: Path, name: str) -> KeyedStateStore:
+    directory = rocksdb_dir / name if state_backend == "rocksdb" else None
+    return KeyedStateStore(processing_time=0, backend=state_backend, directory=directory)
+
+
+def test_background_cleanup_drops_expired_entries_nobody_reads(state_backend: str, rocksdb_dir: Path):
+    store = store_on(state_backend, rocksdb_dir, "s")
+    view = store.view()
+    ttl = expiring(100)
+    v = ValueStateDescriptor("v")
+    v.enable_time_to_live(ttl)
+    lst = ListStateDescriptor("l")
+    lst.enable_time_to_live(ttl)
+    m = MapStateDescriptor("m")
+    m.enable_time_to_live(ttl)
+    value, items, table = view.get_state(v), view.get_list_state(lst), view.get_map_state(m)
+    for k in range(40):
+        store.set_current_key(k)
+        value.update(k)
+        items.add(k)
+        table.put("k", k)
+    assert len(store) == 120
+    store.set_processing_time(1000)
+    store.set_current_key("reader")
+    if state_backend == "hashmap":
+        # Each access checks 5 other keys of the state: 40 keys in 8 accesses.
+        for _ in range(8):
+            value.value()
+            items.get()
+            table.get("k")
+    else:
+        store.compact()
+    assert len(store) == 0
+
+
+def test_without_background_cleanup_expired_entries_wait_to_be_touched():
+    store = KeyedStateStore(processing_time=0)
+    d = ValueStateDescriptor("v")
+    d.enable_time_to_live(expiring(100, StateTtlConfig.new_builder(Time.milliseconds(100)).disable_cleanup_in_background()))
+    state = store.view().get_state(d)
+    for k in range(10):
+        store.set_current_key(k)
+        state.update(k)
+    store.set_processing_time(1000)
+    store.set_current_key("reader")
+    for _ in range(10):
+        state.value()
+    assert len(store) == 10
+    store.set_current_key(3)
+    assert state.value() is None
+    assert len(store) == 9
+
+
+def test_full_snapshot_cleanup_leaves_expired_entries_out(tmp_path: Path):
+    store = KeyedStateStore(processing_time=0)
+    d = ValueStateDescriptor("v")
+    builder = StateTtlConfig.new_builder(Time.milliseconds(100)).disable_cleanup_in_background().cleanup_full_snapshot()
+    d.enable_time_to_live(builder.build())
+    state = store.view().get_state(d)
+    for k in range(10):
+        store.set_processing_time(k * 10)
+        store.set_current_key(k)
+        state.update(k)
+    assert len(store) == 10
+    # At 150, the keys written at 50 or before (0 to 5) expired.
+    store.set_processing_time(150)
+    assert store.snapshot(tmp_path / "s")["entries"] == 4
+    restored = KeyedStateStore.restore([tmp_path / "s"], 0, 128, processing_time=150)
+    assert len(restored) == 4
