@@ -117,3 +117,23 @@ def test_operator_state_mistakes_are_clear_errors(tmp_path: Path):
     store.get_list_state(ListStateDescriptor("l")).add(threading.Lock())
     with pytest.raises(TypeError, match="operator state 'l': a value of type '.*lock' cannot be pickled"):
         store.snapshot(tmp_path / "s")
+
+
+def test_a_subtask_snapshots_its_operator_state_and_a_new_one_restores_it(tmp_path: Path):
+    """What checkpoints will do per subtask: ``snapshot_state`` brings the lists up to date and
+    they are written; a restored subtask gets them in ``initialize_state``, restored."""
+    from ferroflow.datastream._udf import UdfSpec
+
+    CountingMap.calls = []
+    spec = UdfSpec(CountingMap(), ["map"])
+    calls, lifecycle = spec.instantiate(("job", "Map", "Map", 0, 1, 128, 0))
+    lifecycle.open()
+    for v in range(3):
+        calls[0](v)
+    assert lifecycle.snapshot_state(str(tmp_path / "cp1"), 1, 1000) > 0
+
+    calls, restored = spec.instantiate(("job", "Map", "Map", 0, 1, 128, 1))
+    restored.operator_state = OperatorStateStore.restore([tmp_path / "cp1"], 0, 1)
+    restored.open()
+    assert CountingMap.calls[-2][1:] == ("initialize_state", True)
+    assert CountingMap.calls[-1][1:] == ("open", [3])

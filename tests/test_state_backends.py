@@ -5,8 +5,9 @@ background cleanup of expired entries."""
 from __future__ import annotations
 
 import os
+from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -143,8 +144,9 @@ def test_background_cleanup_drops_expired_entries_nobody_reads(state_backend: st
     store.set_processing_time(1000)
     store.set_current_key("reader")
     if state_backend == "hashmap":
-        # Each access checks 5 other keys of the state: 40 keys in 8 accesses.
-        for _ in range(8):
+        # Each access checks 5 other keys of the state; a round over a state's keys starts at
+        # most once per (entries of all states / 5) accesses: all 40 keys within 40 accesses.
+        for _ in range(40):
             value.value()
             items.get()
             table.get("k")
@@ -187,3 +189,99 @@ def test_full_snapshot_cleanup_leaves_expired_entries_out(tmp_path: Path):
     assert store.snapshot(tmp_path / "s")["entries"] == 4
     restored = KeyedStateStore.restore([tmp_path / "s"], 0, 128, processing_time=150)
     assert len(restored) == 4
+
+
+class Point(NamedTuple):
+    x: int
+    y: int
+
+
+class Level(IntEnum):
+    LOW = 1
+
+
+def test_map_keys_equal_as_dict_keys_are_one_entry_on_both_backends(state_backend: str, rocksdb_dir: Path):
+    store = store_on(state_backend, rocksdb_dir, "s")
+    store.set_current_key("k")
+    m = store.view().get_map_state(MapStateDescriptor("m"))
+    m.put(1, "one")
+    assert m.get(True) == "one" and m.get(1.0) == "one" and m.get(Level.LOW) == "one"
+    m.put(Point(1, 2), "p")
+    assert m.get((1, 2)) == "p" and m.get((True, 2.0)) == "p"
+    m.put(("a", Point(3, 4)), "nested")
+    assert m.get(("a", (3, 4))) == "nested"
+    # Keys come back as they were put.
+    assert sorted(map(repr, m.keys())) == sorted(["1", "Point(x=1, y=2)", "('a', Point(x=3, y=4))"])
+    assert type(next(k for k in m if isinstance(k, tuple) and k[0] == 1)) is Point
+    m.remove(True)
+    assert 1 not in m and len(list(m.items())) == 2
+
+
+def test_a_rejected_time_to_live_changes_nothing(state_backend: str, rocksdb_dir: Path):
+    store = store_on(state_backend, rocksdb_dir, "s")
+    view = store.view()
+    day = ValueStateDescriptor("v")
+    day.enable_time_to_live(expiring(86_400_000))
+    state = view.get_state(day)
+    second = ValueStateDescriptor("v")
+    second.enable_time_to_live(expiring(1000))
+    with pytest.raises(ValueError, match="'v' is already used with a time-to-live of 86400000 ms"):
+        view.get_state(second)
+    for k in range(10):
+        store.set_current_key(k)
+        state.update(k)
+    store.set_processing_time(60_000)
+    store.compact()
+    assert len(store) == 10
+
+
+def test_state_restored_with_another_time_to_live_setting_is_a_clear_error(
+    state_backend: str, rocksdb_dir: Path, tmp_path: Path
+):
+    store = store_on(state_backend, rocksdb_dir, "s")
+    d = ValueStateDescriptor("v")
+    d.enable_time_to_live(expiring(1000))
+    store.set_current_key(1)
+    store.view().get_state(d).update("x")
+    store.snapshot(tmp_path / "snap")
+    directory = rocksdb_dir / "r" if state_backend == "rocksdb" else None
+    restored = KeyedStateStore.restore([tmp_path / "snap"], 0, 128, processing_time=0, directory=directory)
+    with pytest.raises(ValueError, match="'v' was kept with a time-to-live, so it cannot be used without one"):
+        restored.view().get_state(ValueStateDescriptor("v"))
+    with pytest.raises(ValueError, match=r"key groups 5\.\.2 are not a range within 0\.\.128"):
+        KeyedStateStore.restore([tmp_path / "snap"], 5, 2)
+
+
+class SneakyKey:
+    """A map key whose hash reads state."""
+
+    state: Any = None
+
+    def __hash__(self) -> int:
+        SneakyKey.state.value()
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SneakyKey)
+
+
+def test_state_used_from_a_map_keys_hash_is_a_clear_error(state_backend: str, rocksdb_dir: Path):
+    store = store_on(state_backend, rocksdb_dir, "s")
+    store.set_current_key("k")
+    view = store.view()
+    m = view.get_map_state(MapStateDescriptor("m"))
+    SneakyKey.state = view.get_state(ValueStateDescriptor("c"))
+    m.put("x", 1)
+    try:
+        if state_backend == "hashmap":
+            # The dict hashes the key while the store is in use.
+            with pytest.raises(RuntimeError, match="must not use state"):
+                m.get(SneakyKey())
+        else:
+            # RocksDB checks the key is hashable while it makes the row: the same error, as the
+            # key's.
+            with pytest.raises(TypeError, match="is not hashable"):
+                m.put(SneakyKey(), 2)
+        assert m.get("x") == 1
+    finally:
+        SneakyKey.state = None

@@ -47,6 +47,16 @@ impl StateKind {
     }
 }
 
+/// The error of a state kept with a time-to-live used without one, or the other way round.
+pub fn ttl_mismatch(name: &str, had_ttl: bool) -> String {
+    let (was, now) = if had_ttl {
+        ("with", "without")
+    } else {
+        ("without", "with")
+    };
+    format!("the state '{name}' was kept {was} a time-to-live, so it cannot be used {now} one: give it another name")
+}
+
 /// A state's number within its operator.
 pub type StateId = u32;
 
@@ -131,6 +141,8 @@ impl<V> KeyEntries<V> {
 #[derive(Debug)]
 pub struct KeyedState<V> {
     names: HashMap<String, (StateId, StateKind)>,
+    /// States whose values carry a time-to-live stamp (known once a handle or a snapshot said).
+    stamped: HashMap<StateId, bool>,
     /// Per key, its entries: a lookup needs no copy of the key.
     entries: KeyMap<KeyEntries<V>>,
     len: usize,
@@ -140,6 +152,7 @@ impl<V> Default for KeyedState<V> {
     fn default() -> Self {
         KeyedState {
             names: HashMap::new(),
+            stamped: HashMap::new(),
             entries: KeyMap::default(),
             len: 0,
         }
@@ -162,6 +175,29 @@ impl<V> KeyedState<V> {
         let id = self.names.len() as StateId;
         self.names.insert(name.to_string(), (id, kind));
         Ok(id)
+    }
+
+    /// Records whether state `id`'s values are stamped with a time-to-live; a state keeps what
+    /// it was first (values of one kind of stamping cannot be read as the other).
+    pub fn set_stamped(&mut self, id: StateId, stamped: bool) -> Result<(), String> {
+        match self.stamped.get(&id) {
+            Some(&was) if was != stamped => {
+                let name = self
+                    .names
+                    .iter()
+                    .find(|(_, (i, _))| *i == id)
+                    .map_or("?", |(n, _)| n.as_str());
+                Err(ttl_mismatch(name, was))
+            }
+            _ => {
+                self.stamped.insert(id, stamped);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn is_stamped(&self, id: StateId) -> bool {
+        self.stamped.get(&id).copied().unwrap_or(false)
     }
 
     pub fn get(&self, state: StateId, key: &Key, namespace: Namespace) -> Option<&V> {

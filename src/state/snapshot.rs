@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! "FFKEYED1"  max_parallelism:u32
-//! states:u32   { id:u32  kind:u8  name:bytes }*
+//! states:u32   { id:u32  kind:u8 (high bit: values stamped with a TTL)  name:bytes }*
 //! groups:u32   { key_group:u32  length:u64  { state:u32 key namespace value:bytes }* }*
 //! ```
 //!
@@ -83,6 +83,9 @@ pub struct SnapshotInfo {
     pub bytes: u64,
 }
 
+/// The bit of a state's kind tag that says its values are stamped with a time-to-live.
+const STAMPED: u8 = 0x80;
+
 fn kind_tag(kind: StateKind) -> u8 {
     match kind {
         StateKind::Value => 0,
@@ -138,7 +141,8 @@ impl<V> KeyedState<V> {
         out.u32(states.len() as u32);
         for (name, id, kind) in states {
             out.u32(id);
-            out.u8(kind_tag(kind));
+            // The high bit: the state's values are stamped with a time-to-live.
+            out.u8(kind_tag(kind) | if self.is_stamped(id) { STAMPED } else { 0 });
             out.bytes(name.as_bytes());
         }
         out.u32(groups.len() as u32);
@@ -196,9 +200,13 @@ impl<V> KeyedState<V> {
             let mut ids: HashMap<StateId, (StateId, String)> = HashMap::new();
             for _ in 0..r.u32().map_err(corrupt)? {
                 let id = r.u32().map_err(corrupt)?;
-                let kind = kind_of_tag(r.u8().map_err(corrupt)?).map_err(corrupt)?;
+                let tag = r.u8().map_err(corrupt)?;
+                let kind = kind_of_tag(tag & !STAMPED).map_err(corrupt)?;
                 let name = r.str().map_err(corrupt)?;
                 let new_id = state.register(name, kind).map_err(SnapshotError::KindClash)?;
+                state
+                    .set_stamped(new_id, tag & STAMPED != 0)
+                    .map_err(SnapshotError::KindClash)?;
                 ids.insert(id, (new_id, name.to_string()));
             }
             for _ in 0..r.u32().map_err(corrupt)? {

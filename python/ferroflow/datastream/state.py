@@ -305,8 +305,10 @@ class StateTtlConfig:
             return self
 
         def cleanup_incrementally(self, cleanup_size: int, run_cleanup_for_every_record: bool) -> StateTtlConfig.Builder:
-            if isinstance(cleanup_size, bool) or not isinstance(cleanup_size, int) or cleanup_size < 0:
-                raise ValueError(f"cleanup_size must be an int >= 0, got {cleanup_size!r}")
+            if isinstance(cleanup_size, bool) or not isinstance(cleanup_size, int):
+                raise TypeError(f"cleanup_size must be an int, got {describe(cleanup_size)}")
+            if cleanup_size < 0:
+                raise ValueError(f"cleanup_size must be >= 0, got {cleanup_size}")
             self._incremental = (cleanup_size, run_cleanup_for_every_record)
             return self
 

@@ -2,7 +2,7 @@
 //! `runtime_context.get_state(descriptor)` and `context.window_state()` return: they read and
 //! write the entries of the store's current key.
 
-use pyo3::exceptions::PyKeyError;
+use pyo3::exceptions::{PyKeyError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList};
 
@@ -11,6 +11,15 @@ use crate::state::keyed::{Namespace, StateId};
 use super::backend::{KeyedBackend, Slot};
 use super::store::{no_current_key, StateStore};
 use super::ttl::Ttl;
+
+/// The error of state used from code that runs while the same store is being accessed (a
+/// `__del__`, `__hash__` or `__eq__` of a value or map key that itself uses state).
+fn state_in_use() -> PyErr {
+    PyRuntimeError::new_err(
+        "keyed state was used while it was being accessed (from a __del__, __hash__ or __eq__ of a \
+         value or map key kept in state): such methods must not use state",
+    )
+}
 
 /// Where a handle's entries are: its store, state and namespace; the key is the store's current
 /// key.
@@ -22,8 +31,8 @@ pub(super) struct StateHandle {
 }
 
 impl StateHandle {
-    fn now(&self, py: Python<'_>) -> i64 {
-        self.store.borrow(py).clock.now()
+    fn now(&self, py: Python<'_>) -> PyResult<i64> {
+        Ok(self.store.try_borrow(py).map_err(|_| state_in_use())?.clock.now())
     }
 
     /// Runs `f` on the store's backend at the current key's entry; then, for a state with a
@@ -31,7 +40,7 @@ impl StateHandle {
     /// the caller, and what the cleanup drops is released here, once the store is free again
     /// (a `__del__` may use state).
     fn at<R>(&self, py: Python<'_>, f: impl FnOnce(&mut dyn KeyedBackend, Slot<'_>) -> PyResult<R>) -> PyResult<R> {
-        let mut store = self.store.borrow_mut(py);
+        let mut store = self.store.try_borrow_mut(py).map_err(|_| state_in_use())?;
         let StateStore {
             backend,
             current_key,
@@ -67,7 +76,7 @@ impl StateHandle {
         let Some(ttl) = self.ttl else {
             return Ok(Some(stored));
         };
-        let now = self.now(py);
+        let now = self.now(py)?;
         let entry = ttl.open(stored.bind(py), now)?;
         if entry.expired {
             self.clear(py)?;
@@ -89,7 +98,7 @@ impl StateHandle {
     fn stamp<'py>(&self, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         match self.ttl {
             Some(ttl) => {
-                let now = self.now(value.py());
+                let now = self.now(value.py())?;
                 ttl.stamp(value, now)
             }
             None => Ok(value),
@@ -151,7 +160,7 @@ impl ListState {
         let Some(ttl) = self.0.ttl else {
             return Ok(stored.get_slice(0, usize::MAX));
         };
-        let now = self.0.now(py);
+        let now = self.0.now(py)?;
         let values = PyList::empty(py);
         let mut kept = Vec::new();
         let mut changed = false;
@@ -228,7 +237,7 @@ impl MapState {
         let Some(ttl) = self.0.ttl else {
             return Ok(Some(stored));
         };
-        let now = self.0.now(py);
+        let now = self.0.now(py)?;
         let entry = ttl.open(&stored, now)?;
         if entry.expired {
             self.remove_entry(py, key)?;
@@ -249,7 +258,7 @@ impl MapState {
         let Some(ttl) = self.0.ttl else {
             return Ok(Some(d));
         };
-        let now = self.0.now(py);
+        let now = self.0.now(py)?;
         let visible = PyDict::new(py);
         for item in d.items().iter() {
             let (key, stored): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;

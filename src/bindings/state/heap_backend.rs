@@ -19,9 +19,19 @@ use super::value_codec::PICKLE_PROTOCOL;
 #[derive(Default)]
 pub struct HeapBackend {
     state: KeyedState<Py<PyAny>>,
-    /// Per state with a time-to-live: the entries its incremental cleanup has yet to check in
-    /// this round.
-    sweeps: HashMap<StateId, Vec<(Key, Namespace)>>,
+    /// Per state with a time-to-live: where its incremental cleanup is.
+    sweeps: HashMap<StateId, Sweep>,
+}
+
+/// A round of incremental cleanup over a state's entries.
+#[derive(Default)]
+struct Sweep {
+    /// The entries still to check in this round.
+    pending: Vec<(Key, Namespace)>,
+    /// Accesses to let pass before the next round: listing a state's entries reads every entry
+    /// of every state, so a round starts at most once per (all entries / keys per access)
+    /// accesses, which keeps the work per access constant.
+    wait: usize,
 }
 
 impl HeapBackend {
@@ -54,7 +64,8 @@ impl HeapBackend {
     }
 
     /// Drops the expired parts of one entry (kept with `ttl`): a value, list elements, map
-    /// entries. Returns what it dropped.
+    /// entries; what it drops goes to `dropped`, for the caller to release.
+    #[allow(clippy::too_many_arguments)]
     fn clean_entry(
         &mut self,
         py: Python<'_>,
@@ -63,14 +74,15 @@ impl HeapBackend {
         (key, namespace): &(Key, Namespace),
         ttl: &Ttl,
         now: i64,
-    ) -> PyResult<Option<Py<PyAny>>> {
+        dropped: &mut Vec<Py<PyAny>>,
+    ) -> PyResult<()> {
         let at = Slot {
             state,
             key,
             namespace: *namespace,
         };
         let Some(stored) = self.held(py, at) else {
-            return Ok(None);
+            return Ok(());
         };
         let stored = stored.into_bound(py);
         match kind {
@@ -82,27 +94,28 @@ impl HeapBackend {
                         kept.push(item);
                     }
                 }
-                if kept.len() == list.len() {
-                    return Ok(None);
+                if kept.len() < list.len() {
+                    dropped.extend(self.list_update(py, at, kept)?);
                 }
-                self.list_update(py, at, kept)
             }
             StateKind::Map => {
                 let d = stored.cast::<PyDict>()?;
                 for item in d.items().iter() {
                     let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
                     if ttl.expired(&v, now)? {
-                        d.del_item(k)?;
+                        d.del_item(&k)?;
+                        dropped.push(k.unbind());
+                        dropped.push(v.unbind());
                     }
                 }
                 if d.is_empty() {
-                    return Ok(self.state.remove(state, key, *namespace));
+                    dropped.extend(self.state.remove(state, key, *namespace));
                 }
-                Ok(None)
             }
-            _ if ttl.expired(&stored, now)? => Ok(self.state.remove(state, key, *namespace)),
-            _ => Ok(None),
+            _ if ttl.expired(&stored, now)? => dropped.extend(self.state.remove(state, key, *namespace)),
+            _ => {}
         }
+        Ok(())
     }
 
     fn held_dict<'py>(&self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyDict>>> {
@@ -118,8 +131,10 @@ impl KeyedBackend for HeapBackend {
         "hashmap"
     }
 
-    fn register(&mut self, name: &str, kind: StateKind, _ttl_ms: Option<i64>) -> Result<StateId, String> {
-        self.state.register(name, kind)
+    fn register(&mut self, name: &str, kind: StateKind, ttl_ms: Option<i64>) -> Result<StateId, String> {
+        let id = self.state.register(name, kind)?;
+        self.state.set_stamped(id, ttl_ms.is_some())?;
+        Ok(id)
     }
 
     fn id_of(&self, name: &str) -> Option<StateId> {
@@ -275,17 +290,24 @@ impl KeyedBackend for HeapBackend {
         let batch = match keys {
             None => entries_of_state(&self.state),
             Some(n) => {
+                let n = n.max(1);
+                let total = self.state.len();
                 let sweep = self.sweeps.entry(state).or_default();
-                if sweep.is_empty() {
-                    *sweep = entries_of_state(&self.state);
+                if sweep.pending.is_empty() {
+                    if sweep.wait > 0 {
+                        sweep.wait -= 1;
+                        return Ok(Vec::new());
+                    }
+                    sweep.pending = entries_of_state(&self.state);
+                    sweep.wait = (total / n).saturating_sub(sweep.pending.len() / n);
                 }
-                let take = n.min(sweep.len());
-                sweep.split_off(sweep.len() - take)
+                let take = n.min(sweep.pending.len());
+                sweep.pending.split_off(sweep.pending.len() - take)
             }
         };
         let mut dropped = Vec::new();
         for entry in &batch {
-            dropped.extend(self.clean_entry(py, state, kind, entry, ttl, now)?);
+            self.clean_entry(py, state, kind, entry, ttl, now, &mut dropped)?;
         }
         Ok(dropped)
     }

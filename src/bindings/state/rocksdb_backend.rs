@@ -1,17 +1,23 @@
 //! The RocksDB backend: values serialized by [`ValueCodec`], a map state's entries one row each
-//! (keyed by the map key's byte form), a list's appends merged without reading the list.
+//! (keyed by the map key's byte form, with keys equal as dict keys made equal: `True` is `1`,
+//! `1.0` is `1`), a list's appends merged without reading the list.
+//!
+//! A map entry's row value is `[stamp] | value length:u32 | value | map key`: the map key as it
+//! was given comes back from `keys()` and `items()` (a namedtuple stays one). The order of a
+//! map's entries is that of their keys' bytes (the heap's is insertion order; PyFlink promises
+//! none).
 
 use std::path::{Path, PathBuf};
 
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyTuple};
 
-use crate::bindings::key::{key_from_py, key_to_py};
+use crate::bindings::key::key_from_py;
 use crate::runtime::key::Key;
-use crate::state::codec::{Reader, Writer};
+use crate::state::codec::Writer;
 use crate::state::keyed::{Namespace, StateId, StateKind};
-use crate::state::rocksdb::layout::{elements, push_element, stamp, unstamp};
+use crate::state::rocksdb::layout::{elements, push_element, stamp, unstamp, STAMP_BYTES};
 use crate::state::rocksdb::{RocksDbError, RocksDbKeyedState, RocksDbSettings};
 
 use super::backend::{KeyedBackend, Released, Slot, SnapshotSummary};
@@ -75,7 +81,7 @@ impl RocksDbBackend {
 
     /// The row of a map entry: the prefix, then the map key's byte form.
     fn map_row(&mut self, at: Slot<'_>, user_key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-        let key = key_from_py(user_key)?;
+        let key = as_dict_key(key_from_py(&plain_dict_key(user_key)?)?);
         let mut writer = Writer {
             bytes: self.prefix(at).to_vec(),
         };
@@ -119,6 +125,41 @@ impl RocksDbBackend {
         } else {
             self.codec.decode(py, bytes)
         }
+    }
+
+    /// The row value of a map entry (see the module's doc).
+    fn encode_map_entry(
+        &self,
+        state: StateId,
+        user_key: &Bound<'_, PyAny>,
+        entry: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<u8>> {
+        let value = self.encode(state, entry)?;
+        let (stamp, value) = value.split_at(if self.is_stamped(state) { STAMP_BYTES } else { 0 });
+        let mut out = Vec::with_capacity(value.len() + 32);
+        out.extend_from_slice(stamp);
+        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        out.extend_from_slice(value);
+        self.codec.encode(user_key, &mut out)?;
+        Ok(out)
+    }
+
+    /// The map key and the entry of a map row's value.
+    fn decode_map_entry<'py>(
+        &self,
+        py: Python<'py>,
+        state: StateId,
+        bytes: &[u8],
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let damaged = || PyValueError::new_err("a damaged map entry in RocksDB");
+        let at = if self.is_stamped(state) { STAMP_BYTES } else { 0 };
+        let (stamp, rest) = bytes.split_at_checked(at).ok_or_else(damaged)?;
+        let (len, rest) = rest.split_at_checked(4).ok_or_else(damaged)?;
+        let len = u32::from_le_bytes(len.try_into().map_err(|_| damaged())?) as usize;
+        let (value, key) = rest.split_at_checked(len).ok_or_else(damaged)?;
+        let mut entry = stamp.to_vec();
+        entry.extend_from_slice(value);
+        Ok((self.codec.decode(py, key)?, self.decode(py, state, &entry)?))
     }
 
     fn framed(&self, state: StateId, values: &[Bound<'_, PyAny>]) -> PyResult<Vec<u8>> {
@@ -216,7 +257,7 @@ impl KeyedBackend for RocksDbBackend {
         let Some(bytes) = self.store.get(at.state, &row).map_err(rocksdb_error)? else {
             return Ok(None);
         };
-        Ok(Some(self.decode(py, at.state, &bytes)?))
+        Ok(Some(self.decode_map_entry(py, at.state, &bytes)?.1))
     }
 
     fn map_put(
@@ -227,7 +268,7 @@ impl KeyedBackend for RocksDbBackend {
         value: Bound<'_, PyAny>,
     ) -> PyResult<Released> {
         let row = self.map_row(at, user_key)?;
-        let bytes = self.encode(at.state, &value)?;
+        let bytes = self.encode_map_entry(at.state, user_key, &value)?;
         self.store.put(at.state, &row, &bytes).map_err(rocksdb_error)?;
         Ok(None)
     }
@@ -243,12 +284,9 @@ impl KeyedBackend for RocksDbBackend {
         let d = PyDict::new(py);
         let mut failure = None;
         self.store
-            .scan_prefix(at.state, &prefix, |user_key, value| {
-                let entry = Reader::new(user_key)
-                    .key()
-                    .map_err(|e| PyValueError::new_err(format!("a damaged map key: {e}")))
-                    .and_then(|k| key_to_py(py, &k))
-                    .and_then(|k| Ok((k, self.decode(py, at.state, value)?)))
+            .scan_prefix(at.state, &prefix, |_, value| {
+                let entry = self
+                    .decode_map_entry(py, at.state, value)
                     .and_then(|(k, v)| d.set_item(k, v));
                 match entry {
                     Ok(()) => true,
@@ -303,5 +341,39 @@ impl KeyedBackend for RocksDbBackend {
 
     fn compact(&mut self) -> PyResult<()> {
         self.store.compact().map_err(rocksdb_error)
+    }
+}
+
+/// A map key as the plain value a dict compares it as: a namedtuple as a tuple, an IntEnum as
+/// an int (also inside tuples).
+fn plain_dict_key<'py>(user_key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = user_key.py();
+    if let Ok(t) = user_key.cast::<PyTuple>() {
+        if user_key.is_exact_instance_of::<PyTuple>() && t.iter().all(|i| is_plain(&i)) {
+            return Ok(user_key.clone());
+        }
+        let items = t.iter().map(|i| plain_dict_key(&i)).collect::<PyResult<Vec<_>>>()?;
+        return Ok(PyTuple::new(py, items)?.into_any());
+    }
+    if user_key.is_instance_of::<PyInt>()
+        && !user_key.is_instance_of::<PyBool>()
+        && !user_key.is_exact_instance_of::<PyInt>()
+    {
+        return user_key.call_method0("__index__");
+    }
+    Ok(user_key.clone())
+}
+
+/// Whether a tuple item needs no conversion to be compared as a dict compares it.
+fn is_plain(item: &Bound<'_, PyAny>) -> bool {
+    !(item.is_instance_of::<PyTuple>() || item.is_instance_of::<PyInt>()) || item.is_exact_instance_of::<PyInt>()
+}
+
+/// `key` as a dict compares it: `True`/`False` are `1`/`0` (also inside tuples).
+fn as_dict_key(key: Key) -> Key {
+    match key {
+        Key::Bool(b) => Key::Int(b as i64),
+        Key::Tuple(items) => Key::Tuple(items.iter().cloned().map(as_dict_key).collect()),
+        other => other,
     }
 }

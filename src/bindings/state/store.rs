@@ -245,6 +245,12 @@ impl StateStore {
         memory_budget: Option<usize>,
     ) -> PyResult<StateStore> {
         check_max_parallelism(max_parallelism)?;
+        if key_group_start > key_group_end || key_group_end > max_parallelism {
+            return Err(PyValueError::new_err(format!(
+                "key groups {key_group_start}..{key_group_end} are not a range within 0..{max_parallelism} \
+                 (the max parallelism)"
+            )));
+        }
         let clock = processing_time.map_or(Clock::System, Clock::manual);
         let key_groups = key_group_start..key_group_end;
         let rocksdb = directories.iter().filter(|d| is_rocksdb_snapshot(d)).count();
@@ -306,24 +312,22 @@ fn handle(
     }
     let id = {
         let mut store = store.borrow_mut(py);
+        // Entries of a state with a TTL are kept stamped: all its handles must agree on it. Checked
+        // before registering, which may change the TTL RocksDB's compactions apply.
+        let known = store.backend.id_of(&name).and_then(|id| store.ttls.get(&id));
+        if let Some(existing) = known.filter(|existing| **existing != ttl) {
+            return Err(PyValueError::new_err(format!(
+                "the state '{name}' is already used with {}, so it cannot also be used with {}: \
+                 give the descriptors the same StateTtlConfig, or different names",
+                describe_ttl(existing),
+                describe_ttl(&ttl)
+            )));
+        }
         let id = store
             .backend
             .register(&name, kind, ttl.map(|t| t.ttl))
             .map_err(PyValueError::new_err)?;
-        // Entries of a state with a TTL are kept stamped: all its handles must agree on it.
-        match store.ttls.get(&id) {
-            Some(existing) if *existing != ttl => {
-                return Err(PyValueError::new_err(format!(
-                    "the state '{name}' is already used with {}, so it cannot also be used with {}:                      give the descriptors the same StateTtlConfig, or different names",
-                    describe_ttl(existing),
-                    describe_ttl(&ttl)
-                )));
-            }
-            Some(_) => {}
-            None => {
-                store.ttls.insert(id, ttl);
-            }
-        }
+        store.ttls.entry(id).or_insert(ttl);
         id
     };
     let base = StateHandle {
@@ -357,7 +361,22 @@ fn handle(
 
 fn describe_ttl(ttl: &Option<Ttl>) -> String {
     match ttl {
-        Some(t) => format!("a time-to-live of {} ms", t.ttl),
+        Some(t) => format!(
+            "a time-to-live of {} ms (updated on {}, expired entries {}, cleanup of {} keys per access{})",
+            t.ttl,
+            if t.refresh_on_read {
+                "read and write"
+            } else {
+                "create and write"
+            },
+            if t.return_expired {
+                "returned until cleaned up"
+            } else {
+                "never returned"
+            },
+            t.cleanup_per_access,
+            if t.cleanup_in_snapshot { " and in snapshots" } else { "" }
+        ),
         None => "no time-to-live".to_string(),
     }
 }

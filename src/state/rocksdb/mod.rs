@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use rocksdb::{DBPinnableSlice, IteratorMode, ReadOptions, WriteBatch, WriteOptions, DB};
 
 use crate::runtime::key::Key;
-use crate::state::keyed::{Namespace, StateId, StateKind};
+use crate::state::keyed::{ttl_mismatch, Namespace, StateId, StateKind};
 use crate::time::clock::Clock;
 
 use self::layout::{parse_row, prefix_end};
@@ -160,12 +160,7 @@ impl RocksDbKeyedState {
                 ));
             }
             if state.ttl.get().is_some() != ttl_ms.is_some() {
-                return Err(format!(
-                    "the state '{name}' was kept {} a time-to-live, so it cannot be used {} one: give it \
-                     another name",
-                    if ttl_ms.is_some() { "without" } else { "with" },
-                    if ttl_ms.is_some() { "with" } else { "without" },
-                ));
+                return Err(ttl_mismatch(name, state.ttl.get().is_some()));
             }
             state.ttl.set(ttl_ms);
             return Ok(id);

@@ -127,6 +127,15 @@ impl RocksDbKeyedState {
             )));
         }
         std::fs::create_dir_all(directory).map_err(io(directory))?;
+        let written = self.write_snapshot(directory);
+        if written.is_err() {
+            // Nothing half-written stays behind to be taken for a snapshot.
+            let _ = std::fs::remove_dir_all(directory);
+        }
+        written
+    }
+
+    fn write_snapshot(&mut self, directory: &Path) -> Result<RocksDbSnapshotInfo, RocksDbError> {
         let checkpoint = directory.join(CHECKPOINT_DIR);
         rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(&checkpoint)?;
         let meta = Meta {
