@@ -90,11 +90,11 @@ class Probe:
 
 
 @pytest.fixture
-def probe_with(ff_env: StreamExecutionEnvironment):
+def probe_with(env: StreamExecutionEnvironment):
     made: list[Probe] = []
 
     def make(ttl: StateTtlConfig) -> Probe:
-        made.append(Probe(ttl, ff_env))
+        made.append(Probe(ttl, env))
         return made[-1]
 
     yield make
