@@ -78,10 +78,10 @@ pub trait KeyedBackend: Send + Sync {
     fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyDict>>>;
 
     /// The keys with an entry of `state` in `namespace`.
-    fn keys(&self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>>;
+    fn keys(&mut self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>>;
 
     /// Entries over all states, keys and namespaces (RocksDB: rows; a map entry is a row).
-    fn len(&self) -> PyResult<usize>;
+    fn len(&mut self) -> PyResult<usize>;
 
     /// Writes a snapshot of every state to `directory`.
     fn snapshot(&mut self, py: Python<'_>, directory: &Path, max_parallelism: usize) -> PyResult<SnapshotSummary>;

@@ -238,7 +238,7 @@ impl KeyedBackend for HeapBackend {
         self.held_dict(py, at)
     }
 
-    fn keys(&self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>> {
+    fn keys(&mut self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>> {
         Ok(self
             .state
             .entries()
@@ -247,7 +247,7 @@ impl KeyedBackend for HeapBackend {
             .collect())
     }
 
-    fn len(&self) -> PyResult<usize> {
+    fn len(&mut self) -> PyResult<usize> {
         Ok(self.state.len())
     }
 

@@ -69,6 +69,11 @@ impl RocksDbBackend {
         })
     }
 
+    /// A copy of a row's value (the store is free again for decoding).
+    fn read_row(&mut self, state: StateId, row: &[u8]) -> PyResult<Option<Vec<u8>>> {
+        Ok(self.store.get(state, row).map_err(rocksdb_error)?.map(|v| v.to_vec()))
+    }
+
     /// The row prefix of `at`'s key and namespace.
     fn prefix(&mut self, at: Slot<'_>) -> &[u8] {
         let cached = matches!(&self.prefix_of, Some((k, n)) if k == at.key && *n == at.namespace);
@@ -191,7 +196,7 @@ impl KeyedBackend for RocksDbBackend {
 
     fn get(&mut self, py: Python<'_>, at: Slot<'_>) -> PyResult<Option<Py<PyAny>>> {
         let row = self.prefix(at).to_vec();
-        let Some(bytes) = self.store.get(at.state, &row).map_err(rocksdb_error)? else {
+        let Some(bytes) = self.read_row(at.state, &row)? else {
             return Ok(None);
         };
         Ok(Some(self.decode(py, at.state, &bytes)?.unbind()))
@@ -217,7 +222,7 @@ impl KeyedBackend for RocksDbBackend {
 
     fn list_get<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyList>>> {
         let row = self.prefix(at).to_vec();
-        let Some(bytes) = self.store.get(at.state, &row).map_err(rocksdb_error)? else {
+        let Some(bytes) = self.read_row(at.state, &row)? else {
             return Ok(None);
         };
         let list = PyList::empty(py);
@@ -254,7 +259,7 @@ impl KeyedBackend for RocksDbBackend {
         user_key: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let row = self.map_row(at, user_key)?;
-        let Some(bytes) = self.store.get(at.state, &row).map_err(rocksdb_error)? else {
+        let Some(bytes) = self.read_row(at.state, &row)? else {
             return Ok(None);
         };
         Ok(Some(self.decode_map_entry(py, at.state, &bytes)?.1))
@@ -281,33 +286,29 @@ impl KeyedBackend for RocksDbBackend {
 
     fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let prefix = self.prefix(at).to_vec();
-        let d = PyDict::new(py);
-        let mut failure = None;
+        let mut values = Vec::new();
         self.store
             .scan_prefix(at.state, &prefix, |_, value| {
-                let entry = self
-                    .decode_map_entry(py, at.state, value)
-                    .and_then(|(k, v)| d.set_item(k, v));
-                match entry {
-                    Ok(()) => true,
-                    Err(e) => {
-                        failure = Some(e);
-                        false
-                    }
-                }
+                values.push(value.to_vec());
+                true
             })
             .map_err(rocksdb_error)?;
-        if let Some(e) = failure {
-            return Err(e);
+        if values.is_empty() {
+            return Ok(None);
         }
-        Ok((!d.is_empty()).then_some(d))
+        let d = PyDict::new(py);
+        for value in values {
+            let (k, v) = self.decode_map_entry(py, at.state, &value)?;
+            d.set_item(k, v)?;
+        }
+        Ok(Some(d))
     }
 
-    fn keys(&self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>> {
+    fn keys(&mut self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>> {
         self.store.keys(state, &namespace).map_err(rocksdb_error)
     }
 
-    fn len(&self) -> PyResult<usize> {
+    fn len(&mut self) -> PyResult<usize> {
         Ok(self.store.count_rows().map_err(rocksdb_error)? as usize)
     }
 

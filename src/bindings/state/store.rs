@@ -194,7 +194,7 @@ impl StateStore {
     }
 
     /// Entries held, over all states, keys and namespaces (RocksDB: rows, a map entry each).
-    fn __len__(&self) -> PyResult<usize> {
+    fn __len__(&mut self) -> PyResult<usize> {
         self.backend.len()
     }
 
@@ -415,7 +415,7 @@ impl StateView {
         state_descriptor: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let (_, name, _, _): DescriptorSpec = state_descriptor.call_method0("_engine_spec")?.extract()?;
-        let store = self.store.borrow(py);
+        let mut store = self.store.borrow_mut(py);
         let Some(id) = store.backend.id_of(&name) else {
             return Ok(Vec::new());
         };

@@ -5,6 +5,7 @@
 pub mod layout;
 pub mod options;
 pub mod snapshot;
+pub mod write_cache;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -12,12 +13,30 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{DBPinnableSlice, IteratorMode, ReadOptions, WriteBatch, WriteOptions, DB};
 
+/// A row's value: a pending write, or RocksDB's.
+pub enum StateValue<'a> {
+    Pending(&'a [u8]),
+    Stored(DBPinnableSlice<'a>),
+}
+
+impl std::ops::Deref for StateValue<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            StateValue::Pending(v) => v,
+            StateValue::Stored(v) => v,
+        }
+    }
+}
+
 use crate::runtime::key::Key;
 use crate::state::keyed::{ttl_mismatch, Namespace, StateId, StateKind};
 use crate::time::clock::Clock;
 
 use self::layout::{parse_row, prefix_end};
 use self::options::{column_family_options, db_options, RocksDbMemory, TtlSetting};
+use self::write_cache::{PendingWrite, WriteCache};
 
 /// A RocksDB operation that failed, or state that cannot be read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +107,8 @@ pub struct RocksDbKeyedState {
     ids: HashMap<String, StateId>,
     read: ReadOptions,
     write: WriteOptions,
+    /// The latest writes, not yet in RocksDB.
+    pending: WriteCache,
     /// Names of the SST files of the last snapshot (the next one reports what is new).
     last_snapshot_files: Vec<String>,
 }
@@ -135,6 +156,7 @@ impl RocksDbKeyedState {
             ids,
             read: ReadOptions::default(),
             write: write_options(),
+            pending: WriteCache::default(),
             last_snapshot_files: Vec::new(),
         }
     }
@@ -215,31 +237,80 @@ impl RocksDbKeyedState {
         layout::row_prefix(out, key, namespace, self.settings.max_parallelism);
     }
 
-    pub fn get(&self, state: StateId, row: &[u8]) -> Result<Option<DBPinnableSlice<'_>>, RocksDbError> {
-        Ok(self.db.get_pinned_cf_opt(self.cf(state)?, row, &self.read)?)
+    /// The value of a row: its pending write, or what RocksDB holds.
+    pub fn get(&mut self, state: StateId, row: &[u8]) -> Result<Option<StateValue<'_>>, RocksDbError> {
+        if matches!(self.pending.get(state, row), Some(PendingWrite::Merge(_))) {
+            // Appends to a list RocksDB holds: RocksDB joins them.
+            self.flush()?;
+        }
+        let this = &*self;
+        match this.pending.get(state, row) {
+            Some(PendingWrite::Put(value)) => Ok(Some(StateValue::Pending(value))),
+            Some(PendingWrite::Delete) => Ok(None),
+            Some(PendingWrite::Merge(_)) => Err(RocksDbError("a list append was not written".into())),
+            None => Ok(this
+                .db
+                .get_pinned_cf_opt(this.cf(state)?, row, &this.read)?
+                .map(StateValue::Stored)),
+        }
     }
 
-    pub fn put(&self, state: StateId, row: &[u8], value: &[u8]) -> Result<(), RocksDbError> {
-        Ok(self.db.put_cf_opt(self.cf(state)?, row, value, &self.write)?)
+    pub fn put(&mut self, state: StateId, row: &[u8], value: &[u8]) -> Result<(), RocksDbError> {
+        self.cf(state)?;
+        if self.pending.write(state, row, PendingWrite::Put(value.to_vec())) {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     /// Appends list elements (framed by [`layout::push_element`]) to the row's list.
-    pub fn merge(&self, state: StateId, row: &[u8], elements: &[u8]) -> Result<(), RocksDbError> {
-        Ok(self.db.merge_cf_opt(self.cf(state)?, row, elements, &self.write)?)
+    pub fn merge(&mut self, state: StateId, row: &[u8], elements: &[u8]) -> Result<(), RocksDbError> {
+        self.cf(state)?;
+        if self.pending.merge(state, row, elements) {
+            self.flush()?;
+        }
+        Ok(())
     }
 
-    pub fn delete(&self, state: StateId, row: &[u8]) -> Result<(), RocksDbError> {
-        Ok(self.db.delete_cf_opt(self.cf(state)?, row, &self.write)?)
+    pub fn delete(&mut self, state: StateId, row: &[u8]) -> Result<(), RocksDbError> {
+        self.cf(state)?;
+        if self.pending.write(state, row, PendingWrite::Delete) {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending writes to RocksDB, as one batch.
+    pub fn flush(&mut self) -> Result<(), RocksDbError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        for (state, rows) in self.pending.take().into_iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            let cf = self.cf(state as StateId)?;
+            for (row, write) in rows {
+                match write {
+                    PendingWrite::Put(value) => batch.put_cf(cf, row, value),
+                    PendingWrite::Delete => batch.delete_cf(cf, row),
+                    PendingWrite::Merge(elements) => batch.merge_cf(cf, row, elements),
+                }
+            }
+        }
+        Ok(self.db.write_opt(batch, &self.write)?)
     }
 
     /// Calls `f(rest_of_row, value)` for every row starting with `prefix`, in row order;
     /// stops early when `f` returns false.
     pub fn scan_prefix(
-        &self,
+        &mut self,
         state: StateId,
         prefix: &[u8],
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), RocksDbError> {
+        self.flush()?;
         let mut read = ReadOptions::default();
         if let Some(end) = prefix_end(prefix) {
             read.set_iterate_upper_bound(end);
@@ -257,7 +328,7 @@ impl RocksDbKeyedState {
     }
 
     /// Deletes every row starting with `prefix`.
-    pub fn delete_prefix(&self, state: StateId, prefix: &[u8]) -> Result<(), RocksDbError> {
+    pub fn delete_prefix(&mut self, state: StateId, prefix: &[u8]) -> Result<(), RocksDbError> {
         let mut rows = Vec::new();
         self.scan_prefix(state, prefix, |rest, _| {
             let mut row = prefix.to_vec();
@@ -277,7 +348,8 @@ impl RocksDbKeyedState {
     }
 
     /// The keys with a row of `state` in `namespace`, in row order.
-    pub fn keys(&self, state: StateId, namespace: &Namespace) -> Result<Vec<Key>, RocksDbError> {
+    pub fn keys(&mut self, state: StateId, namespace: &Namespace) -> Result<Vec<Key>, RocksDbError> {
+        self.flush()?;
         let mut keys: Vec<Key> = Vec::new();
         let iter = self
             .db
@@ -293,7 +365,8 @@ impl RocksDbKeyedState {
     }
 
     /// Rows over all states: RocksDB's estimate (exact for a store only written to).
-    pub fn estimated_rows(&self) -> Result<u64, RocksDbError> {
+    pub fn estimated_rows(&mut self) -> Result<u64, RocksDbError> {
+        self.flush()?;
         let mut rows = 0;
         for id in 0..self.states.len() {
             rows += self
@@ -305,7 +378,8 @@ impl RocksDbKeyedState {
     }
 
     /// Counts the rows of every state, by reading them all.
-    pub fn count_rows(&self) -> Result<u64, RocksDbError> {
+    pub fn count_rows(&mut self) -> Result<u64, RocksDbError> {
+        self.flush()?;
         let mut rows = 0;
         for id in 0..self.states.len() {
             let mut iter = self
@@ -322,7 +396,8 @@ impl RocksDbKeyedState {
     }
 
     /// Removes every row of every state.
-    pub fn clear(&self) -> Result<(), RocksDbError> {
+    pub fn clear(&mut self) -> Result<(), RocksDbError> {
+        self.pending.take();
         for id in 0..self.states.len() {
             let cf = self.cf(id as StateId)?;
             self.db
@@ -334,7 +409,8 @@ impl RocksDbKeyedState {
     /// Compacts every state, running the compaction filters over all rows. Twice: the first
     /// compaction turns a list's appends (merge operands, which filters do not see) into one
     /// value, the second filters it.
-    pub fn compact(&self) -> Result<(), RocksDbError> {
+    pub fn compact(&mut self) -> Result<(), RocksDbError> {
+        self.flush()?;
         for id in 0..self.states.len() {
             let cf = self.cf(id as StateId)?;
             self.db.flush_cf(cf)?;

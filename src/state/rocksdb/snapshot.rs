@@ -136,6 +136,7 @@ impl RocksDbKeyedState {
     }
 
     fn write_snapshot(&mut self, directory: &Path) -> Result<RocksDbSnapshotInfo, RocksDbError> {
+        self.flush()?;
         let checkpoint = directory.join(CHECKPOINT_DIR);
         rocksdb::checkpoint::Checkpoint::new(&self.db)?.create_checkpoint(&checkpoint)?;
         let meta = Meta {

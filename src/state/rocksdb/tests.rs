@@ -54,7 +54,7 @@ fn row(store: &RocksDbKeyedState, key: &Key, namespace: &Namespace) -> Vec<u8> {
     out
 }
 
-fn value(store: &RocksDbKeyedState, state: StateId, key: &Key) -> Option<Vec<u8>> {
+fn value(store: &mut RocksDbKeyedState, state: StateId, key: &Key) -> Option<Vec<u8>> {
     let row = row(store, key, &Namespace::Global);
     store.get(state, &row).unwrap().map(|v| v.to_vec())
 }
@@ -74,26 +74,28 @@ fn values_lists_and_map_rows_are_kept_by_state_key_and_namespace() {
 
     let (a, b) = (Key::Str("a".into()), Key::Int(2));
     let window = Namespace::Window(Window::Time { start: 0, end: 10 });
-    store.put(counts, &row(&store, &a, &Namespace::Global), b"1").unwrap();
-    store.put(counts, &row(&store, &a, &window), b"w").unwrap();
-    store.put(counts, &row(&store, &b, &Namespace::Global), b"2").unwrap();
-    assert_eq!(value(&store, counts, &a).as_deref(), Some(&b"1"[..]));
-    assert_eq!(value(&store, counts, &b).as_deref(), Some(&b"2"[..]));
-    assert_eq!(
-        store.get(counts, &row(&store, &a, &window)).unwrap().as_deref(),
-        Some(&b"w"[..])
+    let (a_global, a_window, b_global) = (
+        row(&store, &a, &Namespace::Global),
+        row(&store, &a, &window),
+        row(&store, &b, &Namespace::Global),
     );
-    store.delete(counts, &row(&store, &a, &Namespace::Global)).unwrap();
-    assert_eq!(value(&store, counts, &a), None);
+    store.put(counts, &a_global, b"1").unwrap();
+    store.put(counts, &a_window, b"w").unwrap();
+    store.put(counts, &b_global, b"2").unwrap();
+    assert_eq!(value(&mut store, counts, &a).as_deref(), Some(&b"1"[..]));
+    assert_eq!(value(&mut store, counts, &b).as_deref(), Some(&b"2"[..]));
+    assert_eq!(store.get(counts, &a_window).unwrap().as_deref(), Some(&b"w"[..]));
+    store.delete(counts, &a_global).unwrap();
+    assert_eq!(value(&mut store, counts, &a), None);
     assert_eq!(store.keys(counts, &Namespace::Global).unwrap(), vec![b.clone()]);
 
     // Appends are merges; the list reads back in order.
     for element in [&b"x"[..], b"yy", b""] {
         let mut framed = Vec::new();
         push_element(&mut framed, element);
-        store.merge(log, &row(&store, &a, &Namespace::Global), &framed).unwrap();
+        store.merge(log, &a_global, &framed).unwrap();
     }
-    let list = value(&store, log, &a).unwrap();
+    let list = value(&mut store, log, &a).unwrap();
     let got: Vec<&[u8]> = elements(&list).collect::<Result<_, _>>().unwrap();
     assert_eq!(got, vec![&b"x"[..], b"yy", b""]);
 
@@ -200,15 +202,16 @@ fn snapshots_restore_exactly_at_the_same_and_at_other_parallelisms() {
                 settings(Clock::System),
             )
             .unwrap();
+            let mut store = store;
             let v = store.id_of("v").unwrap();
             let l = store.id_of("l").unwrap();
             for k in 0..1000 {
                 let mine = range.contains(&key_group_of_key(k));
-                let got = value(&store, v, &Key::Int(k));
+                let got = value(&mut store, v, &Key::Int(k));
                 assert_eq!(got.is_some(), mine, "key {k} at parallelism {parallelism}");
                 if let Some(got) = got {
                     assert_eq!(got, (k * 10).to_string().into_bytes());
-                    let list = value(&store, l, &Key::Int(k)).unwrap();
+                    let list = value(&mut store, l, &Key::Int(k)).unwrap();
                     let items: Vec<&[u8]> = elements(&list).collect::<Result<_, _>>().unwrap();
                     assert_eq!(items, vec![&b"a"[..], k.to_string().as_bytes()]);
                     seen += 1;
@@ -298,9 +301,55 @@ fn compaction_drops_expired_entries_of_states_with_a_time_to_live() {
     store.compact().unwrap();
     for k in 0..100 {
         let live = k % 2 == 1;
-        assert_eq!(value(&store, seen, &Key::Int(k)).is_some(), live, "key {k}");
-        assert_eq!(value(&store, log, &Key::Int(k)).is_some(), live, "list of key {k}");
-        assert!(value(&store, plain, &Key::Int(k)).is_some());
+        assert_eq!(value(&mut store, seen, &Key::Int(k)).is_some(), live, "key {k}");
+        assert_eq!(value(&mut store, log, &Key::Int(k)).is_some(), live, "list of key {k}");
+        assert!(value(&mut store, plain, &Key::Int(k)).is_some());
     }
     assert!(store.register("seen", StateKind::Value, None).is_err());
+}
+
+#[test]
+fn pending_writes_read_back_and_join_what_rocksdb_holds() {
+    let tmp = TempDir::new();
+    let mut store = open(&tmp.join("db"));
+    let log = store.register("log", StateKind::List, None).unwrap();
+    let v = store.register("v", StateKind::Value, None).unwrap();
+    let r = row(&store, &Key::Int(1), &Namespace::Global);
+    let framed = |e: &[u8]| {
+        let mut out = Vec::new();
+        push_element(&mut out, e);
+        out
+    };
+    let list = |store: &mut RocksDbKeyedState| -> Vec<Vec<u8>> {
+        let value = store.get(log, &r).unwrap().map(|v| v.to_vec()).unwrap_or_default();
+        elements(&value).map(|e| e.unwrap().to_vec()).collect()
+    };
+    store.merge(log, &r, &framed(b"a")).unwrap();
+    store.flush().unwrap();
+    // Appends to a list in RocksDB wait as a merge; reading joins them.
+    store.merge(log, &r, &framed(b"b")).unwrap();
+    store.merge(log, &r, &framed(b"c")).unwrap();
+    assert_eq!(list(&mut store), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    // A delete then an append starts a new list; a put then an append extends it.
+    store.delete(log, &r).unwrap();
+    store.merge(log, &r, &framed(b"d")).unwrap();
+    assert_eq!(list(&mut store), vec![b"d".to_vec()]);
+    store.flush().unwrap();
+    assert_eq!(list(&mut store), vec![b"d".to_vec()]);
+    // Many writes go to RocksDB in batches; the last write of each row wins.
+    for round in 0..3 {
+        for k in 0..10_000i64 {
+            let r = row(&store, &Key::Int(k), &Namespace::Global);
+            store.put(v, &r, &(k * 10 + round).to_le_bytes()).unwrap();
+        }
+    }
+    for k in [0, 4095, 4096, 9999] {
+        assert_eq!(
+            value(&mut store, v, &Key::Int(k)),
+            Some((k * 10 + 2).to_le_bytes().to_vec())
+        );
+    }
+    store.delete(v, &row(&store, &Key::Int(5), &Namespace::Global)).unwrap();
+    assert_eq!(value(&mut store, v, &Key::Int(5)), None);
+    assert_eq!(store.count_rows().unwrap(), 1 + 9_999);
 }
