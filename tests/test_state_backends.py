@@ -285,3 +285,33 @@ def test_state_used_from_a_map_keys_hash_is_a_clear_error(state_backend: str, ro
         assert m.get("x") == 1
     finally:
         SneakyKey.state = None
+
+
+def test_rolling_aggregations_give_the_same_results_on_both_backends(
+    env: StreamExecutionEnvironment, backend_dir: Path | None
+):
+    data = [("a", 1, 5), ("b", 2, 1), ("a", 3, 2), ("c", 4, 9), ("b", 5, 7), ("a", 6, 1)]
+    seen_dirs: list[list[str]] = []
+
+    def look(v: Any) -> Any:
+        if backend_dir is not None:
+            seen_dirs.append(os.listdir(backend_dir))
+        return v
+
+    keyed = env.from_collection(data).key_by(lambda t: t[0])
+    reduced = keyed.reduce(lambda a, b: (a[0], a[1] + b[1], max(a[2], b[2]))).map(look)
+    summed = keyed.sum(1)
+    smallest = keyed.min_by(2)
+    got = sorted(reduced.execute_and_collect())
+    assert got == sorted(
+        [("a", 1, 5), ("b", 2, 1), ("a", 4, 5), ("c", 4, 9), ("b", 7, 7), ("a", 10, 5)]
+    )
+    assert sorted(summed.execute_and_collect()) == sorted(
+        [("a", 1, 5), ("b", 2, 1), ("a", 4, 5), ("c", 4, 9), ("b", 7, 1), ("a", 10, 5)]
+    )
+    assert sorted(smallest.execute_and_collect()) == sorted(
+        [("a", 1, 5), ("b", 2, 1), ("a", 3, 2), ("c", 4, 9), ("b", 2, 1), ("a", 6, 1)]
+    )
+    if backend_dir is not None:
+        # The reduce kept its accumulators in a RocksDB store of its own while it ran.
+        assert seen_dirs and all(any("Reduce" in d for d in ds) for ds in seen_dirs)

@@ -13,6 +13,7 @@ use crate::bindings::collect::CollectIterator;
 use crate::bindings::errors::{deploy_error, graph_error, job_error};
 use crate::bindings::interrupt::interrupt_task_threads;
 use crate::bindings::manual_run::ManualRun;
+use crate::bindings::operators::accumulators::Accumulators;
 use crate::bindings::operators::aggregate::{Aggregation, KeyedAggregate};
 use crate::bindings::operators::batch_loop::{BatchLoop, Stage};
 use crate::bindings::operators::key_by::KeyBy;
@@ -34,7 +35,7 @@ use crate::graph::execution_plan::execution_plan_json;
 use crate::graph::stream_graph::{Chaining, JobConfig, NodeId, NodeKind, StreamEdge, StreamGraph};
 use crate::runtime::input_gate::{InputChannel, InputGate};
 use crate::runtime::job::{DeployedJob, ExternalOutputs, JobHandle, JobSummary};
-use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
+use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
 use crate::state::backend::{RocksDbBackendConfig, StateBackendConfig, DEFAULT_ROCKSDB_MEMORY};
@@ -371,8 +372,12 @@ impl JobBuilder {
         spec: Py<PyAny>,
         inputs: Vec<InputSpec>,
     ) -> PyResult<NodeId> {
-        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> =
-            Box::new(move |info: &TaskInfo| boxed(KeyedReduce::new(Udf::instantiate(&spec, info)?)));
+        let backend = self.state_backend.clone();
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
+            let state = Python::attach(|py| Accumulators::on(py, &store_site(&backend, info), info.clock.clone()))
+                .map_err(OperatorError::new)?;
+            boxed(KeyedReduce::new(Udf::instantiate(&spec, info)?, state))
+        });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }
 
@@ -386,8 +391,13 @@ impl JobBuilder {
     ) -> PyResult<NodeId> {
         let aggregation = Aggregation::parse(aggregation)
             .ok_or_else(|| PyValueError::new_err(format!("unknown aggregation '{aggregation}'")))?;
-        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |_: &TaskInfo| {
-            Python::attach(|py| boxed(KeyedAggregate::new(aggregation, position.clone_ref(py))))
+        let backend = self.state_backend.clone();
+        let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
+            Python::attach(|py| {
+                let state = Accumulators::on(py, &store_site(&backend, info), info.clock.clone())
+                    .map_err(OperatorError::new)?;
+                boxed(KeyedAggregate::new(aggregation, position.clone_ref(py), state))
+            })
         });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }

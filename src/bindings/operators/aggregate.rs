@@ -16,7 +16,8 @@ use crate::bindings::errors::at_record;
 use crate::bindings::key::type_name;
 use crate::bindings::operators::reduce::missing_key;
 use crate::bindings::value::PyValue;
-use crate::runtime::key::KeyMap;
+
+use super::accumulators::Accumulators;
 use crate::runtime::operator::{Operator, OperatorResult, Output};
 use crate::runtime::record::Record;
 
@@ -48,15 +49,15 @@ pub struct KeyedAggregate {
     aggregation: Aggregation,
     /// An int index or a Row field name.
     position: Py<PyAny>,
-    state: KeyMap<Py<PyAny>>,
+    state: Accumulators,
 }
 
 impl KeyedAggregate {
-    pub fn new(aggregation: Aggregation, position: Py<PyAny>) -> Self {
+    pub fn new(aggregation: Aggregation, position: Py<PyAny>, state: Accumulators) -> Self {
         KeyedAggregate {
             aggregation,
             position,
-            state: KeyMap::default(),
+            state,
         }
     }
 }
@@ -179,7 +180,7 @@ impl Operator<PyValue> for KeyedAggregate {
             for (i, r) in batch.drain(..).enumerate() {
                 let key = r.key.ok_or_else(|| missing_key(i))?;
                 let value = r.value.0.into_bound(py);
-                let result = match self.state.get(&key) {
+                let result = match self.state.get(py, &key).map_err(|e| at_record(e, i))? {
                     None => {
                         // Validate the field on the first element too, so a bad position fails early.
                         field(&value, self.position.bind(py)).map_err(|e| at_record(e, i))?;
@@ -187,7 +188,9 @@ impl Operator<PyValue> for KeyedAggregate {
                     }
                     Some(acc) => self.combine(acc.bind(py), value).map_err(|e| at_record(e, i))?,
                 };
-                self.state.insert(key, result.clone().unbind());
+                self.state
+                    .set(py, key, result.clone().unbind())
+                    .map_err(|e| at_record(e, i))?;
                 out.main
                     .push(Record::with_timestamp(PyValue(result.unbind()), r.timestamp));
             }
@@ -196,7 +199,7 @@ impl Operator<PyValue> for KeyedAggregate {
     }
 
     fn close(&mut self) -> OperatorResult {
-        Python::attach(|_py| self.state.clear());
+        Python::attach(|py| self.state.clear(py));
         Ok(())
     }
 }

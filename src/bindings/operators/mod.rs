@@ -1,5 +1,6 @@
 //! Engine operators that run Python: user functions, keyed aggregations and sinks.
 
+pub mod accumulators;
 pub mod aggregate;
 pub mod batch_loop;
 pub mod key_by;

@@ -3,24 +3,21 @@
 
 use pyo3::prelude::*;
 
+use super::accumulators::Accumulators;
 use crate::bindings::errors::at_record;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
-use crate::runtime::key::KeyMap;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 
 pub struct KeyedReduce {
     udf: Udf,
-    state: KeyMap<Py<PyAny>>,
+    state: Accumulators,
 }
 
 impl KeyedReduce {
-    pub fn new(udf: Udf) -> Self {
-        KeyedReduce {
-            udf,
-            state: KeyMap::default(),
-        }
+    pub fn new(udf: Udf, state: Accumulators) -> Self {
+        KeyedReduce { udf, state }
     }
 }
 
@@ -44,19 +41,30 @@ impl Operator<PyValue> for KeyedReduce {
             out.main.reserve(batch.len());
             for (i, r) in batch.drain(..).enumerate() {
                 let key = r.key.ok_or_else(|| missing_key(i))?;
-                let value = match self.state.get_mut(&key) {
-                    None => {
-                        let v = r.value.0;
-                        self.state.insert(key, v.clone_ref(py));
-                        v
-                    }
-                    Some(acc) => {
-                        let reduced = f
-                            .call1((acc.bind(py), r.value.0))
-                            .map_err(|e| at_record(e, i))?
-                            .unbind();
-                        *acc = reduced.clone_ref(py);
-                        reduced
+                let value = match &mut self.state {
+                    // The heap's fast path: the accumulator is updated in place.
+                    Accumulators::Heap(map) => match map.get_mut(&key) {
+                        None => {
+                            let v = r.value.0;
+                            map.insert(key, v.clone_ref(py));
+                            v
+                        }
+                        Some(acc) => {
+                            let reduced = f
+                                .call1((acc.bind(py), r.value.0))
+                                .map_err(|e| at_record(e, i))?
+                                .unbind();
+                            *acc = reduced.clone_ref(py);
+                            reduced
+                        }
+                    },
+                    state => {
+                        let value = match state.get(py, &key).map_err(|e| at_record(e, i))? {
+                            None => r.value.0,
+                            Some(acc) => f.call1((acc, r.value.0)).map_err(|e| at_record(e, i))?.unbind(),
+                        };
+                        state.set(py, key, value.clone_ref(py)).map_err(|e| at_record(e, i))?;
+                        value
                     }
                 };
                 out.main.push(Record::with_timestamp(PyValue(value), r.timestamp));
@@ -66,7 +74,7 @@ impl Operator<PyValue> for KeyedReduce {
     }
 
     fn close(&mut self) -> OperatorResult {
-        Python::attach(|_py| self.state.clear());
+        Python::attach(|py| self.state.clear(py));
         self.udf.close()
     }
 }

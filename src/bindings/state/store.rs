@@ -18,7 +18,7 @@ use crate::state::rocksdb::snapshot::is_rocksdb_snapshot;
 use crate::state::rocksdb::RocksDbSettings;
 use crate::time::clock::Clock;
 
-use super::backend::KeyedBackend;
+use super::backend::{KeyedBackend, Slot};
 use super::handles::{AggregatingState, ListState, MapState, ReducingState, StateHandle, ValueState};
 use super::heap_backend::HeapBackend;
 use super::rocksdb_backend::RocksDbBackend;
@@ -77,6 +77,35 @@ impl StateStore {
             py,
             StateStore::with_backend(Box::<HeapBackend>::default(), Clock::System),
         )
+    }
+
+    /// Registers a state the engine keeps for an operator (not one of a user's descriptors).
+    pub fn register_internal(&mut self, name: &str, kind: StateKind) -> PyResult<StateId> {
+        self.backend.register(name, kind, None).map_err(PyValueError::new_err)
+    }
+
+    /// The value of a one-value state for `key`, outside any record's processing.
+    pub fn value_of(&mut self, py: Python<'_>, state: StateId, key: &Key) -> PyResult<Option<Py<PyAny>>> {
+        self.backend.get(
+            py,
+            Slot {
+                state,
+                key,
+                namespace: Namespace::Global,
+            },
+        )
+    }
+
+    /// Sets the value of a one-value state for `key`.
+    pub fn set_value_of(&mut self, py: Python<'_>, state: StateId, key: &Key, value: Py<PyAny>) -> PyResult<()> {
+        let at = Slot {
+            state,
+            key,
+            namespace: Namespace::Global,
+        };
+        let replaced = self.backend.put(py, at, value.into_bound(py))?;
+        drop(replaced);
+        Ok(())
     }
 
     /// Lets go of the state when the operator closes: a RocksDB store closes and removes its
