@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::state::codec::{DecodeError, Reader, Writer};
-use crate::state::snapshot::SnapshotError;
+use crate::state::snapshot::{read_snapshot_file, write_snapshot_file, SnapshotError};
 
 const MAGIC: &[u8; 8] = b"FFOPST01";
 const FILE_NAME: &str = "operator-state.bin";
@@ -63,10 +63,6 @@ pub struct OperatorStateSnapshot {
 impl OperatorStateSnapshot {
     /// Writes the snapshot to `dir` (created if needed); returns the bytes written.
     pub fn write_to(&self, dir: &Path) -> Result<u64, SnapshotError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |error| SnapshotError::Io { path, error }
-        };
         let mut w = Writer::default();
         w.bytes.extend_from_slice(MAGIC);
         w.u32(self.states.len() as u32);
@@ -78,28 +74,17 @@ impl OperatorStateSnapshot {
                 w.bytes(e);
             }
         }
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let partial = dir.join(format!("{FILE_NAME}.partial"));
-        std::fs::write(&partial, &w.bytes).map_err(io(&partial))?;
-        let target = dir.join(FILE_NAME);
-        std::fs::rename(&partial, &target).map_err(io(&target))?;
+        write_snapshot_file(dir, FILE_NAME, &w.bytes)?;
         Ok(w.bytes.len() as u64)
     }
 
     fn read_from(dir: &Path) -> Result<OperatorStateSnapshot, SnapshotError> {
-        let path = dir.join(FILE_NAME);
-        let bytes = std::fs::read(&path).map_err(|error| SnapshotError::Io {
-            path: path.clone(),
-            error,
-        })?;
+        let (path, bytes) = read_snapshot_file(dir, FILE_NAME, MAGIC, "an operator-state snapshot")?;
         let corrupt = |error| SnapshotError::Corrupt {
             path: path.clone(),
             error,
         };
-        let mut r = Reader::new(&bytes);
-        if r.take(MAGIC.len()).map_err(corrupt)? != MAGIC {
-            return Err(corrupt(DecodeError("not an operator-state snapshot".into())));
-        }
+        let mut r = Reader::new(&bytes[MAGIC.len()..]);
         let mut snapshot = OperatorStateSnapshot::default();
         for _ in 0..r.u32().map_err(corrupt)? {
             let name = r.str().map_err(corrupt)?.to_string();

@@ -75,6 +75,42 @@ impl fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
+/// Writes `bytes` to `dir/name` (`dir` made if needed): under a temporary name, then renamed,
+/// so a snapshot directory never holds half a file.
+pub(crate) fn write_snapshot_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SnapshotError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| SnapshotError::Io { path, error }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let partial = dir.join(format!("{name}.partial"));
+    std::fs::write(&partial, bytes).map_err(io(&partial))?;
+    let target = dir.join(name);
+    std::fs::rename(&partial, &target).map_err(io(&target))
+}
+
+/// The path and bytes of `dir/name`, which must start with `magic` (`what` the file should
+/// be, for the error).
+pub(crate) fn read_snapshot_file(
+    dir: &Path,
+    name: &str,
+    magic: &[u8],
+    what: &str,
+) -> Result<(PathBuf, Vec<u8>), SnapshotError> {
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).map_err(|error| SnapshotError::Io {
+        path: path.clone(),
+        error,
+    })?;
+    if !bytes.starts_with(magic) {
+        return Err(SnapshotError::Corrupt {
+            path,
+            error: DecodeError(format!("not {what}")),
+        });
+    }
+    Ok((path, bytes))
+}
+
 /// What a snapshot wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotInfo {
@@ -150,15 +186,7 @@ impl<V> KeyedState<V> {
             out.u32(*key_group as u32);
             out.bytes(&group.bytes);
         }
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |error| SnapshotError::Io { path, error }
-        };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let target = dir.join(FILE_NAME);
-        let partial = dir.join(format!("{FILE_NAME}.partial"));
-        std::fs::write(&partial, &out.bytes).map_err(io(&partial))?;
-        std::fs::rename(&partial, &target).map_err(io(&target))?;
+        write_snapshot_file(dir, FILE_NAME, &out.bytes)?;
         Ok(SnapshotInfo {
             entries,
             key_groups: groups.len(),
@@ -176,19 +204,12 @@ impl<V> KeyedState<V> {
         let mut state = KeyedState::default();
         let mut max_parallelism: Option<usize> = None;
         for dir in snapshots {
-            let path = dir.join(FILE_NAME);
-            let bytes = std::fs::read(&path).map_err(|error| SnapshotError::Io {
-                path: path.clone(),
-                error,
-            })?;
+            let (path, bytes) = read_snapshot_file(dir, FILE_NAME, MAGIC, "a keyed-state snapshot")?;
             let corrupt = |error| SnapshotError::Corrupt {
                 path: path.clone(),
                 error,
             };
-            let mut r = Reader::new(&bytes);
-            if r.take(MAGIC.len()).map_err(corrupt)? != MAGIC {
-                return Err(corrupt(DecodeError("not a keyed-state snapshot".into())));
-            }
+            let mut r = Reader::new(&bytes[MAGIC.len()..]);
             let found = r.u32().map_err(corrupt)? as usize;
             match max_parallelism {
                 Some(expected) if expected != found => {
