@@ -5,7 +5,7 @@ background cleanup of expired entries."""
 from __future__ import annotations
 
 import os
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -200,6 +200,30 @@ class Level(IntEnum):
     LOW = 1
 
 
+class Colour(StrEnum):
+    RED = "red"
+
+
+class Index:
+    """An integer as numpy has them: equal to (and hashed as) the int it stands for."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __index__(self) -> int:
+        return self.n
+
+    def __hash__(self) -> int:
+        return hash(self.n)
+
+    def __eq__(self, other: object) -> bool:
+        return other == self.n
+
+
+class Real(float):
+    pass
+
+
 def test_map_keys_equal_as_dict_keys_are_one_entry_on_both_backends(state_backend: str, rocksdb_dir: Path):
     store = store_on(state_backend, rocksdb_dir, "s")
     store.set_current_key("k")
@@ -213,8 +237,14 @@ def test_map_keys_equal_as_dict_keys_are_one_entry_on_both_backends(state_backen
     # Keys come back as they were put.
     assert sorted(map(repr, m.keys())) == sorted(["1", "Point(x=1, y=2)", "('a', Point(x=3, y=4))"])
     assert type(next(k for k in m if isinstance(k, tuple) and k[0] == 1)) is Point
+    m.put(Colour.RED, "r")
+    assert m.get("red") == "r"
     m.remove(True)
-    assert 1 not in m and len(list(m.items())) == 2
+    assert 1 not in m and len(list(m.items())) == 3
+    # Like numpy's integers (an __index__, no int base class) and float64 (a float subclass).
+    m.put(Index(7), "seven")
+    m.put(Real(2.5), "two and a half")
+    assert m.get(7) == "seven" and m.get(7.0) == "seven" and m.get(2.5) == "two and a half"
 
 
 def test_a_rejected_time_to_live_changes_nothing(state_backend: str, rocksdb_dir: Path):

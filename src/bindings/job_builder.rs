@@ -374,9 +374,10 @@ impl JobBuilder {
     ) -> PyResult<NodeId> {
         let backend = self.state_backend.clone();
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
+            let udf = Udf::instantiate(&spec, info)?;
             let state = Python::attach(|py| Accumulators::on(py, &store_site(&backend, info), info.clock.clone()))
                 .map_err(OperatorError::new)?;
-            boxed(KeyedReduce::new(Udf::instantiate(&spec, info)?, state))
+            boxed(KeyedReduce::new(udf, state))
         });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }

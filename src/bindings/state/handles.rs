@@ -2,24 +2,15 @@
 //! `runtime_context.get_state(descriptor)` and `context.window_state()` return: they read and
 //! write the entries of the store's current key.
 
-use pyo3::exceptions::{PyKeyError, PyRuntimeError};
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList};
 
 use crate::state::keyed::{Namespace, StateId};
 
 use super::backend::{KeyedBackend, Slot};
-use super::store::{no_current_key, StateStore};
+use super::store::{no_current_key, state_in_use, StateStore};
 use super::ttl::Ttl;
-
-/// The error of state used from code that runs while the same store is being accessed (a
-/// `__del__`, `__hash__` or `__eq__` of a value or map key that itself uses state).
-fn state_in_use() -> PyErr {
-    PyRuntimeError::new_err(
-        "keyed state was used while it was being accessed (from a __del__, __hash__ or __eq__ of a \
-         value or map key kept in state): such methods must not use state",
-    )
-}
 
 /// Where a handle's entries are: its store, state and namespace; the key is the store's current
 /// key.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::bindings::key::key_from_py;
 use crate::runtime::key::Key;
@@ -345,8 +345,9 @@ impl KeyedBackend for RocksDbBackend {
     }
 }
 
-/// A map key as the plain value a dict compares it as: a namedtuple as a tuple, an IntEnum as
-/// an int (also inside tuples).
+/// A map key as the plain value a dict compares it as: a namedtuple as a tuple; an IntEnum, a
+/// numpy integer or anything else with `__index__` as an int; a float subclass (numpy's float64)
+/// as a float; a str or bytes subclass (a StrEnum) as a str or bytes. Also inside tuples.
 fn plain_dict_key<'py>(user_key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let py = user_key.py();
     if let Ok(t) = user_key.cast::<PyTuple>() {
@@ -356,18 +357,33 @@ fn plain_dict_key<'py>(user_key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAn
         let items = t.iter().map(|i| plain_dict_key(&i)).collect::<PyResult<Vec<_>>>()?;
         return Ok(PyTuple::new(py, items)?.into_any());
     }
-    if user_key.is_instance_of::<PyInt>()
-        && !user_key.is_instance_of::<PyBool>()
-        && !user_key.is_exact_instance_of::<PyInt>()
-    {
-        return user_key.call_method0("__index__");
+    if is_plain(user_key) {
+        return Ok(user_key.clone());
+    }
+    if let Ok(f) = user_key.cast::<PyFloat>() {
+        return Ok(PyFloat::new(py, f.value()).into_any());
+    }
+    if let Ok(s) = user_key.cast::<PyString>() {
+        return Ok(PyString::new(py, s.to_str()?).into_any());
+    }
+    if let Ok(b) = user_key.cast::<PyBytes>() {
+        return Ok(PyBytes::new(py, b.as_bytes()).into_any());
+    }
+    if user_key.hasattr("__index__")? {
+        return py.import("operator")?.call_method1("index", (user_key,));
     }
     Ok(user_key.clone())
 }
 
-/// Whether a tuple item needs no conversion to be compared as a dict compares it.
-fn is_plain(item: &Bound<'_, PyAny>) -> bool {
-    !(item.is_instance_of::<PyTuple>() || item.is_instance_of::<PyInt>()) || item.is_exact_instance_of::<PyInt>()
+/// Whether a key is already in the form a dict compares it as: None, a bool, or an int, float,
+/// str or bytes of exactly that type.
+fn is_plain(key: &Bound<'_, PyAny>) -> bool {
+    key.is_none()
+        || key.is_instance_of::<PyBool>()
+        || key.is_exact_instance_of::<PyInt>()
+        || key.is_exact_instance_of::<PyFloat>()
+        || key.is_exact_instance_of::<PyString>()
+        || key.is_exact_instance_of::<PyBytes>()
 }
 
 /// `key` as a dict compares it: `True`/`False` are `1`/`0` (also inside tuples).

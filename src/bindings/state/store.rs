@@ -139,6 +139,15 @@ pub(super) fn no_current_key() -> PyErr {
     )
 }
 
+/// The error of state used from code that runs while the same store is being accessed (a
+/// `__del__`, `__hash__` or `__eq__` of a value or map key that itself uses state).
+pub(super) fn state_in_use() -> PyErr {
+    PyRuntimeError::new_err(
+        "keyed state was used while it was being accessed (from a __del__, __hash__ or __eq__ of a \
+         value or map key kept in state): such methods must not use state",
+    )
+}
+
 /// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live.
 type DescriptorSpec = (String, String, Option<Py<PyAny>>, Option<TtlSpec>);
 
@@ -340,7 +349,7 @@ fn handle(
         }
     }
     let id = {
-        let mut store = store.borrow_mut(py);
+        let mut store = store.try_borrow_mut(py).map_err(|_| state_in_use())?;
         // Entries of a state with a TTL are kept stamped: all its handles must agree on it. Checked
         // before registering, which may change the TTL RocksDB's compactions apply.
         let known = store.backend.id_of(&name).and_then(|id| store.ttls.get(&id));
@@ -444,7 +453,7 @@ impl StateView {
         state_descriptor: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let (_, name, _, _): DescriptorSpec = state_descriptor.call_method0("_engine_spec")?.extract()?;
-        let mut store = self.store.borrow_mut(py);
+        let mut store = self.store.try_borrow_mut(py).map_err(|_| state_in_use())?;
         let Some(id) = store.backend.id_of(&name) else {
             return Ok(Vec::new());
         };
@@ -455,7 +464,8 @@ impl StateView {
 
     /// Sets the key whose entries the handles read and write (None: no key).
     fn set_current_key(&self, py: Python<'_>, key: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        self.store.borrow_mut(py).current_key = key.map(key_from_py).transpose()?;
+        let key = key.map(key_from_py).transpose()?;
+        self.store.try_borrow_mut(py).map_err(|_| state_in_use())?.current_key = key;
         Ok(())
     }
 

@@ -17,6 +17,8 @@ use rocksdb::{DBPinnableSlice, IteratorMode, ReadOptions, WriteBatch, WriteOptio
 pub enum StateValue<'a> {
     Pending(&'a [u8]),
     Stored(DBPinnableSlice<'a>),
+    /// A list RocksDB holds with pending appends.
+    Joined(Vec<u8>),
 }
 
 impl std::ops::Deref for StateValue<'_> {
@@ -26,6 +28,7 @@ impl std::ops::Deref for StateValue<'_> {
         match self {
             StateValue::Pending(v) => v,
             StateValue::Stored(v) => v,
+            StateValue::Joined(v) => v,
         }
     }
 }
@@ -237,22 +240,24 @@ impl RocksDbKeyedState {
         layout::row_prefix(out, key, namespace, self.settings.max_parallelism);
     }
 
-    /// The value of a row: its pending write, or what RocksDB holds.
-    pub fn get(&mut self, state: StateId, row: &[u8]) -> Result<Option<StateValue<'_>>, RocksDbError> {
-        if matches!(self.pending.get(state, row), Some(PendingWrite::Merge(_))) {
-            // Appends to a list RocksDB holds: RocksDB joins them.
-            self.flush()?;
-        }
-        let this = &*self;
-        match this.pending.get(state, row) {
+    /// The value of a row: its pending write, or what RocksDB holds (with pending list appends
+    /// joined to it).
+    pub fn get(&self, state: StateId, row: &[u8]) -> Result<Option<StateValue<'_>>, RocksDbError> {
+        match self.pending.get(state, row) {
             Some(PendingWrite::Put(value)) => Ok(Some(StateValue::Pending(value))),
             Some(PendingWrite::Delete) => Ok(None),
-            Some(PendingWrite::Merge(_)) => Err(RocksDbError("a list append was not written".into())),
-            None => Ok(this
-                .db
-                .get_pinned_cf_opt(this.cf(state)?, row, &this.read)?
-                .map(StateValue::Stored)),
+            Some(PendingWrite::Merge(elements)) => {
+                let mut joined = self.stored(state, row)?.map(|v| v.to_vec()).unwrap_or_default();
+                joined.extend_from_slice(elements);
+                Ok(Some(StateValue::Joined(joined)))
+            }
+            None => Ok(self.stored(state, row)?.map(StateValue::Stored)),
         }
+    }
+
+    /// What RocksDB holds for a row.
+    fn stored(&self, state: StateId, row: &[u8]) -> Result<Option<DBPinnableSlice<'_>>, RocksDbError> {
+        Ok(self.db.get_pinned_cf_opt(self.cf(state)?, row, &self.read)?)
     }
 
     pub fn put(&mut self, state: StateId, row: &[u8], value: &[u8]) -> Result<(), RocksDbError> {
@@ -286,11 +291,8 @@ impl RocksDbKeyedState {
             return Ok(());
         }
         let mut batch = WriteBatch::default();
-        for (state, rows) in self.pending.take().into_iter().enumerate() {
-            if rows.is_empty() {
-                continue;
-            }
-            let cf = self.cf(state as StateId)?;
+        for (state, rows) in self.pending.states() {
+            let cf = self.cf(state)?;
             for (row, write) in rows {
                 match write {
                     PendingWrite::Put(value) => batch.put_cf(cf, row, value),
@@ -299,7 +301,10 @@ impl RocksDbKeyedState {
                 }
             }
         }
-        Ok(self.db.write_opt(batch, &self.write)?)
+        self.db.write_opt(batch, &self.write)?;
+        // Only once RocksDB has them: a failed write keeps them pending.
+        self.pending.take();
+        Ok(())
     }
 
     /// Calls `f(rest_of_row, value)` for every row starting with `prefix`, in row order;

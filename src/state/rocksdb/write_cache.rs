@@ -10,7 +10,7 @@ use crate::state::keyed::StateId;
 
 /// Rows held before they go to RocksDB.
 const MAX_ROWS: usize = 4096;
-/// Bytes of values held before they go to RocksDB.
+/// Bytes of rows and values held before they go to RocksDB.
 const MAX_BYTES: usize = 4 << 20;
 
 /// The latest write of a row.
@@ -57,6 +57,9 @@ impl WriteCache {
     pub fn write(&mut self, state: StateId, row: &[u8], write: PendingWrite) -> bool {
         let added = write.bytes();
         let replaced = self.rows_of(state).insert(row.to_vec(), write);
+        if replaced.is_none() {
+            self.bytes += row.len();
+        }
         self.account(replaced.as_ref(), added)
     }
 
@@ -78,7 +81,7 @@ impl WriteCache {
             }
         };
         self.rows += usize::from(new_row);
-        self.bytes += elements.len();
+        self.bytes += elements.len() + if new_row { row.len() } else { 0 };
         self.is_full()
     }
 
@@ -99,6 +102,15 @@ impl WriteCache {
 
     pub fn is_empty(&self) -> bool {
         self.rows == 0
+    }
+
+    /// The pending writes, by state.
+    pub fn states(&self) -> impl Iterator<Item = (StateId, &HashMap<Vec<u8>, PendingWrite>)> {
+        self.states
+            .iter()
+            .enumerate()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(id, rows)| (id as StateId, rows))
     }
 
     /// Takes every pending write, by state.
