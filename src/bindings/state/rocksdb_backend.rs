@@ -30,8 +30,26 @@ pub struct RocksDbBackend {
     /// Per state: whether its entries are stamped with a last access time.
     stamped: Vec<bool>,
     /// The row prefix of the last (key, namespace) used: most accesses are for the record's key.
-    prefix: Vec<u8>,
-    prefix_of: Option<(Key, Namespace)>,
+    row: RowPrefix,
+}
+
+/// A row prefix, and the (key, namespace) it is of.
+#[derive(Default)]
+struct RowPrefix {
+    bytes: Vec<u8>,
+    of: Option<(Key, Namespace)>,
+}
+
+impl RowPrefix {
+    /// The row prefix of `at`'s key and namespace in `store`.
+    fn at(&mut self, store: &RocksDbKeyedState, at: Slot<'_>) -> &[u8] {
+        let cached = matches!(&self.of, Some((k, n)) if k == at.key && *n == at.namespace);
+        if !cached {
+            store.row_prefix(&mut self.bytes, at.key, &at.namespace);
+            self.of = Some((at.key.clone(), at.namespace));
+        }
+        &self.bytes
+    }
 }
 
 pub fn rocksdb_error(e: RocksDbError) -> PyErr {
@@ -64,31 +82,15 @@ impl RocksDbBackend {
             store,
             codec: ValueCodec::new(py)?,
             stamped,
-            prefix: Vec::new(),
-            prefix_of: None,
+            row: RowPrefix::default(),
         })
-    }
-
-    /// A copy of a row's value (the store is free again for decoding).
-    fn read_row(&mut self, state: StateId, row: &[u8]) -> PyResult<Option<Vec<u8>>> {
-        Ok(self.store.get(state, row).map_err(rocksdb_error)?.map(|v| v.to_vec()))
-    }
-
-    /// The row prefix of `at`'s key and namespace.
-    fn prefix(&mut self, at: Slot<'_>) -> &[u8] {
-        let cached = matches!(&self.prefix_of, Some((k, n)) if k == at.key && *n == at.namespace);
-        if !cached {
-            self.store.row_prefix(&mut self.prefix, at.key, &at.namespace);
-            self.prefix_of = Some((at.key.clone(), at.namespace));
-        }
-        &self.prefix
     }
 
     /// The row of a map entry: the prefix, then the map key's byte form.
     fn map_row(&mut self, at: Slot<'_>, user_key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         let key = as_dict_key(key_from_py(&plain_dict_key(user_key)?)?);
         let mut writer = Writer {
-            bytes: self.prefix(at).to_vec(),
+            bytes: self.row.at(&self.store, at).to_vec(),
         };
         writer.key(&key);
         Ok(writer.bytes)
@@ -195,8 +197,8 @@ impl KeyedBackend for RocksDbBackend {
     }
 
     fn get(&mut self, py: Python<'_>, at: Slot<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let row = self.prefix(at).to_vec();
-        let Some(bytes) = self.read_row(at.state, &row)? else {
+        let row = self.row.at(&self.store, at);
+        let Some(bytes) = self.store.get(at.state, row).map_err(rocksdb_error)? else {
             return Ok(None);
         };
         Ok(Some(self.decode(py, at.state, &bytes)?.unbind()))
@@ -204,25 +206,25 @@ impl KeyedBackend for RocksDbBackend {
 
     fn put(&mut self, _py: Python<'_>, at: Slot<'_>, value: Bound<'_, PyAny>) -> PyResult<Released> {
         let bytes = self.encode(at.state, &value)?;
-        let row = self.prefix(at).to_vec();
-        self.store.put(at.state, &row, &bytes).map_err(rocksdb_error)?;
+        let row = self.row.at(&self.store, at);
+        self.store.put(at.state, row, &bytes).map_err(rocksdb_error)?;
         Ok(None)
     }
 
     fn remove(&mut self, _py: Python<'_>, at: Slot<'_>) -> PyResult<Released> {
-        let row = self.prefix(at).to_vec();
         let kind = self.store.states().get(at.state as usize).map(|s| s.kind);
+        let row = self.row.at(&self.store, at);
         if kind == Some(StateKind::Map) {
-            self.store.delete_prefix(at.state, &row).map_err(rocksdb_error)?;
+            self.store.delete_prefix(at.state, row).map_err(rocksdb_error)?;
         } else {
-            self.store.delete(at.state, &row).map_err(rocksdb_error)?;
+            self.store.delete(at.state, row).map_err(rocksdb_error)?;
         }
         Ok(None)
     }
 
     fn list_get<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyList>>> {
-        let row = self.prefix(at).to_vec();
-        let Some(bytes) = self.read_row(at.state, &row)? else {
+        let row = self.row.at(&self.store, at);
+        let Some(bytes) = self.store.get(at.state, row).map_err(rocksdb_error)? else {
             return Ok(None);
         };
         let list = PyList::empty(py);
@@ -238,8 +240,8 @@ impl KeyedBackend for RocksDbBackend {
             return Ok(());
         }
         let framed = self.framed(at.state, &values)?;
-        let row = self.prefix(at).to_vec();
-        self.store.merge(at.state, &row, &framed).map_err(rocksdb_error)
+        let row = self.row.at(&self.store, at);
+        self.store.merge(at.state, row, &framed).map_err(rocksdb_error)
     }
 
     fn list_update(&mut self, py: Python<'_>, at: Slot<'_>, values: Vec<Bound<'_, PyAny>>) -> PyResult<Released> {
@@ -247,8 +249,8 @@ impl KeyedBackend for RocksDbBackend {
             return self.remove(py, at);
         }
         let framed = self.framed(at.state, &values)?;
-        let row = self.prefix(at).to_vec();
-        self.store.put(at.state, &row, &framed).map_err(rocksdb_error)?;
+        let row = self.row.at(&self.store, at);
+        self.store.put(at.state, row, &framed).map_err(rocksdb_error)?;
         Ok(None)
     }
 
@@ -259,7 +261,7 @@ impl KeyedBackend for RocksDbBackend {
         user_key: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let row = self.map_row(at, user_key)?;
-        let Some(bytes) = self.read_row(at.state, &row)? else {
+        let Some(bytes) = self.store.get(at.state, &row).map_err(rocksdb_error)? else {
             return Ok(None);
         };
         Ok(Some(self.decode_map_entry(py, at.state, &bytes)?.1))
@@ -285,7 +287,7 @@ impl KeyedBackend for RocksDbBackend {
     }
 
     fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let prefix = self.prefix(at).to_vec();
+        let prefix = self.row.at(&self.store, at).to_vec();
         let mut values = Vec::new();
         self.store
             .scan_prefix(at.state, &prefix, |_, value| {

@@ -369,19 +369,6 @@ impl RocksDbKeyedState {
         Ok(keys)
     }
 
-    /// Rows over all states: RocksDB's estimate (exact for a store only written to).
-    pub fn estimated_rows(&mut self) -> Result<u64, RocksDbError> {
-        self.flush()?;
-        let mut rows = 0;
-        for id in 0..self.states.len() {
-            rows += self
-                .db
-                .property_int_value_cf(self.cf(id as StateId)?, rocksdb::properties::ESTIMATE_NUM_KEYS)?
-                .unwrap_or(0);
-        }
-        Ok(rows)
-    }
-
     /// Counts the rows of every state, by reading them all.
     pub fn count_rows(&mut self) -> Result<u64, RocksDbError> {
         self.flush()?;
@@ -398,17 +385,6 @@ impl RocksDbKeyedState {
             iter.status()?;
         }
         Ok(rows)
-    }
-
-    /// Removes every row of every state.
-    pub fn clear(&mut self) -> Result<(), RocksDbError> {
-        self.pending.take();
-        for id in 0..self.states.len() {
-            let cf = self.cf(id as StateId)?;
-            self.db
-                .delete_range_cf_opt(cf, &[][..], &[u8::MAX; 8][..], &self.write)?;
-        }
-        Ok(())
     }
 
     /// Compacts every state, running the compaction filters over all rows. Twice: the first

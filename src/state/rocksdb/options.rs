@@ -34,15 +34,6 @@ impl RocksDbMemory {
             budget,
         }
     }
-
-    pub fn budget(&self) -> usize {
-        self.budget
-    }
-
-    /// Bytes the block cache holds now (memtable reservations included).
-    pub fn usage(&self) -> usize {
-        self.cache.get_usage()
-    }
 }
 
 impl std::fmt::Debug for RocksDbMemory {
