@@ -136,6 +136,10 @@ class _BuiltinTrigger(Trigger[Any, Any]):
             return NotImplemented
         return self._native_spec() == other._native_spec()  # type: ignore[attr-defined]
 
+    def __repr__(self) -> str:
+        """``Name()``; triggers with parameters show them."""
+        return f"{type(self).__name__}()"
+
     def __hash__(self) -> int:
         return hash((type(self), self._native_spec()))
 
@@ -174,9 +178,6 @@ class EventTimeTrigger(_BuiltinTrigger):
     def _native_spec(self) -> tuple[Any, ...]:
         return ("event_time",)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
 
 EventTimeTrigger._builtin = EventTimeTrigger
 
@@ -211,9 +212,6 @@ class ProcessingTimeTrigger(_BuiltinTrigger):
 
     def _native_spec(self) -> tuple[Any, ...]:
         return ("processing_time",)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 ProcessingTimeTrigger._builtin = ProcessingTimeTrigger
@@ -403,9 +401,6 @@ class NeverTrigger(_BuiltinTrigger):
 
     def _native_spec(self) -> tuple[Any, ...]:
         return ("never",)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 NeverTrigger._builtin = NeverTrigger
