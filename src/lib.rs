@@ -3,6 +3,7 @@
 //! `graph` and `runtime` are the engine and never touch Python; `bindings` is the only code that
 //! does.
 
+pub mod checkpoint;
 pub mod connectors;
 pub mod graph;
 pub mod runtime;

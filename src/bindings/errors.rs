@@ -51,6 +51,7 @@ pub fn graph_error(e: GraphError) -> PyErr {
 pub fn deploy_error(py: Python<'_>, e: DeployError) -> PyErr {
     match e {
         DeployError::Graph(g) => graph_error(g),
+        DeployError::Restore(message) => PyValueError::new_err(message),
         DeployError::Instantiate { operator, error } => {
             let err = into_pyerr(error);
             add_note(

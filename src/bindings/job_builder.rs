@@ -2,13 +2,14 @@
 //! it.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::bindings::checkpointing::{check_writable, history_list, new_job_id, read_restore, CheckpointPlan};
 use crate::bindings::collect::CollectIterator;
 use crate::bindings::errors::{deploy_error, graph_error, job_error};
 use crate::bindings::interrupt::interrupt_task_threads;
@@ -27,14 +28,17 @@ use crate::bindings::operators::window::{
 use crate::bindings::partitioner::PyPartitioner;
 use crate::bindings::signals::SignalWakeup;
 use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
-use crate::bindings::state::{StateStore, StateView, StoreSite};
+use crate::bindings::state::{StateStore, StateView};
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
+use crate::checkpoint::coordinator::{CheckpointHistory, Coordinator};
+use crate::checkpoint::options::Retention;
+use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
 use crate::connectors::manual_source::ManualFeed;
 use crate::graph::execution_plan::execution_plan_json;
 use crate::graph::stream_graph::{Chaining, JobConfig, NodeId, NodeKind, StreamEdge, StreamGraph};
 use crate::runtime::input_gate::{InputChannel, InputGate};
-use crate::runtime::job::{DeployedJob, ExternalOutputs, JobHandle, JobSummary};
+use crate::runtime::job::{CheckpointSetup, DeployedJob, ExternalOutputs, JobError, JobHandle, JobSummary, RunSetup};
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
@@ -46,29 +50,83 @@ use crate::window::operator::{WindowOperator, WindowSpec};
 /// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
 const WAIT_SLICE: Duration = Duration::from_millis(20);
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How one run of a job ended.
+enum RunEnd {
+    Finished(JobSummary),
+    /// Ctrl-C (the job was cancelled).
+    Interrupted(PyErr),
+    Failed(JobError),
+}
+
+/// Waits for a running job with the interpreter released, cancelling it on Ctrl-C.
+fn run_to_end(py: Python<'_>, job: JobHandle, wakeup: &mut Option<SignalWakeup>) -> RunEnd {
+    let mut stopped_threads = false;
+    let interrupted = loop {
+        if py.detach(|| job.wait_timeout(WAIT_SLICE)) {
+            break None;
+        }
+        // A task failed: the others stop now, not after their batch in progress.
+        if job.is_cancelled() && !stopped_threads {
+            interrupt_task_threads(py, &job);
+            stopped_threads = true;
+        }
+        // Only the main thread handles signals; a byte on the wakeup pipe says one came.
+        if wakeup.as_mut().is_some_and(|w| w.triggered()) {
+            if let Err(interrupt) = py.check_signals() {
+                break Some(interrupt);
+            }
+        }
+    };
+    if let Some(interrupt) = interrupted {
+        job.cancel();
+        interrupt_task_threads(py, &job);
+        let _ = py.detach(|| job.join());
+        return RunEnd::Interrupted(interrupt);
+    }
+    match py.detach(|| job.join()) {
+        Ok(summary) => RunEnd::Finished(summary),
+        Err(JobError::Cancelled) => RunEnd::Interrupted(job_error(py, JobError::Cancelled)),
+        Err(e) => RunEnd::Failed(e),
+    }
+}
+
+/// Sleeps `delay` (before a restart); Ctrl-C ends the sleep with its exception.
+fn sleep_interruptibly(py: Python<'_>, delay: Duration, wakeup: &mut Option<SignalWakeup>) -> Option<PyErr> {
+    let until = Instant::now() + delay;
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            return None;
+        }
+        py.detach(|| std::thread::sleep((until - now).min(WAIT_SLICE)));
+        if wakeup.as_mut().is_some_and(|w| w.triggered()) {
+            if let Err(interrupt) = py.check_signals() {
+                return Some(interrupt);
+            }
+        }
+    }
+}
+
 /// One input of a node, as Python describes it:
 /// `(source_node, port, input_index, partitioning, custom)` where `custom` is
 /// `(partition_fn, key_selector)` for `"custom"` partitioning, else None.
 type InputSpec = (usize, u32, usize, String, Option<(Py<PyAny>, Py<PyAny>)>);
 
-/// Builds a job's plan, then runs it once.
+/// Builds a job's plan, then runs it once (restarting it after failures when its restart
+/// strategy says so).
 #[pyclass(module = "ferroflow._engine")]
 pub struct JobBuilder {
     graph: Option<StreamGraph<PyValue>>,
+    /// Checkpoints, restore and restarts.
+    checkpointing: Option<CheckpointPlan>,
     /// The feeds of test sources, in the order they were added.
     feeds: Vec<ManualFeed<PyValue>>,
     /// Where keyed operators added from now on keep their state.
     state_backend: StateBackendConfig,
-}
-
-/// Where an operator instance's keyed state store goes.
-fn store_site<'a>(backend: &'a StateBackendConfig, info: &'a TaskInfo) -> StoreSite<'a> {
-    StoreSite {
-        backend,
-        operator: &info.operator_name,
-        subtask: info.subtask_index,
-        max_parallelism: info.max_parallelism,
-    }
 }
 
 fn boxed<O: Operator<PyValue> + 'static>(op: O) -> OperatorResult<Box<dyn Operator<PyValue>>> {
@@ -134,15 +192,69 @@ impl JobBuilder {
             .map_err(graph_error)
     }
 
-    fn start(&mut self, py: Python<'_>) -> PyResult<(JobHandle, ExternalOutputs<PyValue>)> {
-        let graph = self
-            .graph
-            .take()
-            .ok_or_else(|| PyValueError::new_err("this job was already executed; build a new one"))?;
-        let deployed = DeployedJob::deploy(graph).map_err(|e| deploy_error(py, e))?;
-        let mut deployed = deployed;
+    /// Deploys and starts one run of the job.
+    fn start_run(
+        py: Python<'_>,
+        graph: &StreamGraph<PyValue>,
+        setup: &RunSetup,
+    ) -> PyResult<(JobHandle, ExternalOutputs<PyValue>)> {
+        let mut deployed = DeployedJob::deploy(graph, setup).map_err(|e| deploy_error(py, e))?;
         let external = std::mem::take(&mut deployed.external_outputs);
         Ok((deployed.start(), external))
+    }
+
+    /// The setup of the job's first run: what it restores from and how it checkpoints.
+    fn first_setup(&self, job_id: &str) -> PyResult<(RunSetup, RestartStrategy)> {
+        let Some(plan) = &self.checkpointing else {
+            return Ok((
+                RunSetup {
+                    run_id: job_id.to_string(),
+                    ..RunSetup::default()
+                },
+                RestartStrategy::None,
+            ));
+        };
+        let restore = plan.restore()?;
+        let history = CheckpointHistory {
+            next_id: restore.as_ref().map_or(1, |r| r.metadata.checkpoint_id + 1),
+            ..CheckpointHistory::default()
+        };
+        let checkpointing = match plan.options()? {
+            Some(options) => {
+                check_writable(&Coordinator::job_directory(&options, job_id))?;
+                Some(CheckpointSetup {
+                    options,
+                    job_id: job_id.to_string(),
+                    history: Arc::new(Mutex::new(history)),
+                })
+            }
+            None => None,
+        };
+        Ok((
+            RunSetup {
+                run_id: job_id.to_string(),
+                attempt: 0,
+                restore,
+                checkpointing,
+            },
+            plan.restart.strategy()?,
+        ))
+    }
+
+    fn take_graph(&mut self) -> PyResult<StreamGraph<PyValue>> {
+        self.graph
+            .take()
+            .ok_or_else(|| PyValueError::new_err("this job was already executed; build a new one"))
+    }
+}
+
+/// Removes a job's checkpoints when it ended the way its retention says they go.
+fn clean_up_checkpoints(setup: &RunSetup, succeeded_or_cancelled: bool) {
+    let Some(c) = &setup.checkpointing else { return };
+    let remove =
+        c.options.temporary || (succeeded_or_cancelled && c.options.retention == Retention::DeleteOnCancellation);
+    if remove {
+        let _ = std::fs::remove_dir_all(Coordinator::job_directory(&c.options, &c.job_id));
     }
 }
 
@@ -187,6 +299,7 @@ impl JobBuilder {
             ));
         }
         Ok(JobBuilder {
+            checkpointing: None,
             feeds: Vec::new(),
             state_backend: StateBackendConfig::HashMap,
             graph: Some(StreamGraph::new(JobConfig {
@@ -248,8 +361,8 @@ impl JobBuilder {
         let factory: crate::graph::stream_graph::SourceFactory<PyValue> = match kind {
             "collection" => {
                 let items: Py<PyList> = arg.bind(py).cast::<PyList>()?.clone().unbind();
-                Box::new(move |_: &TaskInfo| {
-                    Python::attach(|py| boxed_source(CollectionSource::new(items.clone_ref(py))))
+                Box::new(move |info: &TaskInfo| {
+                    Python::attach(|py| boxed_source(CollectionSource::new(items.clone_ref(py), info)?))
                 })
             }
             "iterable" => {
@@ -269,9 +382,7 @@ impl JobBuilder {
             }
             "sequence" => {
                 let (start, end): (i64, i64) = arg.extract(py)?;
-                Box::new(move |info: &TaskInfo| {
-                    boxed_source(SequenceSource::split(start, end, info.subtask_index, info.parallelism))
-                })
+                Box::new(move |info: &TaskInfo| boxed_source(SequenceSource::for_subtask(start, end, info)?))
             }
             other => return Err(PyValueError::new_err(format!("unknown source kind '{other}'"))),
         };
@@ -302,7 +413,7 @@ impl JobBuilder {
             // Keyed functions get keyed state through their runtime context.
             let state = if keyed {
                 Some(
-                    Python::attach(|py| StateStore::new_py(py, info.clock.clone(), &store_site(&backend, info)))
+                    Python::attach(|py| StateStore::for_operator(py, info, &backend))
                         .map_err(crate::runtime::operator::OperatorError::new)?,
                 )
             } else {
@@ -375,8 +486,8 @@ impl JobBuilder {
         let backend = self.state_backend.clone();
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             let udf = Udf::instantiate(&spec, info)?;
-            let state = Python::attach(|py| Accumulators::on(py, &store_site(&backend, info), info.clock.clone()))
-                .map_err(OperatorError::new)?;
+            let state =
+                Python::attach(|py| Accumulators::for_operator(py, info, &backend)).map_err(OperatorError::new)?;
             boxed(KeyedReduce::new(udf, state))
         });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
@@ -395,8 +506,7 @@ impl JobBuilder {
         let backend = self.state_backend.clone();
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             Python::attach(|py| {
-                let state = Accumulators::on(py, &store_site(&backend, info), info.clock.clone())
-                    .map_err(OperatorError::new)?;
+                let state = Accumulators::for_operator(py, info, &backend).map_err(OperatorError::new)?;
                 boxed(KeyedAggregate::new(aggregation, position.clone_ref(py), state))
             })
         });
@@ -509,7 +619,7 @@ impl JobBuilder {
         let backend = self.state_backend.clone();
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             let (state, view) = Python::attach(|py| {
-                let store = StateStore::new_py(py, info.clock.clone(), &store_site(&backend, info))?;
+                let store = StateStore::for_operator(py, info, &backend)?;
                 let view = Py::new(
                     py,
                     StateView {
@@ -586,7 +696,7 @@ impl JobBuilder {
             .take()
             .ok_or_else(|| PyValueError::new_err("this job was already executed; build a new one"))?;
         let clock = graph.config.clock.clone();
-        let mut deployed = DeployedJob::deploy(graph).map_err(|e| deploy_error(py, e))?;
+        let mut deployed = DeployedJob::deploy(&graph, &RunSetup::default()).map_err(|e| deploy_error(py, e))?;
         let outputs = std::mem::take(&mut deployed.external_outputs);
         let job = deployed.start_manual().map_err(|e| job_error(py, e))?;
         Ok(ManualRun::new(job, std::mem::take(&mut self.feeds), outputs, clock))
@@ -597,56 +707,93 @@ impl JobBuilder {
         Ok(execution_plan_json(self.graph()?))
     }
 
-    /// Runs the job to the end with the interpreter released; Ctrl-C cancels it. Returns a dict
-    /// with `net_runtime_ms` and per-task figures.
+    /// Checkpoints, restore and restarts, as `env._checkpoint_plan()` describes them.
+    fn set_checkpointing(&mut self, plan: CheckpointPlan) -> PyResult<()> {
+        // Checked now, so that a bad plan fails when the job is built.
+        plan.options()?;
+        plan.restart.strategy()?;
+        if plan.restore_path.is_some() {
+            plan.restore()?;
+        }
+        self.checkpointing = Some(plan);
+        Ok(())
+    }
+
+    /// Runs the job to the end with the interpreter released; Ctrl-C cancels it. A failure
+    /// restarts the job from its latest completed checkpoint while the restart strategy allows.
+    /// Returns a dict with `net_runtime_ms`, per-task figures, `job_id`, `restarts` and
+    /// `checkpoints`.
     fn execute<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let graph = self.take_graph()?;
+        let job_id = new_job_id();
+        let (mut setup, strategy) = self.first_setup(&job_id)?;
+        let initial_restore = setup.restore.clone();
+        let ignore_unclaimed = self.checkpointing.as_ref().is_some_and(|p| p.ignore_unclaimed);
+        let mut restarts = RestartTracker::new(strategy);
         // The wakeup first: once the job runs, leaving early would drop it with the
         // interpreter held, and its task threads need the interpreter to stop.
         let mut wakeup = SignalWakeup::install(py)?;
-        let (job, _external) = match self.start(py) {
-            Ok(started) => started,
-            Err(e) => {
-                if let Some(w) = wakeup {
-                    w.restore(py);
-                }
-                return Err(e);
-            }
-        };
-        let mut stopped_threads = false;
-        let interrupted = loop {
-            if py.detach(|| job.wait_timeout(WAIT_SLICE)) {
-                break None;
-            }
-            // A task failed: the others stop now, not after their batch in progress.
-            if job.is_cancelled() && !stopped_threads {
-                interrupt_task_threads(py, &job);
-                stopped_threads = true;
-            }
-            // Only the main thread handles signals; a byte on the wakeup pipe says one came.
-            if wakeup.as_mut().is_some_and(|w| w.triggered()) {
-                if let Err(interrupt) = py.check_signals() {
-                    break Some(interrupt);
+        let outcome = loop {
+            let run = match Self::start_run(py, &graph, &setup) {
+                Ok((job, _external)) => run_to_end(py, job, &mut wakeup),
+                Err(e) => break Err(e),
+            };
+            match run {
+                RunEnd::Finished(summary) => break Ok(summary),
+                RunEnd::Interrupted(e) => break Err(e),
+                RunEnd::Failed(error) => {
+                    let Some(delay) = restarts.on_failure(Instant::now()) else {
+                        break Err(job_error(py, error));
+                    };
+                    if let Some(e) = sleep_interruptibly(py, delay, &mut wakeup) {
+                        break Err(e);
+                    }
+                    // From the latest completed checkpoint; with none yet, from where the job
+                    // started (nothing of the input is skipped).
+                    let latest = setup
+                        .checkpointing
+                        .as_ref()
+                        .and_then(|c| lock(&c.history).latest().map(|l| l.directory.clone()));
+                    setup.restore = match latest {
+                        Some(dir) => match read_restore(&dir, ignore_unclaimed) {
+                            Ok(plan) => Some(plan),
+                            Err(e) => break Err(e),
+                        },
+                        None => initial_restore.clone(),
+                    };
+                    setup.attempt += 1;
+                    setup.run_id = format!("{job_id}-{}", setup.attempt);
                 }
             }
         };
         if let Some(w) = wakeup {
             w.restore(py);
         }
-        if let Some(interrupt) = interrupted {
-            job.cancel();
-            interrupt_task_threads(py, &job);
-            let _ = py.detach(|| job.join());
-            return Err(interrupt);
-        }
-        match py.detach(|| job.join()) {
-            Ok(summary) => summary_dict(py, &summary),
-            Err(e) => Err(job_error(py, e)),
-        }
+        let succeeded_or_cancelled = match &outcome {
+            Ok(_) => true,
+            Err(e) => e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py),
+        };
+        let checkpoints = setup
+            .checkpointing
+            .as_ref()
+            .map(|c| history_list(py, &lock(&c.history)))
+            .transpose();
+        clean_up_checkpoints(&setup, succeeded_or_cancelled);
+        let summary = outcome?;
+        let result = summary_dict(py, &summary)?;
+        result.set_item("job_id", &job_id)?;
+        result.set_item("restarts", restarts.restarts())?;
+        result.set_item("checkpoints", checkpoints?)?;
+        Ok(result)
     }
 
-    /// Starts the job and returns an iterator over what its collect node receives.
+    /// Starts the job and returns an iterator over what its collect node receives. The job
+    /// checkpoints as configured, but is not restarted after a failure (the iterator raises).
     fn execute_and_collect(&mut self, py: Python<'_>) -> PyResult<CollectIterator> {
-        let (job, external) = self.start(py)?;
+        let graph = self.take_graph()?;
+        let job_id = new_job_id();
+        let (setup, _) = self.first_setup(&job_id)?;
+        let (job, external) = Self::start_run(py, &graph, &setup)?;
         let channels = external
             .into_iter()
             .flatten()

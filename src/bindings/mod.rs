@@ -1,5 +1,6 @@
 //! The Python boundary: the only Rust code that touches Python.
 
+pub mod checkpointing;
 pub mod collect;
 pub mod context;
 pub mod errors;
@@ -33,6 +34,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<state::AggregatingState>()?;
     m.add_class::<operators::window::WindowContext>()?;
     m.add_class::<operators::window::PyTriggerContext>()?;
+    m.add_function(wrap_pyfunction!(checkpointing::latest_checkpoint, m)?)?;
+    m.add_function(wrap_pyfunction!(checkpointing::check_checkpoint, m)?)?;
     m.add(
         "DEFAULT_MAX_PARALLELISM",
         crate::runtime::key_group::DEFAULT_MAX_PARALLELISM,

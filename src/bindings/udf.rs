@@ -8,12 +8,19 @@ use pyo3::types::{PyTuple, PyType};
 
 use crate::bindings::interrupt::closing;
 use crate::bindings::key::type_name;
-use crate::bindings::state::StateView;
+use std::path::{Path, PathBuf};
+
+use crate::bindings::state::{OperatorStateStore, StateView};
 use crate::bindings::value::PyValue;
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::operator::{OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 
 static OUTPUT_TAG: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// The sub-directory of an operator's checkpoint directory that holds its function's operator
+/// state (a CheckpointedFunction's lists).
+pub const OPERATOR_SNAPSHOT: &str = "operator";
 
 /// One subtask's instance of a user function: the callables the operator calls per record, and
 /// the object whose `open()`/`close()` run once.
@@ -45,13 +52,50 @@ impl Udf {
 
     /// Calls `spec.instantiate(info, state)`: the functions' runtime context gets `state` for
     /// `get_state(...)` and friends (keyed operators).
+    /// A function that is a CheckpointedFunction gets its operator state back from the
+    /// checkpoint `info` restores from.
     pub fn instantiate_keyed(spec: &Py<PyAny>, info: &TaskInfo, state: Option<Py<StateView>>) -> OperatorResult<Udf> {
         Python::attach(|py| {
             let made = spec
                 .bind(py)
                 .call_method1("instantiate", (info_tuple(py, info)?, state))?;
             let (calls, lifecycle): (Vec<Py<PyAny>>, Py<PyAny>) = made.extract()?;
+            let restored: Vec<PathBuf> = info
+                .restore
+                .as_ref()
+                .map(|r| {
+                    r.directories
+                        .iter()
+                        .map(|d| d.join(OPERATOR_SNAPSHOT))
+                        .filter(|d| d.is_dir())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !restored.is_empty() {
+                let store = py
+                    .get_type::<OperatorStateStore>()
+                    .call_method1("restore", (restored, info.subtask_index, info.parallelism))?;
+                lifecycle.bind(py).setattr("operator_state", store)?;
+            }
             Ok::<_, PyErr>(Udf { calls, lifecycle })
+        })
+        .map_err(OperatorError::new)
+    }
+
+    /// Writes the operator state of a CheckpointedFunction (after its `snapshot_state`) into
+    /// `directory/operator`; nothing for other functions.
+    pub fn snapshot(&self, ctx: &SnapshotContext<'_>, directory: &Path) -> OperatorResult<SnapshotStats> {
+        Python::attach(|py| {
+            let target = directory.join(OPERATOR_SNAPSHOT);
+            let bytes: u64 = self
+                .lifecycle
+                .bind(py)
+                .call_method1(
+                    "snapshot_state",
+                    (target.to_string_lossy().as_ref(), ctx.checkpoint_id, ctx.timestamp),
+                )?
+                .extract()?;
+            Ok::<_, PyErr>(SnapshotStats::full(bytes))
         })
         .map_err(OperatorError::new)
     }

@@ -5,6 +5,9 @@
 //! placed between its records — flows on in order: records before a watermark reach the next
 //! operator before it sees that watermark.
 
+use std::path::Path;
+
+use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats};
 use crate::runtime::operator::{Operator, OperatorError, Output, Progress, TaskInfo};
 use crate::runtime::output::TaskOutputs;
 use crate::runtime::record::{Data, Record};
@@ -251,10 +254,48 @@ impl<V: Data> OperatorChain<V> {
         Ok(())
     }
 
-    /// Checkpoint `id`: every operator snapshots, first to last.
-    pub fn on_barrier(&mut self, id: u64) -> Result<(), ChainError> {
+    /// Checkpoint `id`, whose directory is `checkpoint_directory`: every operator snapshots
+    /// into its own directory there, first to last.
+    pub fn snapshot_state(
+        &mut self,
+        id: u64,
+        timestamp: i64,
+        checkpoint_directory: &Path,
+    ) -> Result<SnapshotStats, ChainError> {
+        let mut total = SnapshotStats::default();
         for i in 0..self.links.len() {
-            self.links[i].operator.on_barrier(id).map_err(|e| self.fail(i, e))?;
+            let link = &mut self.links[i];
+            let directory = subtask_directory(checkpoint_directory, &link.info.operator_id, link.info.subtask_index);
+            let result = std::fs::create_dir_all(&directory)
+                .map_err(|e| {
+                    OperatorError::new(format!(
+                        "checkpoint {id}: cannot make the directory {}: {e}",
+                        directory.display()
+                    ))
+                })
+                .and_then(|()| {
+                    link.operator.snapshot_state(&SnapshotContext {
+                        checkpoint_id: id,
+                        timestamp,
+                        directory: &directory,
+                        checkpoint_directory,
+                    })
+                });
+            match result {
+                Ok(stats) => total.add(stats),
+                Err(e) => return Err(self.fail(i, e)),
+            }
+        }
+        Ok(total)
+    }
+
+    /// Checkpoint `id` completed: every operator hears it, first to last.
+    pub fn notify_checkpoint_complete(&mut self, id: u64) -> Result<(), ChainError> {
+        for i in 0..self.links.len() {
+            self.links[i]
+                .operator
+                .notify_checkpoint_complete(id)
+                .map_err(|e| self.fail(i, e))?;
         }
         Ok(())
     }

@@ -33,7 +33,7 @@ pub enum GateEvent<V> {
         channel: usize,
         idle: bool,
     },
-    /// Every channel delivered barrier `id` (or ended): the checkpoint is taken here.
+    /// Every channel delivered barrier `id` (or is closed): the checkpoint is taken here.
     Barrier(u64),
     EndOfChannel {
         channel: usize,
@@ -42,30 +42,70 @@ pub enum GateEvent<V> {
     Timeout,
 }
 
+/// How a gate treats checkpoint barriers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BarrierMode {
+    /// Exactly-once: a channel that delivered barrier n is held back until every channel has.
+    /// At-least-once: it is not; the barrier goes on once every channel delivered it.
+    pub align: bool,
+    /// Senders go on sending barriers after their end of input (a job with checkpoints, whose
+    /// tasks stay until the final checkpoint): an ended channel is read until its sender is
+    /// gone, and alignment waits for its barriers.
+    pub after_end: bool,
+}
+
+impl Default for BarrierMode {
+    fn default() -> Self {
+        BarrierMode {
+            align: true,
+            after_end: false,
+        }
+    }
+}
+
 /// Reads a task's input channels. A channel that delivered a checkpoint barrier is held back
 /// until every channel has (aligned checkpoints), so records after the barrier wait.
 pub struct InputGate<V> {
     channels: Vec<InputChannel<V>>,
     ended: Vec<bool>,
+    /// Ended and no longer read (its sender is gone, or it sends nothing after its end).
+    closed: Vec<bool>,
     blocked: Vec<bool>,
     open: usize,
     aligning: Option<u64>,
+    alignment_started: Option<Instant>,
+    last_alignment: std::time::Duration,
+    mode: BarrierMode,
     ready: VecDeque<GateEvent<V>>,
     next: usize,
 }
 
 impl<V> InputGate<V> {
     pub fn new(channels: Vec<InputChannel<V>>) -> Self {
+        Self::with_barriers(channels, BarrierMode::default())
+    }
+
+    pub fn with_barriers(channels: Vec<InputChannel<V>>, mode: BarrierMode) -> Self {
         let n = channels.len();
         InputGate {
             channels,
             ended: vec![false; n],
+            closed: vec![false; n],
             blocked: vec![false; n],
             open: n,
             aligning: None,
+            alignment_started: None,
+            last_alignment: std::time::Duration::ZERO,
+            mode,
             ready: VecDeque::new(),
             next: 0,
         }
+    }
+
+    /// How long the last completed alignment held input back (from the first barrier to the
+    /// last).
+    pub fn last_alignment(&self) -> std::time::Duration {
+        self.last_alignment
     }
 
     pub fn channel_count(&self) -> usize {
@@ -84,7 +124,7 @@ impl<V> InputGate<V> {
             if let Some(event) = self.ready.pop_front() {
                 return Ok(event);
             }
-            if self.open == 0 {
+            if !(0..self.channels.len()).any(|c| self.readable(c)) {
                 return Ok(GateEvent::Timeout);
             }
             match self.receive(deadline)? {
@@ -96,11 +136,16 @@ impl<V> InputGate<V> {
 
     /// Blocks until a readable channel has a message (not taking it) or `deadline` passes.
     pub fn wait(&mut self, deadline: Instant) {
+        self.wait_or::<()>(deadline, None);
+    }
+
+    /// As [`InputGate::wait`], also waking when `other` has a message.
+    pub fn wait_or<T>(&mut self, deadline: Instant, other: Option<&Receiver<T>>) {
         if !self.ready.is_empty() {
             return;
         }
         let readable: Vec<usize> = (0..self.channels.len()).filter(|&c| self.readable(c)).collect();
-        if readable.is_empty() {
+        if readable.is_empty() && other.is_none() {
             let now = Instant::now();
             if deadline > now {
                 std::thread::sleep(deadline - now);
@@ -111,11 +156,25 @@ impl<V> InputGate<V> {
         for &c in &readable {
             select.recv(&self.channels[c].receiver);
         }
+        if let Some(other) = other {
+            select.recv(other);
+        }
         let _ = select.ready_deadline(deadline);
     }
 
     fn readable(&self, c: usize) -> bool {
-        !self.ended[c] && !self.blocked[c]
+        !self.closed[c] && !(self.mode.align && self.blocked[c])
+    }
+
+    /// A channel's sender is gone: normal after its end when barriers come after the end.
+    fn disconnected(&mut self, c: usize) -> Result<(), Stopped> {
+        if self.ended[c] {
+            self.closed[c] = true;
+            self.complete_alignment();
+            Ok(())
+        } else {
+            Err(Stopped)
+        }
     }
 
     fn receive(&mut self, deadline: Instant) -> Result<Option<(usize, Message<V>)>, Stopped> {
@@ -132,7 +191,10 @@ impl<V> InputGate<V> {
                     return Ok(Some((c, m)));
                 }
                 Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Disconnected) => return Err(Stopped),
+                Err(TryRecvError::Disconnected) => {
+                    self.disconnected(c)?;
+                    return Ok(None);
+                }
             }
         }
         let readable: Vec<usize> = (0..n).filter(|&c| self.readable(c)).collect();
@@ -144,7 +206,7 @@ impl<V> InputGate<V> {
             return match self.channels[c].receiver.recv_deadline(deadline) {
                 Ok(m) => Ok(Some((c, m))),
                 Err(RecvTimeoutError::Timeout) => Ok(None),
-                Err(RecvTimeoutError::Disconnected) => Err(Stopped),
+                Err(RecvTimeoutError::Disconnected) => self.disconnected(c).map(|()| None),
             };
         }
         let mut select = Select::new();
@@ -158,7 +220,7 @@ impl<V> InputGate<V> {
         let c = readable[op.index()];
         match op.recv(&self.channels[c].receiver) {
             Ok(m) => Ok(Some((c, m))),
-            Err(_) => Err(Stopped),
+            Err(_) => self.disconnected(c).map(|()| None),
         }
     }
 
@@ -172,13 +234,19 @@ impl<V> InputGate<V> {
             Message::Idle(idle) => self.ready.push_back(GateEvent::Idle { channel, idle }),
             Message::Barrier(id) => {
                 self.blocked[channel] = true;
+                if self.aligning.is_none() {
+                    self.alignment_started = Some(Instant::now());
+                }
                 self.aligning = Some(id);
                 self.complete_alignment();
             }
             Message::EndOfInput => {
-                self.ended[channel] = true;
-                self.open -= 1;
-                self.ready.push_back(GateEvent::EndOfChannel { channel });
+                if !self.ended[channel] {
+                    self.ended[channel] = true;
+                    self.closed[channel] = !self.mode.after_end;
+                    self.open -= 1;
+                    self.ready.push_back(GateEvent::EndOfChannel { channel });
+                }
                 self.complete_alignment();
             }
         }
@@ -186,10 +254,14 @@ impl<V> InputGate<V> {
 
     fn complete_alignment(&mut self) {
         let Some(id) = self.aligning else { return };
-        let aligned = (0..self.channels.len()).all(|c| self.ended[c] || self.blocked[c]);
+        let aligned = (0..self.channels.len()).all(|c| self.closed[c] || self.blocked[c]);
         if aligned {
             self.blocked.iter_mut().for_each(|b| *b = false);
             self.aligning = None;
+            self.last_alignment = self
+                .alignment_started
+                .take()
+                .map_or(Default::default(), |t| t.elapsed());
             self.ready.push_back(GateEvent::Barrier(id));
         }
     }
@@ -297,5 +369,45 @@ mod tests {
             }
         ));
         t.join().unwrap();
+    }
+
+    fn checkpoint_gate(n: usize, align: bool) -> (InputGate<i64>, Vec<Sender<Message<i64>>>) {
+        let (g, tx) = gate(n);
+        let channels = g.channels;
+        (
+            InputGate::with_barriers(channels, BarrierMode { align, after_end: true }),
+            tx,
+        )
+    }
+
+    #[test]
+    fn barriers_after_the_end_of_input_are_aligned() {
+        let (mut g, mut tx) = checkpoint_gate(2, true);
+        tx[0].send(Message::EndOfInput).unwrap();
+        tx[1].send(Message::EndOfInput).unwrap();
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::EndOfChannel { .. }));
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::EndOfChannel { .. }));
+        assert!(g.is_finished());
+        tx[0].send(Message::Barrier(7)).unwrap();
+        assert!(
+            matches!(g.poll(soon()).unwrap(), GateEvent::Timeout),
+            "waits for channel 1"
+        );
+        tx[1].send(Message::Barrier(7)).unwrap();
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Barrier(7)));
+        // Senders that go after their end are no failure.
+        drop(tx.pop());
+        drop(tx.pop());
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Timeout));
+    }
+
+    #[test]
+    fn at_least_once_does_not_hold_back_channels() {
+        let (mut g, tx) = checkpoint_gate(2, false);
+        tx[0].send(Message::Barrier(1)).unwrap();
+        tx[0].send(Message::Batch(vec![Record::new(100)])).unwrap();
+        assert_eq!(values(g.poll(soon()).unwrap()), vec![100]);
+        tx[1].send(Message::Barrier(1)).unwrap();
+        assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Barrier(1)));
     }
 }

@@ -2,6 +2,7 @@
 //! channels, each task on its own thread; the handle waits for them, cancels them, and reports
 //! the first failure.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -9,10 +10,17 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, unbounded, Receiver};
 
+use crate::checkpoint::coordinator::{
+    CheckpointHistory, CheckpointRegistry, Coordinator, CoordinatorEnd, OperatorList, TaskControl,
+};
+use crate::checkpoint::derived_operator_id;
+use crate::checkpoint::options::{CheckpointOptions, CheckpointingMode};
+use crate::checkpoint::restore::RestorePlan;
+
 use crate::graph::job_graph::JobGraph;
 use crate::graph::stream_graph::{GraphError, NodeKind, StreamGraph};
 use crate::runtime::chain::OperatorChain;
-use crate::runtime::input_gate::{InputChannel, InputGate};
+use crate::runtime::input_gate::{BarrierMode, InputChannel, InputGate};
 use crate::runtime::message::Message;
 use crate::runtime::operator::{Operator, OperatorError, Source, TaskInfo};
 use crate::runtime::output::{ChannelWriter, EdgeWriter, TaskOutputs};
@@ -20,10 +28,33 @@ use crate::runtime::partitioner::{pointwise_targets, Router};
 use crate::runtime::record::Data;
 use crate::runtime::task::{Step, Task, TaskFailure, TaskInput, TaskStats};
 
+/// How one run of a job is set up: its identity, the checkpoint it restores from, and its
+/// checkpoints. A job that restarts after a failure runs again with another setup.
+#[derive(Clone, Default)]
+pub struct RunSetup {
+    /// Unique to this run.
+    pub run_id: String,
+    /// 0 for the first run, then one more for each restart.
+    pub attempt: usize,
+    pub restore: Option<RestorePlan>,
+    pub checkpointing: Option<CheckpointSetup>,
+}
+
+/// The checkpoints of a job: options, the job's id (its checkpoints go under
+/// `<directory>/<job-id>/`), and what completed so far, over all runs.
+#[derive(Clone)]
+pub struct CheckpointSetup {
+    pub options: CheckpointOptions,
+    pub job_id: String,
+    pub history: Arc<Mutex<CheckpointHistory>>,
+}
+
 /// Why a job could not be started.
 #[derive(Debug)]
 pub enum DeployError {
     Graph(GraphError),
+    /// The checkpoint to restore from does not fit the job.
+    Restore(String),
     /// Making an operator or source instance failed (for example a user's `__init__`-time error).
     Instantiate {
         operator: String,
@@ -35,6 +66,7 @@ impl std::fmt::Display for DeployError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DeployError::Graph(e) => write!(f, "{e}"),
+            DeployError::Restore(e) => write!(f, "{e}"),
             DeployError::Instantiate { operator, error } => {
                 write!(f, "operator '{operator}': {error}")
             }
@@ -58,6 +90,8 @@ pub struct JobSummary {
 
 struct JobControl {
     cancelled: AtomicBool,
+    /// Every task thread ended (the coordinator stops too).
+    tasks_done: AtomicBool,
     failure: Mutex<Option<TaskFailure>>,
     stats: Mutex<Vec<TaskStats>>,
     running: Mutex<usize>,
@@ -98,6 +132,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct JobHandle {
     control: Arc<JobControl>,
     threads: Vec<JoinHandle<()>>,
+    /// The checkpoint coordinator's thread, when the job checkpoints.
+    coordinator: Option<JoinHandle<()>>,
     started: Instant,
 }
 
@@ -154,6 +190,11 @@ impl JobHandle {
             // A task that panicked caught it and ended with a failure.
             let _ = t.join();
         }
+        if let Some(c) = self.coordinator.take() {
+            // The tasks are gone: a coordinator still waiting for them stops.
+            self.control.tasks_done.store(true, Ordering::SeqCst);
+            let _ = c.join();
+        }
         if let Some(failure) = lock(&self.control.failure).take() {
             return Err(JobError::Failed(failure));
         }
@@ -176,6 +217,10 @@ impl Drop for JobHandle {
             for t in self.threads.drain(..) {
                 let _ = t.join();
             }
+        }
+        if let Some(c) = self.coordinator.take() {
+            self.control.tasks_done.store(true, Ordering::SeqCst);
+            let _ = c.join();
         }
     }
 }
@@ -246,13 +291,15 @@ impl<V: Data> ManualJob<V> {
 pub struct DeployedJob<V: Data> {
     tasks: Vec<Task<V>>,
     pub external_outputs: ExternalOutputs<V>,
+    coordinator: Option<Coordinator>,
 }
 
 impl<V: Data> DeployedJob<V> {
     /// Turns the plan into tasks: calls every factory (on the calling thread, inside
-    /// [`Data::scope`]), creates the channels, and wires inputs to outputs.
-    pub fn deploy(graph: StreamGraph<V>) -> Result<Self, DeployError> {
-        V::scope(|| deploy(graph))
+    /// [`Data::scope`]), creates the channels, and wires inputs to outputs. The plan stays as
+    /// it is, so that a job can be deployed again (a restart).
+    pub fn deploy(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<Self, DeployError> {
+        V::scope(|| deploy(graph, setup))
     }
 
     /// Opens every task for stepping by hand ([`ManualJob::run_until_quiet`]).
@@ -275,10 +322,11 @@ impl<V: Data> DeployedJob<V> {
         })
     }
 
-    /// Starts one thread per task.
+    /// Starts one thread per task (and the checkpoint coordinator's, when the job checkpoints).
     pub fn start(self) -> JobHandle {
         let control = Arc::new(JobControl {
             cancelled: AtomicBool::new(false),
+            tasks_done: AtomicBool::new(false),
             failure: Mutex::new(None),
             stats: Mutex::new(Vec::new()),
             running: Mutex::new(self.tasks.len()),
@@ -325,18 +373,90 @@ impl<V: Data> DeployedJob<V> {
                 }
             }
         }
+        let coordinator = self.coordinator.and_then(|coordinator| {
+            let control = Arc::clone(&control);
+            std::thread::Builder::new()
+                .name("ferroflow checkpoint coordinator".into())
+                .spawn(move || {
+                    let stop = StopWhenEither(&control.cancelled, &control.tasks_done);
+                    if let CoordinatorEnd::Failed(reason) = coordinator.run_until(|| stop.is_set()) {
+                        let mut slot = lock(&control.failure);
+                        if slot.is_none() {
+                            *slot = Some(TaskFailure::Operator {
+                                operator: "checkpoint coordinator".into(),
+                                subtask_index: 0,
+                                parallelism: 1,
+                                record_index: None,
+                                error: OperatorError::new(reason),
+                            });
+                        }
+                        drop(slot);
+                        control.cancelled.store(true, Ordering::SeqCst);
+                    }
+                })
+                .ok()
+        });
         JobHandle {
             control,
             threads,
+            coordinator,
             started: Instant::now(),
         }
     }
 }
 
-fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError> {
-    let job = JobGraph::build(&graph);
+struct StopWhenEither<'a>(&'a AtomicBool, &'a AtomicBool);
+
+impl StopWhenEither<'_> {
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst) || self.1.load(Ordering::SeqCst)
+    }
+}
+
+/// The stable id of every node: its uid, or one derived from its place in the plan.
+fn operator_ids<V: Data>(graph: &StreamGraph<V>) -> Result<Vec<String>, DeployError> {
+    let mut ids = Vec::with_capacity(graph.nodes.len());
+    let mut seen = BTreeSet::new();
+    for node in &graph.nodes {
+        let id = node
+            .uid
+            .clone()
+            .unwrap_or_else(|| derived_operator_id(node.id, &node.name));
+        if !seen.insert(id.clone()) {
+            return Err(DeployError::Graph(GraphError(format!(
+                "the uid '{id}' is given to more than one operator ('{}' is one): uids name \
+                 operators' state in checkpoints and must be unique",
+                node.name
+            ))));
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJob<V>, DeployError> {
+    let job = JobGraph::build(graph);
     let config = graph.config.clone();
     let n_vertices = job.vertices.len();
+    let ids = operator_ids(graph)?;
+    if let Some(restore) = &setup.restore {
+        let stateful: BTreeSet<String> = graph
+            .nodes
+            .iter()
+            .filter(|n| !matches!(n.kind, NodeKind::External))
+            .map(|n| ids[n.id].clone())
+            .collect();
+        restore
+            .check(&stateful, config.max_parallelism)
+            .map_err(DeployError::Restore)?;
+    }
+    let barrier_mode = match &setup.checkpointing {
+        Some(c) => BarrierMode {
+            align: c.options.mode == CheckpointingMode::ExactlyOnce,
+            after_end: true,
+        },
+        None => BarrierMode::default(),
+    };
 
     // Channels: for every edge whose consumer is a task head or an external output.
     let mut gate_channels: Vec<Vec<Vec<InputChannel<V>>>> = job
@@ -403,19 +523,18 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
         }
     }
 
-    let mut nodes: Vec<Option<_>> = graph.nodes.into_iter().map(Some).collect();
     let mut tasks = Vec::new();
+    let mut source_tasks = Vec::new();
     for (v, vertex) in job.vertices.iter().enumerate().take(n_vertices) {
         let mut kinds = Vec::with_capacity(vertex.nodes.len());
         for &id in &vertex.nodes {
-            if let Some(node) = nodes[id].take() {
-                kinds.push((node.name, node.kind));
-            }
+            let node = &graph.nodes[id];
+            kinds.push((&node.name, &node.kind, &ids[id]));
         }
         let mut gates = std::mem::take(&mut gate_channels[v]).into_iter();
         let mut outs = std::mem::take(&mut edges_out[v]).into_iter();
         for s in 0..vertex.parallelism {
-            let info = |operator_name: &str| TaskInfo {
+            let info = |operator_name: &str, operator_id: &str| TaskInfo {
                 clock: config.clock.clone(),
                 job_name: config.name.clone(),
                 operator_name: operator_name.to_string(),
@@ -423,14 +542,17 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
                 subtask_index: s,
                 parallelism: vertex.parallelism,
                 max_parallelism: config.max_parallelism,
-                attempt_number: 0,
+                attempt_number: setup.attempt,
+                operator_id: operator_id.to_string(),
+                restore: setup.restore.as_ref().and_then(|r| r.operator(operator_id)),
+                run_id: setup.run_id.clone(),
             };
             let mut source: Option<(Box<dyn Source<V>>, TaskInfo)> = None;
             let mut operators: Vec<(Box<dyn Operator<V>>, TaskInfo)> = Vec::new();
-            for (name, kind) in &kinds {
-                let i = info(name);
+            for (name, kind, operator_id) in &kinds {
+                let i = info(name, operator_id);
                 let instantiate = |e: OperatorError| DeployError::Instantiate {
-                    operator: name.clone(),
+                    operator: (*name).clone(),
                     error: e,
                 };
                 match kind {
@@ -445,8 +567,11 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
             let edges = outs.next().unwrap_or_default();
             let (input, source_info) = match source {
                 Some((src, i)) => (TaskInput::Source(src), Some(i)),
-                None => (TaskInput::Gate(InputGate::new(channels)), None),
+                None => (TaskInput::Gate(InputGate::with_barriers(channels, barrier_mode)), None),
             };
+            if source_info.is_some() {
+                source_tasks.push(tasks.len());
+            }
             tasks.push(Task::new(
                 vertex.name.clone(),
                 s,
@@ -458,8 +583,49 @@ fn deploy<V: Data>(graph: StreamGraph<V>) -> Result<DeployedJob<V>, DeployError>
             ));
         }
     }
+    let coordinator = match &setup.checkpointing {
+        None => None,
+        Some(c) => {
+            let (report_tx, reports) = unbounded();
+            let registry = Arc::new(CheckpointRegistry::default());
+            let mut commands = Vec::with_capacity(tasks.len());
+            let n = tasks.len();
+            let mut wired = Vec::with_capacity(n);
+            for (index, task) in tasks.into_iter().enumerate() {
+                let (tx, rx) = unbounded();
+                commands.push(tx);
+                wired.push(task.with_control(TaskControl {
+                    task: index,
+                    commands: rx,
+                    reports: report_tx.clone(),
+                    registry: Arc::clone(&registry),
+                    mode: c.options.mode,
+                }));
+            }
+            tasks = wired;
+            let operators: OperatorList = graph
+                .nodes
+                .iter()
+                .filter(|n| !matches!(n.kind, NodeKind::External))
+                .map(|n| (ids[n.id].clone(), (n.name.clone(), n.parallelism)))
+                .collect();
+            Some(Coordinator {
+                options: c.options.clone(),
+                job_id: c.job_id.clone(),
+                job_name: config.name.clone(),
+                max_parallelism: config.max_parallelism,
+                operators,
+                commands,
+                source_tasks,
+                reports,
+                registry,
+                history: Arc::clone(&c.history),
+            })
+        }
+    };
     Ok(DeployedJob {
         tasks,
         external_outputs,
+        coordinator,
     })
 }

@@ -159,7 +159,11 @@ fn every_record_arrives_once_across_a_rebalance() {
         edge(m, Partitioning::Forward),
     )
     .unwrap();
-    let summary = DeployedJob::deploy(g).unwrap().start().join().unwrap();
+    let summary = DeployedJob::deploy(&g, &Default::default())
+        .unwrap()
+        .start()
+        .join()
+        .unwrap();
     let seen = seen.lock().unwrap();
     let mut values: Vec<i64> = seen.values.iter().map(|v| v.1).collect();
     values.sort_unstable();
@@ -198,7 +202,11 @@ fn keyed_exchange_sends_each_key_to_its_key_group_owner() {
         edge(k, Partitioning::Keyed),
     )
     .unwrap();
-    DeployedJob::deploy(g).unwrap().start().join().unwrap();
+    DeployedJob::deploy(&g, &Default::default())
+        .unwrap()
+        .start()
+        .join()
+        .unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(seen.values.len(), 5_000);
     let mut owner: HashMap<Key, usize> = HashMap::new();
@@ -227,7 +235,7 @@ fn a_failing_operator_stops_the_job_and_names_itself() {
     )
     .unwrap();
     let started = Instant::now();
-    let err = DeployedJob::deploy(g)
+    let err = DeployedJob::deploy(&g, &Default::default())
         .unwrap()
         .start()
         .join()
@@ -277,7 +285,7 @@ fn a_panicking_task_fails_the_job_instead_of_hanging_it() {
         edge(m, Partitioning::Forward),
     )
     .unwrap();
-    let err = DeployedJob::deploy(g)
+    let err = DeployedJob::deploy(&g, &Default::default())
         .unwrap()
         .start()
         .join()
@@ -305,7 +313,7 @@ fn cancel_stops_an_endless_job() {
         edge(s, Partitioning::Rebalance),
     )
     .unwrap();
-    let job = DeployedJob::deploy(g).unwrap().start();
+    let job = DeployedJob::deploy(&g, &Default::default()).unwrap().start();
     assert!(!job.wait_timeout(Duration::from_millis(100)));
     job.cancel();
     assert!(job.wait_timeout(Duration::from_secs(10)), "tasks stop after a cancel");
@@ -326,7 +334,11 @@ fn a_slow_consumer_backpressures_the_source() {
         edge(s, Partitioning::Forward),
     )
     .unwrap();
-    let summary = DeployedJob::deploy(g).unwrap().start().join().unwrap();
+    let summary = DeployedJob::deploy(&g, &Default::default())
+        .unwrap()
+        .start()
+        .join()
+        .unwrap();
     let source = summary.tasks.iter().find(|t| t.task_name == "Numbers").unwrap();
     assert!(
         source.output.blocked > Duration::from_millis(5),

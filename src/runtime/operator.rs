@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use crate::checkpoint::{SharedRestore, SnapshotContext, SnapshotStats};
 use crate::runtime::record::{Data, Record};
 use crate::time::clock::Clock;
 
@@ -20,6 +21,14 @@ pub struct TaskInfo {
     pub parallelism: usize,
     pub max_parallelism: usize,
     pub attempt_number: usize,
+    /// The operator's stable id (its uid, or one derived from its place in the plan): its
+    /// state in checkpoints is named by it.
+    pub operator_id: String,
+    /// The operator's state in the checkpoint the job restores from, if it has any there.
+    pub restore: Option<SharedRestore>,
+    /// Unique to this run of the job (a restart after a failure is another run), e.g. for
+    /// names of files a run writes.
+    pub run_id: String,
 }
 
 /// Progress an operator reports downstream, between its records.
@@ -144,9 +153,17 @@ pub trait Operator<V: Data>: Send {
         Vec::new()
     }
 
-    /// Checkpoint `id` is taken at this point between records. Operators with state snapshot it
-    /// here.
-    fn on_barrier(&mut self, _checkpoint_id: u64) -> OperatorResult {
+    /// Checkpoint `ctx.checkpoint_id` is taken at this point between records: write everything
+    /// the operator keeps (keyed state, timers, buffers, positions) into `ctx.directory`, so
+    /// that an instance made with [`TaskInfo::restore`] pointing there continues from here.
+    fn snapshot_state(&mut self, _ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        Ok(SnapshotStats::default())
+    }
+
+    /// Checkpoint `checkpoint_id` completed: its metadata is durable. Sinks that make output
+    /// visible only for completed checkpoints (two-phase commit) commit here, everything up to
+    /// `checkpoint_id` (notifications of earlier checkpoints may have been skipped).
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> OperatorResult {
         Ok(())
     }
 
@@ -201,6 +218,16 @@ pub trait Source<V: Data>: Send {
         deadline: std::time::Instant,
         out: &mut Output<V>,
     ) -> OperatorResult<SourceStatus>;
+
+    /// Writes the source's position into `ctx.directory` (see [`Operator::snapshot_state`]): a
+    /// source made with [`TaskInfo::restore`] pointing there emits what follows it.
+    fn snapshot_state(&mut self, _ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        Ok(SnapshotStats::default())
+    }
+
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> OperatorResult {
+        Ok(())
+    }
 
     fn close(&mut self) -> OperatorResult {
         Ok(())

@@ -9,6 +9,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::coordinator::{Command, Report, TaskControl};
+use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats};
 use crate::runtime::chain::{ChainError, OperatorChain};
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::message::Message;
@@ -85,6 +87,13 @@ pub struct Task<V: Data> {
     source_out: Output<V>,
     records_in: u64,
     ended: bool,
+    /// With checkpoints: the control channel to the coordinator.
+    control: Option<TaskControl>,
+    /// With checkpoints: the input ended and the operators finished; the task waits for the
+    /// final checkpoint (answering barriers) before it ends.
+    drained: bool,
+    /// The final checkpoint completed: the task may end.
+    may_finish: bool,
 }
 
 impl<V: Data> Task<V> {
@@ -113,7 +122,16 @@ impl<V: Data> Task<V> {
             source_out: Output::default(),
             records_in: 0,
             ended: false,
+            control: None,
+            drained: false,
+            may_finish: false,
         }
+    }
+
+    /// Takes part in checkpoints through `control`.
+    pub fn with_control(mut self, control: TaskControl) -> Self {
+        self.control = Some(control);
+        self
     }
 
     /// Runs the task on the calling thread to the end of its inputs, to a failure, or until
@@ -155,6 +173,12 @@ impl<V: Data> Task<V> {
         if self.ended {
             return Ok(Step::Finished);
         }
+        if self.control.is_some() && self.handle_commands(cancelled)? {
+            return Ok(Step::Busy);
+        }
+        if self.drained {
+            return self.step_drained(cancelled);
+        }
         if let Some(due) = self.chain.next_processing_time() {
             let now = self.clock.now();
             if due <= now {
@@ -167,12 +191,18 @@ impl<V: Data> Task<V> {
         let step = if matches!(self.input, TaskInput::Source(_)) {
             self.step_source(cancelled)?
         } else {
-            self.step_gate()?
+            self.step_gate(cancelled)?
         };
         let step = match step {
             Step::Finished => {
                 self.end_of_input()?;
                 self.outputs.flush(true, cancelled)?;
+                if let Some(control) = &self.control {
+                    // The task stays for the final checkpoint.
+                    let _ = control.reports.send(Report::Drained { task: control.task });
+                    self.drained = true;
+                    return Ok(Step::Busy);
+                }
                 self.ended = true;
                 Step::Finished
             }
@@ -194,16 +224,131 @@ impl<V: Data> Task<V> {
         }
     }
 
-    /// Blocks until input may be available or `until` passes.
+    /// Blocks until input (or a command from the checkpoint coordinator) may be available or
+    /// `until` passes.
     pub fn wait(&mut self, until: Instant) {
+        let commands = self.control.as_ref().map(|c| &c.commands);
         match &mut self.input {
-            TaskInput::Gate(gate) => gate.wait(until),
-            TaskInput::Source(_) => {
-                let now = Instant::now();
-                if until > now {
-                    std::thread::sleep(until - now);
+            TaskInput::Gate(gate) => gate.wait_or(until, commands),
+            TaskInput::Source(_) => match commands {
+                Some(commands) => {
+                    let mut select = crossbeam_channel::Select::new();
+                    select.recv(commands);
+                    let _ = select.ready_deadline(until);
                 }
+                None => {
+                    let now = Instant::now();
+                    if until > now {
+                        std::thread::sleep(until - now);
+                    }
+                }
+            },
+        }
+    }
+
+    /// Carries out what the coordinator asked. Returns whether there was anything.
+    fn handle_commands(&mut self, cancelled: &AtomicBool) -> Result<bool, TaskFailure> {
+        let commands: Vec<Command> = match &self.control {
+            Some(control) => control.commands.try_iter().collect(),
+            None => return Ok(false),
+        };
+        for command in &commands {
+            match *command {
+                Command::Trigger(id) => self.checkpoint(id, Duration::ZERO, cancelled)?,
+                Command::Complete(id) => {
+                    V::scope(|| {
+                        if let TaskInput::Source(source) = &mut self.input {
+                            source.notify_checkpoint_complete(id).map_err(Err)?;
+                        }
+                        self.chain.notify_checkpoint_complete(id).map_err(Ok)
+                    })
+                    .map_err(|e| match e {
+                        Ok(chain) => self.chain_failure(chain),
+                        Err(source) => self.source_failure(source),
+                    })?;
+                }
+                Command::Finish => self.may_finish = true,
             }
+        }
+        Ok(!commands.is_empty())
+    }
+
+    /// Takes checkpoint `id` at this point: the source's position and every operator's state,
+    /// then sends the barrier on and acknowledges.
+    fn checkpoint(&mut self, id: u64, alignment: Duration, cancelled: &AtomicBool) -> Result<(), TaskFailure> {
+        let Some(control) = &self.control else {
+            return Ok(());
+        };
+        let task = control.task;
+        let Some((timestamp, directory)) = control.registry.get(id) else {
+            // The checkpoint expired or failed meanwhile: the barrier still goes on, so that
+            // downstream tasks stay aligned.
+            V::scope(|| self.outputs.emit_control(|| Message::Barrier(id)));
+            return self.outputs.flush(false, cancelled).map_err(TaskFailure::from);
+        };
+        let source_info = self.source_info.clone();
+        let result = V::scope(|| {
+            let mut stats = SnapshotStats::default();
+            if let (TaskInput::Source(source), Some(info)) = (&mut self.input, &source_info) {
+                let dir = subtask_directory(&directory, &info.operator_id, info.subtask_index);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| {
+                        OperatorError::new(format!(
+                            "checkpoint {id}: cannot make the directory {}: {e}",
+                            dir.display()
+                        ))
+                    })
+                    .and_then(|()| {
+                        source.snapshot_state(&SnapshotContext {
+                            checkpoint_id: id,
+                            timestamp,
+                            directory: &dir,
+                            checkpoint_directory: &directory,
+                        })
+                    })
+                    .map(|s| stats.add(s))
+                    .map_err(Err)?;
+            }
+            stats.add(self.chain.snapshot_state(id, timestamp, &directory).map_err(Ok)?);
+            self.outputs.emit_control(|| Message::Barrier(id));
+            Ok(stats)
+        });
+        let stats = result.map_err(|e| match e {
+            Ok(chain) => self.chain_failure(chain),
+            Err(source) => self.source_failure(source),
+        })?;
+        if let Some(control) = &self.control {
+            let _ = control.reports.send(Report::Ack {
+                task,
+                checkpoint_id: id,
+                stats,
+                alignment,
+            });
+        }
+        self.outputs.flush(false, cancelled)?;
+        Ok(())
+    }
+
+    /// After the input ended, with checkpoints: barriers still pass until the final
+    /// checkpoint completes.
+    fn step_drained(&mut self, cancelled: &AtomicBool) -> Result<Step, TaskFailure> {
+        if self.may_finish {
+            self.outputs.flush(true, cancelled)?;
+            self.ended = true;
+            return Ok(Step::Finished);
+        }
+        let TaskInput::Gate(gate) = &mut self.input else {
+            return Ok(Step::Idle(None));
+        };
+        match gate.poll(Instant::now())? {
+            GateEvent::Barrier(id) => {
+                let alignment = gate.last_alignment();
+                self.checkpoint(id, alignment, cancelled)?;
+                Ok(Step::Busy)
+            }
+            GateEvent::Timeout => Ok(Step::Idle(None)),
+            // Nothing but barriers comes after the end of input.
+            _ => Ok(Step::Busy),
         }
     }
 
@@ -237,7 +382,7 @@ impl<V: Data> Task<V> {
         }
     }
 
-    fn step_gate(&mut self) -> Result<Step, TaskFailure> {
+    fn step_gate(&mut self, cancelled: &AtomicBool) -> Result<Step, TaskFailure> {
         let TaskInput::Gate(gate) = &mut self.input else {
             return Ok(Step::Idle(None));
         };
@@ -262,12 +407,12 @@ impl<V: Data> Task<V> {
             }
             GateEvent::EndOfChannel { channel } => valve.on_end_of_channel(channel),
             GateEvent::Barrier(id) => {
-                V::scope(|| {
-                    self.chain.on_barrier(id)?;
-                    self.outputs.emit_control(|| Message::Barrier(id));
-                    Ok(())
-                })
-                .map_err(|e| self.chain_failure(e))?;
+                let alignment = gate.last_alignment();
+                if self.control.is_some() {
+                    return self.checkpoint(id, alignment, cancelled).map(|()| Step::Busy);
+                }
+                // Without checkpoints there is nothing to snapshot: the barrier goes on.
+                V::scope(|| self.outputs.emit_control(|| Message::Barrier(id)));
                 return Ok(Step::Busy);
             }
             GateEvent::Timeout => return Ok(Step::Idle(None)),

@@ -3,3 +3,4 @@
 
 pub mod clock;
 pub mod timer_service;
+pub mod timer_snapshot;

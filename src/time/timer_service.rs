@@ -171,6 +171,39 @@ impl<N: Eq + Hash + Clone> TimerService<N> {
         self.event.len == 0 && self.processing.len == 0
     }
 
+    /// Every timer, for a snapshot.
+    pub fn all(&self) -> Vec<(TimeDomain, Timer<&N>)> {
+        let mut out = Vec::with_capacity(self.event.len + self.processing.len);
+        for (domain, timers) in [
+            (TimeDomain::EventTime, &self.event),
+            (TimeDomain::ProcessingTime, &self.processing),
+        ] {
+            for (key, namespace) in &timers.firing {
+                out.push((
+                    domain,
+                    Timer {
+                        time: timers.firing_time,
+                        key: key.clone(),
+                        namespace,
+                    },
+                ));
+            }
+            for (time, bucket) in &timers.by_time {
+                for (key, namespace) in bucket {
+                    out.push((
+                        domain,
+                        Timer {
+                            time: *time,
+                            key: key.clone(),
+                            namespace,
+                        },
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// Drops every processing-time timer (a bounded job that ends does not fire them).
     pub fn clear_processing(&mut self) {
         self.processing.clear();

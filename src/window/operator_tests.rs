@@ -76,6 +76,9 @@ impl Harness {
             parallelism: 1,
             max_parallelism: 128,
             attempt_number: 0,
+            operator_id: "window".into(),
+            restore: None,
+            run_id: "test".into(),
         };
         op.open(&info).unwrap();
         Harness {

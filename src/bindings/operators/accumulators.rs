@@ -2,13 +2,22 @@
 //! map on the heap backend (the fast path), or in the job's keyed state store on RocksDB, so a
 //! rolling aggregation over more keys than memory holds works there too.
 
-use pyo3::prelude::*;
+use std::path::{Path, PathBuf};
 
-use crate::bindings::state::{StateStore, StoreSite};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::bindings::key::type_name;
+use crate::bindings::state::{StateStore, KEYED_SNAPSHOT};
+use crate::checkpoint::SnapshotStats;
 use crate::runtime::key::{Key, KeyMap};
+use crate::runtime::key_group::key_group_range;
+use crate::runtime::operator::TaskInfo;
 use crate::state::backend::StateBackendConfig;
-use crate::state::keyed::{StateId, StateKind};
-use crate::time::clock::Clock;
+use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
+
+/// The name of the accumulator state, in the store and in checkpoints.
+const ACCUMULATOR: &str = "accumulator";
 
 pub enum Accumulators {
     Heap(KeyMap<Py<PyAny>>),
@@ -16,16 +25,73 @@ pub enum Accumulators {
 }
 
 impl Accumulators {
-    /// Accumulators on the backend of `site`.
-    pub fn on(py: Python<'_>, site: &StoreSite<'_>, clock: Clock) -> PyResult<Accumulators> {
-        if matches!(site.backend, StateBackendConfig::HashMap) {
-            return Ok(Accumulators::Heap(KeyMap::default()));
+    /// The accumulators of an operator instance on `backend`, restored from the checkpoint
+    /// `info` restores from.
+    pub fn for_operator(py: Python<'_>, info: &TaskInfo, backend: &StateBackendConfig) -> PyResult<Accumulators> {
+        if !matches!(backend, StateBackendConfig::HashMap) {
+            let store = StateStore::for_operator(py, info, backend)?;
+            let state = store
+                .borrow_mut(py)
+                .register_internal(ACCUMULATOR, StateKind::Reducing)?;
+            return Ok(Accumulators::Store { store, state });
         }
-        let store = StateStore::new_py(py, clock, site)?;
-        let state = store
-            .borrow_mut(py)
-            .register_internal("accumulator", StateKind::Reducing)?;
-        Ok(Accumulators::Store { store, state })
+        let mut map = KeyMap::default();
+        let snapshots: Vec<PathBuf> = info
+            .restore
+            .as_ref()
+            .map(|r| {
+                r.directories
+                    .iter()
+                    .map(|d| d.join(KEYED_SNAPSHOT))
+                    .filter(|d| d.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !snapshots.is_empty() {
+            let loads = py.import("pickle")?.getattr("loads")?;
+            let paths: Vec<&Path> = snapshots.iter().map(PathBuf::as_path).collect();
+            let key_groups = key_group_range(info.subtask_index, info.parallelism, info.max_parallelism);
+            let state = KeyedState::restore_from(&paths, key_groups, |bytes| {
+                loads
+                    .call1((PyBytes::new(py, bytes),))
+                    .map(Bound::unbind)
+                    .map_err(|e| format!("an accumulator cannot be unpickled: {e}"))
+            })
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+            for (_, key, _, value) in state.entries() {
+                map.insert(key.clone(), value.clone_ref(py));
+            }
+        }
+        Ok(Accumulators::Heap(map))
+    }
+
+    /// Writes every accumulator into `directory/keyed`, by key group.
+    pub fn checkpoint(&mut self, py: Python<'_>, directory: &Path, max_parallelism: usize) -> PyResult<SnapshotStats> {
+        match self {
+            Accumulators::Store { store, .. } => store.borrow_mut(py).checkpoint(py, directory, max_parallelism),
+            Accumulators::Heap(map) => {
+                let mut state: KeyedState<Py<PyAny>> = KeyedState::default();
+                let id = state
+                    .register(ACCUMULATOR, StateKind::Reducing)
+                    .map_err(pyo3::exceptions::PyValueError::new_err)?;
+                for (key, value) in map.iter() {
+                    state.put(id, key, Namespace::Global, value.clone_ref(py));
+                }
+                let dumps = py.import("pickle")?.getattr("dumps")?;
+                let info = state
+                    .snapshot_to(&directory.join(KEYED_SNAPSHOT), max_parallelism, |value| {
+                        let value = value.bind(py);
+                        dumps
+                            .call1((value, crate::bindings::state::PICKLE_PROTOCOL))
+                            .and_then(|b| b.extract::<Vec<u8>>())
+                            .map_err(|e| {
+                                format!("an accumulator of type '{}' cannot be pickled: {e}", type_name(value))
+                            })
+                    })
+                    .map_err(|e| pyo3::exceptions::PyTypeError::new_err(e.to_string()))?;
+                Ok(SnapshotStats::full(info.bytes))
+            }
+        }
     }
 
     pub fn get(&mut self, py: Python<'_>, key: &Key) -> PyResult<Option<Py<PyAny>>> {

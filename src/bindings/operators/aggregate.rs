@@ -18,7 +18,9 @@ use crate::bindings::operators::reduce::missing_key;
 use crate::bindings::value::PyValue;
 
 use super::accumulators::Accumulators;
-use crate::runtime::operator::{Operator, OperatorResult, Output};
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
+use crate::runtime::key_group::DEFAULT_MAX_PARALLELISM;
+use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 
 static COPY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -50,6 +52,7 @@ pub struct KeyedAggregate {
     /// An int index or a Row field name.
     position: Py<PyAny>,
     state: Accumulators,
+    max_parallelism: usize,
 }
 
 impl KeyedAggregate {
@@ -58,6 +61,7 @@ impl KeyedAggregate {
             aggregation,
             position,
             state,
+            max_parallelism: DEFAULT_MAX_PARALLELISM,
         }
     }
 }
@@ -170,6 +174,14 @@ impl KeyedAggregate {
 }
 
 impl Operator<PyValue> for KeyedAggregate {
+    fn open(&mut self, info: &TaskInfo) -> OperatorResult {
+        self.max_parallelism = info.max_parallelism;
+        Ok(())
+    }
+
+    fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        Python::attach(|py| self.state.checkpoint(py, ctx.directory, self.max_parallelism)).map_err(OperatorError::new)
+    }
     fn process_batch(
         &mut self,
         _input: usize,

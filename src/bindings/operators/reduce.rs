@@ -7,17 +7,24 @@ use super::accumulators::Accumulators;
 use crate::bindings::errors::at_record;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
+use crate::runtime::key_group::DEFAULT_MAX_PARALLELISM;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 
 pub struct KeyedReduce {
     udf: Udf,
     state: Accumulators,
+    max_parallelism: usize,
 }
 
 impl KeyedReduce {
     pub fn new(udf: Udf, state: Accumulators) -> Self {
-        KeyedReduce { udf, state }
+        KeyedReduce {
+            udf,
+            state,
+            max_parallelism: DEFAULT_MAX_PARALLELISM,
+        }
     }
 }
 
@@ -26,8 +33,13 @@ pub fn missing_key(i: usize) -> OperatorError {
 }
 
 impl Operator<PyValue> for KeyedReduce {
-    fn open(&mut self, _info: &TaskInfo) -> OperatorResult {
+    fn open(&mut self, info: &TaskInfo) -> OperatorResult {
+        self.max_parallelism = info.max_parallelism;
         self.udf.open()
+    }
+
+    fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        Python::attach(|py| self.state.checkpoint(py, ctx.directory, self.max_parallelism)).map_err(OperatorError::new)
     }
 
     fn process_batch(

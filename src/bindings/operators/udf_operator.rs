@@ -11,11 +11,14 @@ use crate::bindings::key::type_name;
 use crate::bindings::state::StateStore;
 use crate::bindings::udf::{Emitter, Udf};
 use crate::bindings::value::PyValue;
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::key::Key;
+use crate::runtime::key_group::{key_group_range, DEFAULT_MAX_PARALLELISM};
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::{Record, NO_TIMESTAMP};
 use crate::time::clock::Clock;
 use crate::time::timer_service::{TimeDomain, TimerService};
+use crate::time::timer_snapshot::{restore_timers, write_timers};
 
 /// How a call is made and what its result means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +80,7 @@ pub struct UdfOperator {
     timers: TimerService<()>,
     /// Keyed operators: their keyed state (the store's current key is the record's).
     state: Option<Py<StateStore>>,
+    max_parallelism: usize,
 }
 
 impl UdfOperator {
@@ -115,6 +119,7 @@ impl UdfOperator {
             keyed,
             timers: TimerService::default(),
             state,
+            max_parallelism: DEFAULT_MAX_PARALLELISM,
         })
     }
 
@@ -280,7 +285,38 @@ impl Operator<PyValue> for UdfOperator {
         if let Some(ctx) = &self.ctx {
             Python::attach(|py| ctx.bind(py).borrow_mut().clock = info.clock.clone());
         }
+        self.max_parallelism = info.max_parallelism;
+        if let Some(restore) = &info.restore {
+            let key_groups = key_group_range(info.subtask_index, info.parallelism, info.max_parallelism);
+            restore_timers(
+                &restore.directories,
+                key_groups,
+                info.max_parallelism,
+                &mut self.timers,
+                |_| Ok(()),
+            )
+            .map_err(|e| OperatorError::new(e.to_string()))?;
+        }
         self.udf.open()
+    }
+
+    fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        let mut stats = self.udf.snapshot(ctx, ctx.directory)?;
+        if let Some(state) = &self.state {
+            let keyed = Python::attach(|py| {
+                let mut store = state
+                    .try_borrow_mut(py)
+                    .map_err(|e| OperatorError::new(e.to_string()))?;
+                store
+                    .checkpoint(py, ctx.directory, self.max_parallelism)
+                    .map_err(OperatorError::new)
+            })?;
+            stats.add(keyed);
+        }
+        let timers =
+            write_timers(ctx.directory, &self.timers, |_| Vec::new()).map_err(|e| OperatorError::new(e.to_string()))?;
+        stats.add(SnapshotStats::full(timers));
+        Ok(stats)
     }
 
     fn process_batch(

@@ -12,4 +12,5 @@ mod value_codec;
 
 pub use handles::{AggregatingState, ListState, MapState, ReducingState, ValueState};
 pub use operator_store::{OperatorListState, OperatorStateStore};
-pub use store::{StateStore, StateView, StoreSite};
+pub use store::{StateStore, StateView, KEYED_SNAPSHOT};
+pub use value_codec::PICKLE_PROTOCOL;

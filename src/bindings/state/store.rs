@@ -3,15 +3,18 @@
 //! descriptors.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::bindings::key::{key_from_py, key_to_py, type_name};
+use crate::checkpoint::SnapshotStats;
 use crate::runtime::key::Key;
+use crate::runtime::key_group::key_group_range;
 use crate::runtime::key_group::{DEFAULT_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM};
+use crate::runtime::operator::TaskInfo;
 use crate::state::backend::{RocksDbBackendConfig, StateBackendConfig, DEFAULT_ROCKSDB_MEMORY};
 use crate::state::keyed::{Namespace, StateId, StateKind};
 use crate::state::rocksdb::snapshot::is_rocksdb_snapshot;
@@ -23,6 +26,9 @@ use super::handles::{AggregatingState, ListState, MapState, ReducingState, State
 use super::heap_backend::HeapBackend;
 use super::rocksdb_backend::RocksDbBackend;
 use super::ttl::{Ttl, TtlSpec};
+
+/// The sub-directory of an operator's checkpoint directory that holds its keyed state.
+pub const KEYED_SNAPSHOT: &str = "keyed";
 
 /// The keyed state of one operator instance, and the key of the record being processed.
 #[pyclass(module = "ferroflow._engine", name = "KeyedStateStore")]
@@ -69,6 +75,74 @@ impl StateStore {
             )?),
         };
         Py::new(py, StateStore::with_backend(backend, clock))
+    }
+
+    /// The store of an operator instance: restored from the checkpoint `info` restores from
+    /// (the `keyed` snapshot of each old subtask, for this subtask's key groups), else empty.
+    pub fn for_operator(py: Python<'_>, info: &TaskInfo, backend: &StateBackendConfig) -> PyResult<Py<StateStore>> {
+        let site = StoreSite {
+            backend,
+            operator: &info.operator_name,
+            subtask: info.subtask_index,
+            max_parallelism: info.max_parallelism,
+        };
+        let snapshots: Vec<PathBuf> = info
+            .restore
+            .as_ref()
+            .map(|r| {
+                r.directories
+                    .iter()
+                    .map(|d| d.join(KEYED_SNAPSHOT))
+                    .filter(|d| d.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if snapshots.is_empty() {
+            return Self::new_py(py, info.clock.clone(), &site);
+        }
+        let key_groups = key_group_range(info.subtask_index, info.parallelism, info.max_parallelism);
+        let rocksdb = snapshots.iter().filter(|d| is_rocksdb_snapshot(d)).count();
+        let backend: Box<dyn KeyedBackend> = match (backend, rocksdb) {
+            (StateBackendConfig::HashMap, 0) => Box::new(HeapBackend::restore(py, &snapshots, key_groups)?),
+            (StateBackendConfig::RocksDb(config), n) if n == snapshots.len() => Box::new(RocksDbBackend::restore(
+                py,
+                &snapshots,
+                key_groups,
+                config.store_directory(site.operator, site.subtask),
+                RocksDbSettings {
+                    memory: config.memory.clone(),
+                    max_parallelism: info.max_parallelism,
+                    clock: info.clock.clone(),
+                },
+            )?),
+            (configured, _) => {
+                return Err(PyValueError::new_err(format!(
+                    "operator '{}': its keyed state in the checkpoint was written by another state backend \
+                     than the job's ({}): restore with the backend that wrote it",
+                    info.operator_name,
+                    match configured {
+                        StateBackendConfig::HashMap => "hashmap",
+                        StateBackendConfig::RocksDb(_) => "rocksdb",
+                    }
+                )))
+            }
+        };
+        Py::new(py, StateStore::with_backend(backend, info.clock.clone()))
+    }
+
+    /// Writes the store into `directory/keyed` for checkpoint `ctx`.
+    pub fn checkpoint(&mut self, py: Python<'_>, directory: &Path, max_parallelism: usize) -> PyResult<SnapshotStats> {
+        let dropped = self.clean_up_expired(py, |ttl| ttl.cleanup_in_snapshot)?;
+        drop(dropped);
+        let summary = self
+            .backend
+            .snapshot(py, &directory.join(KEYED_SNAPSHOT), max_parallelism)?;
+        let get = |name: &str| summary.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let bytes = get("bytes").unwrap_or(0);
+        Ok(SnapshotStats {
+            bytes,
+            new_bytes: get("new_bytes").unwrap_or(bytes),
+        })
     }
 
     /// A heap store that belongs to no job (trigger checks when a pipeline is built).

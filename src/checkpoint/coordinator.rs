@@ -1,0 +1,422 @@
+//! The checkpoint coordinator: triggers checkpoint n at the source tasks, collects every task's
+//! acknowledgement, writes the checkpoint's metadata (which makes it complete), and only then
+//! tells every task that n completed. It also takes the final checkpoint once every task's
+//! input has ended, after which the tasks may finish (Flink's checkpoints after tasks finish),
+//! so that two-phase-commit sinks commit everything a bounded job wrote.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use super::metadata::{sync_directory, CheckpointMetadata, OperatorEntry};
+use super::options::{CheckpointOptions, CheckpointingMode};
+use super::{subtask_directory, SnapshotStats};
+
+/// What the coordinator tells a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// (Source tasks) take checkpoint n now and send its barrier on.
+    Trigger(u64),
+    /// Checkpoint n is complete.
+    Complete(u64),
+    /// The final checkpoint completed: the task may end.
+    Finish,
+}
+
+/// What a task tells the coordinator.
+#[derive(Debug)]
+pub enum Report {
+    /// The task snapshotted checkpoint `checkpoint_id`.
+    Ack {
+        task: usize,
+        checkpoint_id: u64,
+        stats: SnapshotStats,
+        /// How long the task's input was held back for barrier alignment.
+        alignment: Duration,
+    },
+    /// The task could not snapshot checkpoint `checkpoint_id`.
+    Declined {
+        task: usize,
+        checkpoint_id: u64,
+        reason: String,
+    },
+    /// Every input of the task ended and its operators finished.
+    Drained { task: usize },
+}
+
+/// Checkpoints in progress, for the tasks: when each was triggered and where it goes.
+#[derive(Debug, Default)]
+pub struct CheckpointRegistry {
+    in_progress: Mutex<HashMap<u64, (i64, PathBuf)>>,
+}
+
+impl CheckpointRegistry {
+    /// `(timestamp, directory)` of checkpoint `id`, while it is in progress.
+    pub fn get(&self, id: u64) -> Option<(i64, PathBuf)> {
+        lock(&self.in_progress).get(&id).cloned()
+    }
+
+    fn insert(&self, id: u64, timestamp: i64, directory: PathBuf) {
+        lock(&self.in_progress).insert(id, (timestamp, directory));
+    }
+
+    fn remove(&self, id: u64) {
+        lock(&self.in_progress).remove(&id);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A task's end of the control channel.
+pub struct TaskControl {
+    pub task: usize,
+    pub commands: Receiver<Command>,
+    pub reports: Sender<Report>,
+    pub registry: Arc<CheckpointRegistry>,
+    pub mode: CheckpointingMode,
+}
+
+/// One completed checkpoint, for statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompletedCheckpoint {
+    pub id: u64,
+    pub directory: PathBuf,
+    pub timestamp: i64,
+    pub duration: Duration,
+    pub bytes: u64,
+    pub new_bytes: u64,
+    /// The longest any task's input was held back for alignment.
+    pub alignment: Duration,
+}
+
+/// What the checkpoints of a job (over all its restarts) did: read by the job's owner while it
+/// runs and after.
+#[derive(Debug, Default)]
+pub struct CheckpointHistory {
+    pub completed: Vec<CompletedCheckpoint>,
+    pub failed: u64,
+    /// The id the next checkpoint takes (ids go on across restarts and restores).
+    pub next_id: u64,
+    /// Why the last failed checkpoint failed.
+    pub last_failure: Option<String>,
+}
+
+impl CheckpointHistory {
+    pub fn latest(&self) -> Option<&CompletedCheckpoint> {
+        self.completed.last()
+    }
+}
+
+/// The operators a checkpoint describes: id → (name, parallelism).
+pub type OperatorList = BTreeMap<String, (String, usize)>;
+
+struct Pending {
+    id: u64,
+    started: Instant,
+    timestamp: i64,
+    directory: PathBuf,
+    acked: HashSet<usize>,
+    stats: SnapshotStats,
+    alignment: Duration,
+    is_final: bool,
+}
+
+pub struct Coordinator {
+    pub options: CheckpointOptions,
+    pub job_id: String,
+    pub job_name: String,
+    pub max_parallelism: usize,
+    pub operators: OperatorList,
+    /// One per task, in task order.
+    pub commands: Vec<Sender<Command>>,
+    /// The tasks that read a source.
+    pub source_tasks: Vec<usize>,
+    pub reports: Receiver<Report>,
+    pub registry: Arc<CheckpointRegistry>,
+    pub history: Arc<Mutex<CheckpointHistory>>,
+}
+
+/// How the coordinator ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CoordinatorEnd {
+    /// The final checkpoint completed and the tasks were told to finish.
+    Finished,
+    /// The job was cancelled or failed elsewhere.
+    Stopped,
+    /// Too many checkpoints failed in a row: the job must fail, for this reason.
+    Failed(String),
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Coordinator {
+    /// The directory of the job's checkpoints.
+    pub fn job_directory(options: &CheckpointOptions, job_id: &str) -> PathBuf {
+        options.directory.join(job_id)
+    }
+
+    /// Runs until the final checkpoint completed, the job stopped (`stopped`), or checkpoints
+    /// failed too often.
+    pub fn run(self, stopped: &AtomicBool) -> CoordinatorEnd {
+        self.run_until(|| stopped.load(Ordering::SeqCst))
+    }
+
+    /// As [`Coordinator::run`], stopping when `stopped()` says so.
+    pub fn run_until(self, stopped: impl Fn() -> bool) -> CoordinatorEnd {
+        let mut state = Run {
+            pending: None,
+            drained: HashSet::new(),
+            next_trigger: Instant::now() + self.options.interval,
+            consecutive_failures: 0,
+        };
+        let tasks = self.commands.len();
+        loop {
+            if stopped() {
+                if let Some(p) = state.pending.take() {
+                    self.discard(&p);
+                }
+                return CoordinatorEnd::Stopped;
+            }
+            let now = Instant::now();
+            // Expire a checkpoint that took too long.
+            if let Some(p) = &state.pending {
+                if now.duration_since(p.started) >= self.options.timeout {
+                    let reason = format!(
+                        "checkpoint {} expired before completing (timeout {} ms)",
+                        p.id,
+                        self.options.timeout.as_millis()
+                    );
+                    if let Some(end) = self.fail(&mut state, reason) {
+                        return end;
+                    }
+                }
+            }
+            let all_drained = state.drained.len() == tasks;
+            if state.pending.is_none() && (all_drained || now >= state.next_trigger) {
+                self.trigger(&mut state, all_drained);
+            }
+            let wake = match &state.pending {
+                Some(p) => p.started + self.options.timeout,
+                None => state.next_trigger,
+            };
+            let wait = wake
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(50));
+            match self.reports.recv_timeout(wait) {
+                Ok(Report::Drained { task }) => {
+                    state.drained.insert(task);
+                }
+                Ok(Report::Ack {
+                    task,
+                    checkpoint_id,
+                    stats,
+                    alignment,
+                }) => {
+                    let Some(p) = state.pending.as_mut().filter(|p| p.id == checkpoint_id) else {
+                        continue; // an expired or failed checkpoint
+                    };
+                    if p.acked.insert(task) {
+                        p.stats.add(stats);
+                        p.alignment = p.alignment.max(alignment);
+                    }
+                    if p.acked.len() == tasks {
+                        let p = state.pending.take().expect("checked above");
+                        match self.complete(&p) {
+                            Ok(()) => {
+                                state.consecutive_failures = 0;
+                                state.next_trigger = Instant::now()
+                                    + self
+                                        .options
+                                        .min_pause
+                                        .max(self.options.interval.saturating_sub(p.started.elapsed()));
+                                if p.is_final {
+                                    for c in &self.commands {
+                                        let _ = c.send(Command::Finish);
+                                    }
+                                    return CoordinatorEnd::Finished;
+                                }
+                            }
+                            Err(reason) => {
+                                state.pending = Some(p);
+                                if let Some(end) = self.fail(&mut state, reason) {
+                                    return end;
+                                }
+                            }
+                        }
+                    }
+                }
+                Ok(Report::Declined {
+                    checkpoint_id, reason, ..
+                }) => {
+                    if state.pending.as_ref().is_some_and(|p| p.id == checkpoint_id) {
+                        if let Some(end) =
+                            self.fail(&mut state, format!("checkpoint {checkpoint_id} was declined: {reason}"))
+                        {
+                            return end;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return CoordinatorEnd::Stopped,
+            }
+        }
+    }
+
+    fn trigger(&self, state: &mut Run, is_final: bool) {
+        let id = {
+            let mut h = lock(&self.history);
+            h.next_id = h.next_id.max(1);
+            let id = h.next_id;
+            h.next_id += 1;
+            id
+        };
+        let directory = Self::job_directory(&self.options, &self.job_id).join(format!("chk-{id}"));
+        let timestamp = now_ms();
+        if let Err(e) = std::fs::create_dir_all(&directory) {
+            let mut h = lock(&self.history);
+            h.failed += 1;
+            h.last_failure = Some(format!(
+                "cannot make the checkpoint directory {}: {e}",
+                directory.display()
+            ));
+            state.consecutive_failures += 1;
+            state.next_trigger = Instant::now() + self.options.interval;
+            return;
+        }
+        self.registry.insert(id, timestamp, directory.clone());
+        for &t in &self.source_tasks {
+            let _ = self.commands[t].send(Command::Trigger(id));
+        }
+        state.pending = Some(Pending {
+            id,
+            started: Instant::now(),
+            timestamp,
+            directory,
+            acked: HashSet::new(),
+            stats: SnapshotStats::default(),
+            alignment: Duration::ZERO,
+            is_final,
+        });
+    }
+
+    /// Makes checkpoint `p` complete: metadata written and durable, then every task told.
+    fn complete(&self, p: &Pending) -> Result<(), String> {
+        let mut operators = BTreeMap::new();
+        for (id, (name, parallelism)) in &self.operators {
+            let has_state = (0..*parallelism).any(|s| has_files(&subtask_directory(&p.directory, id, s)));
+            operators.insert(
+                id.clone(),
+                OperatorEntry {
+                    name: name.clone(),
+                    parallelism: *parallelism,
+                    has_state,
+                },
+            );
+        }
+        let meta = CheckpointMetadata::new(
+            &self.job_id,
+            &self.job_name,
+            p.id,
+            p.timestamp,
+            "checkpoint",
+            self.max_parallelism,
+            operators,
+            p.stats.bytes,
+            p.stats.new_bytes,
+        );
+        meta.write_to(&p.directory).map_err(|e| {
+            format!(
+                "checkpoint {}: cannot write its metadata in {}: {e}",
+                p.id,
+                p.directory.display()
+            )
+        })?;
+        self.registry.remove(p.id);
+        for c in &self.commands {
+            let _ = c.send(Command::Complete(p.id));
+        }
+        let mut h = lock(&self.history);
+        h.completed.push(CompletedCheckpoint {
+            id: p.id,
+            directory: p.directory.clone(),
+            timestamp: p.timestamp,
+            duration: p.started.elapsed(),
+            bytes: p.stats.bytes,
+            new_bytes: p.stats.new_bytes,
+            alignment: p.alignment,
+        });
+        // Keep the newest `num_retained`; older ones go (files they share with a retained one
+        // are hard links, so the retained one keeps them).
+        let retained = self.options.num_retained.max(1);
+        let mut kept = 0;
+        for c in h.completed.iter().rev() {
+            if c.directory.starts_with(&self.options.directory) {
+                kept += 1;
+                if kept > retained {
+                    let _ = std::fs::remove_dir_all(&c.directory);
+                }
+            }
+        }
+        let excess = h.completed.len().saturating_sub(retained);
+        // Statistics of removed checkpoints are kept, their directories are not retained.
+        for c in h.completed.iter_mut().take(excess) {
+            c.directory = PathBuf::new();
+        }
+        Ok(())
+    }
+
+    /// Checkpoint in progress failed: count it, and end the job when too many failed in a row.
+    fn fail(&self, state: &mut Run, reason: String) -> Option<CoordinatorEnd> {
+        let is_final = state.pending.as_ref().is_some_and(|p| p.is_final);
+        if let Some(p) = state.pending.take() {
+            self.discard(&p);
+        }
+        {
+            let mut h = lock(&self.history);
+            h.failed += 1;
+            h.last_failure = Some(reason.clone());
+        }
+        state.consecutive_failures += 1;
+        state.next_trigger = Instant::now() + self.options.min_pause;
+        if !is_final {
+            state.next_trigger = state.next_trigger.max(Instant::now() + self.options.interval);
+        }
+        if state.consecutive_failures > self.options.tolerable_failures {
+            return Some(CoordinatorEnd::Failed(format!(
+                "{reason} (checkpoints failed {} times in a row; {} tolerated, \
+                 execution.checkpointing.tolerable-failed-checkpoints)",
+                state.consecutive_failures, self.options.tolerable_failures
+            )));
+        }
+        None
+    }
+
+    fn discard(&self, p: &Pending) {
+        self.registry.remove(p.id);
+        let _ = std::fs::remove_dir_all(&p.directory);
+        if let Some(parent) = p.directory.parent() {
+            sync_directory(parent);
+        }
+    }
+}
+
+struct Run {
+    pending: Option<Pending>,
+    drained: HashSet<usize>,
+    next_trigger: Instant,
+    consecutive_failures: u32,
+}
+
+fn has_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+}
