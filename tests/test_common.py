@@ -33,9 +33,12 @@ def test_package_exports_exactly_the_public_names():
         [
             "Configuration",
             "Duration",
+            "Encoder",
             "ExecutionConfig",
             "Instant",
             "JobExecutionResult",
+            "RestartStrategies",
+            "RestartStrategyConfiguration",
             "Row",
             "RowKind",
             "Time",

@@ -7,6 +7,22 @@ from typing import Any, Callable
 from typing_extensions import Self, TypeAlias
 
 DEFAULT_MAX_PARALLELISM: int
+#: The checkpoint id a job without checkpoints notifies its operators with once its input ended.
+END_OF_INPUT: int
+
+def latest_checkpoint(directory: str | os.PathLike[str]) -> str | None:
+    """The newest complete checkpoint at or under ``directory`` (skipping incomplete and damaged
+    ones), or None."""
+
+def check_checkpoint(path: str | os.PathLike[str]) -> str | None:
+    """What is wrong with the checkpoint at ``path``, or None when it can be restored from."""
+
+def file_connector_charset(name: str) -> str:
+    """The canonical name of a charset the file connectors support (``"UTF-8"``, ``"US-ASCII"``,
+    ``"ISO-8859-1"``); ValueError for others."""
+
+def check_date_time_bucket_assigner(format_str: str, timezone_id: str | None = None) -> None:
+    """ValueError when the date-time pattern or the time zone id cannot be used."""
 
 # (source_node, port, input_index, partitioning, custom) with partitioning one of
 # forward, rebalance, rescale, shuffle, broadcast, keyed, custom; custom is
@@ -98,9 +114,18 @@ class JobBuilder:
         """chaining: always, head (start_new_chain), never (disable_chaining)."""
     def set_uid(self, node: int, uid: str) -> None: ...
     def plan_json(self) -> str: ...
+    def set_checkpointing(self, plan: Any) -> None:
+        """Checkpoints, restore and restarts, as ``CheckpointPlan`` (``_checkpoint_plan.py``)
+        describes them; read by attribute name."""
     def execute(self) -> dict[str, Any]:
         """Runs the job to the end; returns ``{"net_runtime_ms": int, "tasks": [...]}``."""
     def execute_and_collect(self) -> CollectIterator: ...
+    def add_file_source(self, name: str, parallelism: int, spec: Any) -> int:
+        """A FileSource; ``spec`` is a ``_FileSourceSpec`` (``connectors/_file_source.py``),
+        read by attribute name."""
+    def add_file_sink(self, name: str, parallelism: int, spec: Any, inputs: list[InputSpec]) -> int:
+        """A row-format FileSink; ``spec`` is a ``_FileSinkSpec`` (``connectors/_file_sink.py``),
+        read by attribute name. Without checkpointing the sink commits at the end of its input."""
 
 class CollectIterator(Iterator[Any]):
     def __iter__(self) -> CollectIterator: ...
@@ -202,6 +227,8 @@ class OperatorStateStore:
     def __init__(self) -> None: ...
     def get_list_state(self, state_descriptor: Any) -> OperatorListState: ...
     def get_union_list_state(self, state_descriptor: Any) -> OperatorListState: ...
+    def get_broadcast_list_state(self, name: str) -> OperatorListState:
+        """A broadcast state's ``(key, value)`` pairs: on restore each subtask gets one old copy."""
     def get_registered_state_names(self) -> list[str]: ...
     def is_restored(self) -> bool: ...
     def snapshot(self, directory: str | os.PathLike[str]) -> int:

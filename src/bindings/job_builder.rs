@@ -253,8 +253,12 @@ fn clean_up_checkpoints(setup: &RunSetup, succeeded_or_cancelled: bool) {
     let Some(c) = &setup.checkpointing else { return };
     let remove =
         c.options.temporary || (succeeded_or_cancelled && c.options.retention == Retention::DeleteOnCancellation);
+    let directory = Coordinator::job_directory(&c.options, &c.job_id);
     if remove {
-        let _ = std::fs::remove_dir_all(Coordinator::job_directory(&c.options, &c.job_id));
+        let _ = std::fs::remove_dir_all(&directory);
+    } else {
+        // A job that failed before its first checkpoint leaves nothing to resume from.
+        let _ = std::fs::remove_dir(&directory);
     }
 }
 
@@ -441,6 +445,8 @@ impl JobBuilder {
                     udf,
                     operator: info.operator_name.clone(),
                     function: function.clone(),
+                    operator_id: info.operator_id.clone(),
+                    subtask: info.subtask_index,
                 })),
                 _ => boxed(UdfOperator::new(
                     style,
@@ -471,7 +477,7 @@ impl JobBuilder {
     ) -> PyResult<NodeId> {
         let factory: crate::graph::stream_graph::OperatorFactory<PyValue> = Box::new(move |info: &TaskInfo| {
             let udf = Udf::instantiate(&spec, info)?;
-            boxed(KeyBy::new(udf, info.operator_name.clone(), function.clone()))
+            boxed(KeyBy::new(udf, info, function.clone()))
         });
         self.add(name, parallelism, NodeKind::Operator(factory), inputs)
     }
@@ -800,5 +806,30 @@ impl JobBuilder {
             .map(|receiver| InputChannel { receiver, input: 0 })
             .collect();
         Ok(CollectIterator::new(job, InputGate::new(channels)))
+    }
+
+    /// `FileSource`: `spec` is the Python source's spec (see `FileSourceSpec`).
+    fn add_file_source(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        spec: crate::bindings::connectors::file_source::FileSourceSpec,
+    ) -> PyResult<NodeId> {
+        let factory = crate::bindings::connectors::file_source::file_source_factory(&spec)?;
+        self.add(name, parallelism, NodeKind::Source(factory), Vec::new())
+    }
+
+    /// `FileSink`: `spec` is the Python sink's spec (see `FileSinkSpec`). Without checkpoints
+    /// the sink commits its files at the end of its input.
+    fn add_file_sink(
+        &mut self,
+        name: String,
+        parallelism: usize,
+        spec: crate::bindings::connectors::file_sink::FileSinkSpec,
+        inputs: Vec<InputSpec>,
+    ) -> PyResult<NodeId> {
+        let checkpointing = self.checkpointing.as_ref().is_some_and(|p| p.interval_ms.is_some());
+        let factory = crate::bindings::connectors::file_sink::file_sink_factory(&spec, checkpointing)?;
+        self.add(name, parallelism, NodeKind::Sink(factory), inputs)
     }
 }

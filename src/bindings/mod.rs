@@ -2,6 +2,7 @@
 
 pub mod checkpointing;
 pub mod collect;
+pub mod connectors;
 pub mod context;
 pub mod errors;
 pub mod interrupt;
@@ -36,6 +37,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<operators::window::PyTriggerContext>()?;
     m.add_function(wrap_pyfunction!(checkpointing::latest_checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(checkpointing::check_checkpoint, m)?)?;
+    m.add_function(wrap_pyfunction!(connectors::file_connector_charset, m)?)?;
+    m.add_function(wrap_pyfunction!(connectors::check_date_time_bucket_assigner, m)?)?;
+    m.add("END_OF_INPUT", crate::checkpoint::END_OF_INPUT)?;
     m.add(
         "DEFAULT_MAX_PARALLELISM",
         crate::runtime::key_group::DEFAULT_MAX_PARALLELISM,

@@ -100,6 +100,23 @@ impl Udf {
         .map_err(OperatorError::new)
     }
 
+    /// Checkpoint `id` completed (or, with [`crate::checkpoint::END_OF_INPUT`], the input of a
+    /// job without checkpoints ended): the function's `notify_checkpoint_complete`, if it has one.
+    pub fn notify_checkpoint_complete(&self, id: u64) -> OperatorResult {
+        Python::attach(|py| {
+            self.lifecycle
+                .bind(py)
+                .call_method1("notify_checkpoint_complete", (id,))
+                .map(drop)
+        })
+        .map_err(OperatorError::new)
+    }
+
+    /// The input ended: the function's `finish()`, if it has one.
+    pub fn finish(&self) -> OperatorResult {
+        Python::attach(|py| self.lifecycle.bind(py).call_method0("finish").map(drop)).map_err(OperatorError::new)
+    }
+
     pub fn open(&self) -> OperatorResult {
         Python::attach(|py| self.lifecycle.bind(py).call_method0("open").map(drop)).map_err(OperatorError::new)
     }

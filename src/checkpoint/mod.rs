@@ -20,6 +20,12 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The id with which a job that does not checkpoint notifies its operators, once their input
+/// ended and they finished, that what they staged is final: as if a last checkpoint completed
+/// (Flink's sinks commit with the same marker at the end of a bounded input). Two-phase-commit
+/// sinks need no other path for jobs without checkpoints.
+pub const END_OF_INPUT: u64 = u64::MAX;
+
 /// What an operator instance snapshots into, at checkpoint `checkpoint_id`.
 #[derive(Debug)]
 pub struct SnapshotContext<'a> {

@@ -1,3 +1,51 @@
-//! Sources and sinks that need no Python: a source fed by hand (tests).
+//! Sources and sinks that need no Python: a source fed by hand (tests), and the file source
+//! and file sink (their Python values are made by adapters in `bindings::connectors`).
 
+pub mod charset;
+pub mod connector_state;
+pub mod file_error;
+pub mod file_sink;
+pub mod file_source;
 pub mod manual_source;
+
+/// A fresh, empty directory for a test.
+#[cfg(test)]
+pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("ferroflow-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a test directory can be made");
+    dir
+}
+
+/// A task info for tests of connectors: subtask `index` of `parallelism`, restoring from
+/// `restore` when given.
+#[cfg(test)]
+pub(crate) fn test_info(
+    index: usize,
+    parallelism: usize,
+    clock: crate::time::clock::Clock,
+    run_id: &str,
+    restore: Option<Vec<std::path::PathBuf>>,
+) -> crate::runtime::operator::TaskInfo {
+    crate::runtime::operator::TaskInfo {
+        clock,
+        job_name: "test".into(),
+        operator_name: "connector".into(),
+        task_name: "connector".into(),
+        subtask_index: index,
+        parallelism,
+        max_parallelism: 128,
+        attempt_number: 0,
+        operator_id: "connector".into(),
+        restore: restore.map(|directories| {
+            std::sync::Arc::new(crate::checkpoint::OperatorRestore {
+                checkpoint_id: 1,
+                directories,
+            })
+        }),
+        run_id: run_id.into(),
+    }
+}

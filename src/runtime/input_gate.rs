@@ -163,7 +163,7 @@ impl<V> InputGate<V> {
     }
 
     fn readable(&self, c: usize) -> bool {
-        !self.closed[c] && !(self.mode.align && self.blocked[c])
+        !(self.closed[c] || self.mode.align && self.blocked[c])
     }
 
     /// A channel's sender is gone: normal after its end when barriers come after the end.

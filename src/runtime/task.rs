@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::{Command, Report, TaskControl};
-use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats};
+use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats, END_OF_INPUT};
 use crate::runtime::chain::{ChainError, OperatorChain};
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::message::Message;
@@ -203,6 +203,8 @@ impl<V: Data> Task<V> {
                     self.drained = true;
                     return Ok(Step::Busy);
                 }
+                // Without checkpoints, what the operators staged is final now.
+                self.notify_complete(END_OF_INPUT)?;
                 self.ended = true;
                 Step::Finished
             }
@@ -255,22 +257,25 @@ impl<V: Data> Task<V> {
         for command in &commands {
             match *command {
                 Command::Trigger(id) => self.checkpoint(id, Duration::ZERO, cancelled)?,
-                Command::Complete(id) => {
-                    V::scope(|| {
-                        if let TaskInput::Source(source) = &mut self.input {
-                            source.notify_checkpoint_complete(id).map_err(Err)?;
-                        }
-                        self.chain.notify_checkpoint_complete(id).map_err(Ok)
-                    })
-                    .map_err(|e| match e {
-                        Ok(chain) => self.chain_failure(chain),
-                        Err(source) => self.source_failure(source),
-                    })?;
-                }
+                Command::Complete(id) => self.notify_complete(id)?,
                 Command::Finish => self.may_finish = true,
             }
         }
         Ok(!commands.is_empty())
+    }
+
+    /// Tells the source and every operator that checkpoint `id` completed.
+    fn notify_complete(&mut self, id: u64) -> Result<(), TaskFailure> {
+        V::scope(|| {
+            if let TaskInput::Source(source) = &mut self.input {
+                source.notify_checkpoint_complete(id).map_err(Err)?;
+            }
+            self.chain.notify_checkpoint_complete(id).map_err(Ok)
+        })
+        .map_err(|e| match e {
+            Ok(chain) => self.chain_failure(chain),
+            Err(source) => self.source_failure(source),
+        })
     }
 
     /// Takes checkpoint `id` at this point: the source's position and every operator's state,

@@ -3,7 +3,8 @@
 //!
 //! As in Flink: the elements of a list state are split evenly over the new subtasks (each old
 //! subtask's elements in order, then the next subtask's); a union list state gives every new
-//! subtask all elements of all old subtasks.
+//! subtask all elements of all old subtasks; a broadcast state (every subtask keeps the same
+//! copy) gives new subtask `i` the copy of old subtask `i % old parallelism`, round robin.
 //!
 //! A snapshot is one file, `operator-state.bin`, in a directory of its own:
 //!
@@ -27,6 +28,8 @@ pub enum Distribution {
     Split,
     /// Every subtask gets every element.
     Union,
+    /// Every subtask keeps the same elements: each gets one old subtask's copy.
+    Broadcast,
 }
 
 impl Distribution {
@@ -34,6 +37,7 @@ impl Distribution {
         match self {
             Distribution::Split => 0,
             Distribution::Union => 1,
+            Distribution::Broadcast => 2,
         }
     }
 
@@ -41,6 +45,7 @@ impl Distribution {
         match tag {
             0 => Ok(Distribution::Split),
             1 => Ok(Distribution::Union),
+            2 => Ok(Distribution::Broadcast),
             _ => Err(DecodeError(format!("unknown distribution tag {tag}"))),
         }
     }
@@ -49,6 +54,7 @@ impl Distribution {
         match self {
             Distribution::Split => "list state",
             Distribution::Union => "union list state",
+            Distribution::Broadcast => "broadcast state",
         }
     }
 }
@@ -123,7 +129,9 @@ impl OperatorStateSnapshot {
         parallelism: usize,
     ) -> Result<OperatorStateSnapshot, SnapshotError> {
         let mut all: BTreeMap<&str, (Distribution, Vec<&Vec<u8>>)> = BTreeMap::new();
-        for old in olds {
+        // The old subtask whose copies of the broadcast states this subtask gets.
+        let copy = index % olds.len().max(1);
+        for (old_index, old) in olds.iter().enumerate() {
             for (name, (distribution, elements)) in &old.states {
                 let entry = all.entry(name).or_insert((*distribution, Vec::new()));
                 if entry.0 != *distribution {
@@ -133,13 +141,15 @@ impl OperatorStateSnapshot {
                         distribution.name()
                     )));
                 }
-                entry.1.extend(elements);
+                if *distribution != Distribution::Broadcast || old_index == copy {
+                    entry.1.extend(elements);
+                }
             }
         }
         let mut mine = OperatorStateSnapshot::default();
         for (name, (distribution, elements)) in all {
             let share: Vec<Vec<u8>> = match distribution {
-                Distribution::Union => elements.into_iter().cloned().collect(),
+                Distribution::Union | Distribution::Broadcast => elements.into_iter().cloned().collect(),
                 Distribution::Split => {
                     let n = elements.len();
                     let (start, end) = (index * n / parallelism, (index + 1) * n / parallelism);
@@ -201,6 +211,22 @@ mod tests {
             }
             assert_eq!(split, vec!["a0", "a1", "a2", "b0", "b1"], "parallelism {parallelism}");
         }
+    }
+
+    #[test]
+    fn broadcast_state_gives_each_new_subtask_one_old_copy_round_robin() {
+        let olds = [
+            snapshot(&[("rules", Distribution::Broadcast, &["a", "b"])]),
+            snapshot(&[("rules", Distribution::Broadcast, &["a", "b", "c"])]),
+        ];
+        let copies: Vec<Vec<String>> = (0..5)
+            .map(|index| elements(&OperatorStateSnapshot::redistribute(&olds, index, 5).unwrap(), "rules"))
+            .collect();
+        let (first, second) = (vec!["a", "b"], vec!["a", "b", "c"]);
+        assert_eq!(
+            copies,
+            vec![first.clone(), second.clone(), first.clone(), second, first]
+        );
     }
 
     #[test]

@@ -103,9 +103,13 @@ mod tests {
         let mut total = 0;
         for i in 0..3 {
             let mut restored: TimerService<()> = TimerService::default();
-            restore_timers(&[dir.clone()], key_group_range(i, 3, 128), 128, &mut restored, |_| {
-                Ok(())
-            })
+            restore_timers(
+                std::slice::from_ref(&dir),
+                key_group_range(i, 3, 128),
+                128,
+                &mut restored,
+                |_| Ok(()),
+            )
             .unwrap();
             total += restored.len(TimeDomain::EventTime);
             assert_eq!(

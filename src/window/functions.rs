@@ -2,8 +2,9 @@
 //! aggregate's accumulator, or the list of records) and turn them into output when it fires.
 //! The bindings implement this with the user's Python functions.
 
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::key::Key;
-use crate::runtime::operator::{OperatorResult, Output};
+use crate::runtime::operator::{OperatorResult, Output, TaskInfo};
 use crate::window::window::Window;
 
 /// Clocks at the moment a window fires, for the window function's context.
@@ -49,6 +50,27 @@ pub trait WindowFunctions<V>: Send {
 
     /// The session gap of `value`, for sessions with a dynamic gap.
     fn session_gap(&mut self, value: &V) -> OperatorResult<i64>;
+
+    /// Appends the bytes of a window's contents to `out`, for a checkpoint.
+    fn encode(&mut self, acc: &Self::Acc, out: &mut Vec<u8>) -> OperatorResult;
+
+    /// The contents `bytes` (made by [`WindowFunctions::encode`]) hold.
+    fn decode(&mut self, bytes: &[u8]) -> OperatorResult<Self::Acc>;
+
+    /// Checkpoint `ctx` is taken: write the functions' own state (keyed state they keep per
+    /// key and window, a trigger's partitioned state, operator state) into `ctx.directory`, by
+    /// key group of `max_parallelism`. The window operator writes the contents and timers.
+    fn snapshot_state(&mut self, _ctx: &SnapshotContext<'_>, _max_parallelism: usize) -> OperatorResult<SnapshotStats> {
+        Ok(SnapshotStats::default())
+    }
+
+    /// Called by the operator's `open`, before [`WindowFunctions::open`], when the job restores
+    /// from a checkpoint (`info.restore`): take back what `snapshot_state` wrote, for the key
+    /// groups of this subtask. (The bindings restore their keyed store earlier, when the
+    /// operator is made, because the user's trigger and functions hold it from then on.)
+    fn restore_state(&mut self, _info: &TaskInfo) -> OperatorResult {
+        Ok(())
+    }
 
     fn close(&mut self) -> OperatorResult {
         Ok(())

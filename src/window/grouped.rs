@@ -69,6 +69,21 @@ impl<A> WindowGroups<A> {
         self.groups.remove(window)
     }
 
+    /// Every window with its keys' contents, in end order (for a snapshot).
+    pub fn iter(&self) -> impl Iterator<Item = (&Window, &Group<A>)> {
+        self.groups.iter()
+    }
+
+    /// Puts back the contents of `key` in `window` (a restore); `fired`: the window already fired.
+    pub fn insert(&mut self, key: Key, window: Window, fired: bool, acc: A) {
+        let group = self.groups.entry(window).or_insert_with(|| Group {
+            fired: false,
+            keys: FastMap::default(),
+        });
+        group.fired |= fired;
+        group.keys.insert(key, acc);
+    }
+
     /// Windows and keys held.
     pub fn len(&self) -> (usize, usize) {
         (self.groups.len(), self.groups.values().map(|g| g.keys.len()).sum())

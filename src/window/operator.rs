@@ -5,8 +5,18 @@
 //! for a window whose cleanup time passed is not added; within the allowed lateness a late record
 //! fires its window again; a record late for all its windows goes to the late side output, or is
 //! dropped and counted.
+//!
+//! The parts: the trigger's side (`operator/triggering.rs`), the grouped fast path
+//! (`operator/fast_path.rs`) and checkpoints (`operator/checkpoint.rs`, format in
+//! `window/snapshot.rs`).
 
+mod checkpoint;
+mod fast_path;
+mod triggering;
+
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::key::{FastMap, Key, KeyMap};
+use crate::runtime::key_group::DEFAULT_MAX_PARALLELISM;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::{Data, Record, NO_TIMESTAMP};
 use crate::time::clock::Clock;
@@ -14,7 +24,7 @@ use crate::time::timer_service::{TimeDomain, TimerService};
 use crate::window::assigner::Assigner;
 use crate::window::functions::{FireTime, WindowFunctions};
 use crate::window::grouped::WindowGroups;
-use crate::window::trigger::{CustomTrigger, TimerRequest, Trigger, TriggerContext, TriggerResult, TriggerState};
+use crate::window::trigger::{CustomTrigger, TimerRequest, Trigger, TriggerResult, TriggerState};
 use crate::window::window::Window;
 
 /// The trigger of a window operator: a built-in one or the user's.
@@ -66,6 +76,8 @@ pub struct WindowOperator<V, F: WindowFunctions<V>> {
     clock: Clock,
     late_dropped: u64,
     windows: Vec<Window>,
+    /// Key groups of checkpoints are of this max parallelism.
+    max_parallelism: usize,
 }
 
 impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
@@ -121,6 +133,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
             clock: Clock::System,
             late_dropped: 0,
             windows: Vec::new(),
+            max_parallelism: DEFAULT_MAX_PARALLELISM,
         }
     }
 
@@ -140,137 +153,6 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
 
     fn is_element_late(&self, timestamp: i64) -> bool {
         self.assigner.is_event_time() && timestamp.saturating_add(self.allowed_lateness) <= self.watermark
-    }
-
-    fn context(&mut self, key: &Key) -> TriggerContext {
-        TriggerContext {
-            key: matches!(self.trigger, WindowTrigger::Custom(_)).then(|| key.clone()),
-            watermark: self.watermark,
-            processing_time: if self.needs_processing_time {
-                self.clock.now()
-            } else {
-                0
-            },
-            requests: std::mem::take(&mut self.requests),
-        }
-    }
-
-    fn apply_requests(&mut self, key: &Key, window: &Window, mut ctx: TriggerContext) {
-        for request in ctx.requests.drain(..) {
-            match request {
-                TimerRequest::Register(domain, time) => self.timers.register(domain, time, key.clone(), *window),
-                // The timer that is firing now is already gone.
-                TimerRequest::Delete(domain, time) if self.popped == Some((domain, time)) => {}
-                TimerRequest::Delete(domain, time) => self.timers.delete(domain, time, key.clone(), *window),
-            }
-        }
-        self.requests = ctx.requests;
-    }
-
-    fn trigger_state(&self, key: &Key, window: &Window) -> TriggerState {
-        if !self.stateful_trigger {
-            return TriggerState::default();
-        }
-        self.trigger_state
-            .get(&(key.clone(), *window))
-            .copied()
-            .unwrap_or_default()
-    }
-
-    fn set_trigger_state(&mut self, key: &Key, window: &Window, state: TriggerState) {
-        if !self.stateful_trigger {
-            return;
-        }
-        if state == TriggerState::default() {
-            self.trigger_state.remove(&(key.clone(), *window));
-        } else {
-            self.trigger_state.insert((key.clone(), *window), state);
-        }
-    }
-
-    fn trigger_on_element(
-        &mut self,
-        key: &Key,
-        value: &V,
-        timestamp: i64,
-        window: &Window,
-    ) -> OperatorResult<TriggerResult> {
-        let mut ctx = self.context(key);
-        let mut state = self.trigger_state(key, window);
-        let result = match &mut self.trigger {
-            WindowTrigger::BuiltIn(t) => t.on_element(timestamp, window, &mut state, &mut ctx),
-            WindowTrigger::Custom(t) => t.on_element(value, timestamp, window, &mut ctx)?,
-        };
-        self.set_trigger_state(key, window, state);
-        self.apply_requests(key, window, ctx);
-        Ok(result)
-    }
-
-    fn trigger_on_time(
-        &mut self,
-        domain: TimeDomain,
-        time: i64,
-        key: &Key,
-        window: &Window,
-    ) -> OperatorResult<TriggerResult> {
-        let mut ctx = self.context(key);
-        let mut state = self.trigger_state(key, window);
-        let result = match &mut self.trigger {
-            WindowTrigger::BuiltIn(t) => t.on_time(domain, time, window, &mut state, &mut ctx),
-            WindowTrigger::Custom(t) => match domain {
-                TimeDomain::EventTime => t.on_event_time(time, window, &mut ctx)?,
-                TimeDomain::ProcessingTime => t.on_processing_time(time, window, &mut ctx)?,
-            },
-        };
-        self.set_trigger_state(key, window, state);
-        self.apply_requests(key, window, ctx);
-        Ok(result)
-    }
-
-    fn trigger_clear(&mut self, key: &Key, window: &Window) -> OperatorResult {
-        let mut ctx = self.context(key);
-        let state = self.trigger_state(key, window);
-        match &mut self.trigger {
-            WindowTrigger::BuiltIn(t) => t.clear(window, &state, &mut ctx),
-            WindowTrigger::Custom(t) => t.clear(window, &mut ctx)?,
-        }
-        self.set_trigger_state(key, window, TriggerState::default());
-        self.apply_requests(key, window, ctx);
-        Ok(())
-    }
-
-    /// Registers the timer that drops a new window's state at its cleanup time (unless the
-    /// event-time trigger's own timer is that same timer).
-    fn register_cleanup_timer(&mut self, key: &Key, window: &Window) {
-        let time = self.cleanup_time(window);
-        if time == i64::MAX {
-            return;
-        }
-        if time == window.max_timestamp()
-            && matches!(self.trigger, WindowTrigger::BuiltIn(Trigger::EventTime))
-            && time > self.watermark
-        {
-            return;
-        }
-        let domain = if self.assigner.is_event_time() {
-            TimeDomain::EventTime
-        } else {
-            TimeDomain::ProcessingTime
-        };
-        self.timers.register(domain, time, key.clone(), *window);
-    }
-
-    fn delete_cleanup_timer(&mut self, key: &Key, window: &Window) {
-        let time = self.cleanup_time(window);
-        if time == i64::MAX || self.popped.is_some_and(|(_, t)| t == time) {
-            return;
-        }
-        let domain = if self.assigner.is_event_time() {
-            TimeDomain::EventTime
-        } else {
-            TimeDomain::ProcessingTime
-        };
-        self.timers.delete(domain, time, key.clone(), *window);
     }
 
     fn take_contents(&mut self, key: &Key, window: &Window) -> Option<F::Acc> {
@@ -420,77 +302,6 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
         };
         self.windows = windows;
         result
-    }
-
-    /// The fast path: adds `value` to `window`'s group; a window the watermark already passed
-    /// (within the allowed lateness) fires again for this key at once.
-    fn add_to_group(&mut self, key: &Key, window: &Window, value: V, out: &mut Output<V>) -> OperatorResult {
-        let Some(groups) = self.groups.as_mut() else {
-            return Ok(());
-        };
-        let (group, exists) = groups.slot(key, *window);
-        if window.max_timestamp() <= self.watermark {
-            // Created or touched after the watermark passed its end: it fires per record now.
-            group.fired = true;
-        }
-        let fired = group.fired;
-        if exists {
-            let acc = group.keys.get_mut(key).expect("the key's contents exist");
-            self.functions.add(acc, value)?;
-        } else {
-            let acc = self.functions.create(value)?;
-            group.keys.insert(key.clone(), acc);
-        }
-        if fired {
-            self.emit_group_key(key, window, out)?;
-        }
-        Ok(())
-    }
-
-    fn emit_group_key(&mut self, key: &Key, window: &Window, out: &mut Output<V>) -> OperatorResult {
-        let time = FireTime {
-            timestamp: window.max_timestamp(),
-            watermark: self.watermark,
-            processing_time: self.clock.now(),
-        };
-        if let Some(acc) = self.groups.as_ref().and_then(|g| g.get(key, window)) {
-            self.functions.emit(key, window, acc, time, out)?;
-        }
-        Ok(())
-    }
-
-    /// The fast path: the watermark fires every window it passed, whole, and drops those past
-    /// their allowed lateness.
-    fn fire_groups(&mut self, watermark: i64, out: &mut Output<V>) -> OperatorResult {
-        let Some(groups) = self.groups.as_mut() else {
-            return Ok(());
-        };
-        for window in groups.due(watermark) {
-            let cleanup = self.cleanup_time(&window) <= watermark;
-            let Some(groups) = self.groups.as_mut() else { break };
-            let time = FireTime {
-                timestamp: window.max_timestamp(),
-                watermark,
-                processing_time: self.clock.now(),
-            };
-            if cleanup {
-                let Some(group) = groups.remove(&window) else { continue };
-                for (key, acc) in &group.keys {
-                    if !group.fired {
-                        self.functions.emit(key, &window, acc, time, out)?;
-                    }
-                    self.functions.clear(key, &window)?;
-                }
-            } else if let Some(group) = groups.group_mut(&window) {
-                if !group.fired {
-                    group.fired = true;
-                    for (key, acc) in &group.keys {
-                        self.functions.emit(key, &window, acc, time, out)?;
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Adds a record to each of its windows that is not late (a copy for each but the last),
@@ -697,7 +508,16 @@ impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
                 }
             }
         }
+        self.max_parallelism = info.max_parallelism;
+        if info.restore.is_some() {
+            self.restore(info)?;
+            self.functions.restore_state(info)?;
+        }
         self.functions.open()
+    }
+
+    fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        self.write_snapshot(ctx)
     }
 
     fn process_batch(&mut self, _input: usize, batch: &mut Vec<Record<V>>, out: &mut Output<V>) -> OperatorResult {
@@ -711,7 +531,8 @@ impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
     }
 
     fn on_watermark(&mut self, watermark: i64, out: &mut Output<V>) -> OperatorResult<Option<i64>> {
-        self.watermark = watermark;
+        // Never back: a restored operator keeps its watermark until upstream passes it again.
+        self.watermark = self.watermark.max(watermark);
         self.fire_groups(watermark, out)?;
         while let Some(timer) = self.timers.pop_due(TimeDomain::EventTime, watermark) {
             self.on_timer(TimeDomain::EventTime, timer.time, timer.key, timer.namespace, out)?;

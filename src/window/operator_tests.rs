@@ -49,6 +49,17 @@ impl WindowFunctions<i64> for Sum {
     fn session_gap(&mut self, value: &i64) -> OperatorResult<i64> {
         Ok(*value)
     }
+
+    fn encode(&mut self, acc: &i64, out: &mut Vec<u8>) -> OperatorResult {
+        out.extend_from_slice(&acc.to_le_bytes());
+        Ok(())
+    }
+
+    fn decode(&mut self, bytes: &[u8]) -> OperatorResult<i64> {
+        Ok(i64::from_le_bytes(bytes.try_into().map_err(|_| {
+            crate::runtime::operator::OperatorError::new("not 8 bytes")
+        })?))
+    }
 }
 
 struct Harness {

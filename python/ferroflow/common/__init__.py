@@ -3,6 +3,8 @@
 from ferroflow.common.configuration import Configuration
 from ferroflow.common.execution_config import ExecutionConfig
 from ferroflow.common.job_execution_result import JobExecutionResult
+from ferroflow.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
+from ferroflow.common.serialization import Encoder
 from ferroflow.common.time import Duration, Instant, Time
 from ferroflow.common.typeinfo import TypeInformation, Types
 from ferroflow.common.types import Row, RowKind
@@ -11,9 +13,12 @@ from ferroflow.common.watermark_strategy import TimestampAssigner, WatermarkGene
 __all__ = [
     "Configuration",
     "Duration",
+    "Encoder",
     "ExecutionConfig",
     "Instant",
     "JobExecutionResult",
+    "RestartStrategies",
+    "RestartStrategyConfiguration",
     "Row",
     "RowKind",
     "Time",

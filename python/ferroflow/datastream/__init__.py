@@ -1,12 +1,23 @@
 """The DataStream API: ``StreamExecutionEnvironment``, streams, and the function interfaces."""
 
 from ferroflow.datastream.broadcast import BroadcastConnectedStream, BroadcastStream
+from ferroflow.datastream.checkpoint_config import CheckpointConfig
+from ferroflow.datastream.checkpoint_storage import (
+    CheckpointStorage,
+    FileSystemCheckpointStorage,
+    JobManagerCheckpointStorage,
+)
+from ferroflow.datastream.checkpointing_mode import CheckpointingMode
 from ferroflow.datastream.data_stream import (
     CloseableIterator,
     ConnectedStreams,
     DataStream,
     DataStreamSink,
     KeyedStream,
+)
+from ferroflow.datastream.externalized_checkpoint_retention import (
+    ExternalizedCheckpointCleanup,
+    ExternalizedCheckpointRetention,
 )
 from ferroflow.datastream.functions import (
     AggregateFunction,
@@ -46,6 +57,7 @@ from ferroflow.datastream.state_backend import (
 )
 from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
 from ferroflow.datastream.time_domain import TimeDomain
+from ferroflow.datastream.two_phase_commit_sink import TwoPhaseCommitSinkFunction
 from ferroflow.datastream.window import (
     CountWindow,
     GlobalWindow,
@@ -64,7 +76,10 @@ __all__ = [
     "BroadcastConnectedStream",
     "BroadcastProcessFunction",
     "BroadcastStream",
+    "CheckpointConfig",
+    "CheckpointStorage",
     "CheckpointedFunction",
+    "CheckpointingMode",
     "CloseableIterator",
     "CoFlatMapFunction",
     "CoMapFunction",
@@ -74,6 +89,9 @@ __all__ = [
     "DataStream",
     "DataStreamSink",
     "EmbeddedRocksDBStateBackend",
+    "ExternalizedCheckpointCleanup",
+    "ExternalizedCheckpointRetention",
+    "FileSystemCheckpointStorage",
     "FilterFunction",
     "FlatMapFunction",
     "Function",
@@ -81,6 +99,7 @@ __all__ = [
     "FunctionSnapshotContext",
     "GlobalWindow",
     "HashMapStateBackend",
+    "JobManagerCheckpointStorage",
     "KeySelector",
     "KeyedBroadcastProcessFunction",
     "KeyedCoProcessFunction",
@@ -104,6 +123,7 @@ __all__ = [
     "TimerService",
     "Trigger",
     "TriggerResult",
+    "TwoPhaseCommitSinkFunction",
     "Window",
     "WindowAssigner",
     "WindowFunction",

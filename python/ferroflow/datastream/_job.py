@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ferroflow import _engine
+from ferroflow.datastream._checkpoint_plan import check_sources_rewindable
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
 from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
@@ -63,7 +64,10 @@ def build_job(
     backend = env.get_state_backend()
     if isinstance(backend, EmbeddedRocksDBStateBackend):
         builder.set_state_backend("rocksdb", backend._directory(), backend.get_memory_budget())
+    checkpoint_plan = env._checkpoint_plan()
+    builder.set_checkpointing(checkpoint_plan)
     plan = _reachable(sinks)
+    check_sources_rewindable(plan, checkpoint_plan)
     ports = _side_ports(plan)
     node_of: dict[int, int] = {}
     parallelism_of: dict[int, int] = {}
@@ -174,4 +178,8 @@ def _add(
         return builder.add_print(t.name, parallelism, identifier, formatter, inputs)
     if t.kind == "collect":
         return builder.add_collect(t.name, inputs)
+    if t.kind == "file_source":
+        return builder.add_file_source(t.name, parallelism, t.payload)
+    if t.kind == "file_sink":
+        return builder.add_file_sink(t.name, parallelism, t.payload, inputs)
     raise AssertionError(f"unknown transformation kind {t.kind!r}")

@@ -47,6 +47,7 @@ class Transformation:
     - "key_by": a key selector
     - "reduce", "aggregate" (``payload`` = (aggregation, position)), "print" (``payload`` =
       (identifier, formatter)), "collect"
+    - "file_source", "file_sink": ``payload`` is the connector's spec (``connectors/_file_*.py``)
     """
 
     kind: str

@@ -61,6 +61,21 @@ class _Lifecycle:
         self._function.snapshot_state(FunctionSnapshotContext(checkpoint_id, timestamp))
         return self.operator_state.snapshot(directory)
 
+    def finish(self) -> None:
+        """The input ended: the function's ``finish()``, if it has one (Flink's
+        ``SinkFunction.finish``)."""
+        finish = getattr(self._function, "finish", None)
+        if finish is not None:
+            finish()
+
+    def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
+        """A checkpoint completed: the function's ``notify_checkpoint_complete``, if it has one
+        (Flink's ``CheckpointListener``). A job without checkpoints calls it once after its
+        input ended, with ``END_OF_INPUT``."""
+        notify = getattr(self._function, "notify_checkpoint_complete", None)
+        if notify is not None:
+            notify(checkpoint_id)
+
     def close(self) -> None:
         if self._function is not None:
             self._function.close()
@@ -176,16 +191,49 @@ def check_function(
 
 
 class _Lifecycles:
-    """``open()``/``close()`` of several functions, in order."""
+    """The lifecycle of several functions of one operator, in order. The CheckpointedFunctions
+    among them share one operator state store (an operator instance has one)."""
 
     __slots__ = ("_parts",)
 
     def __init__(self, parts: list[_Lifecycle]) -> None:
         self._parts = parts
 
+    @property
+    def operator_state(self) -> _engine.OperatorStateStore | None:
+        return next((p.operator_state for p in self._parts if p.operator_state is not None), None)
+
+    @operator_state.setter
+    def operator_state(self, store: _engine.OperatorStateStore | None) -> None:
+        for p in self._parts:
+            p.operator_state = store
+
+    def _checkpointed(self) -> list[CheckpointedFunction]:
+        return [p._function for p in self._parts if isinstance(p._function, CheckpointedFunction)]
+
     def open(self) -> None:
+        if self.operator_state is None and self._checkpointed():
+            self.operator_state = _engine.OperatorStateStore()
         for p in self._parts:
             p.open()
+
+    def snapshot_state(self, directory: str, checkpoint_id: int, timestamp: int) -> int:
+        """Like ``_Lifecycle.snapshot_state``, for every CheckpointedFunction, into one store."""
+        checkpointed = self._checkpointed()
+        store = self.operator_state
+        if not checkpointed or store is None:
+            return 0
+        for function in checkpointed:
+            function.snapshot_state(FunctionSnapshotContext(checkpoint_id, timestamp))
+        return store.snapshot(directory)
+
+    def finish(self) -> None:
+        for p in self._parts:
+            p.finish()
+
+    def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
+        for p in self._parts:
+            p.notify_checkpoint_complete(checkpoint_id)
 
     def close(self) -> None:
         for p in self._parts:

@@ -3,7 +3,12 @@
 ``key_by``). Every parallel instance of the function gets every broadcast record and keeps its
 own broadcast state (a dict per MapStateDescriptor); the other stream's records are partitioned
 as they come and read that state. The function runs as a two-input process function whose first
-input is the stream and whose second is the broadcast stream."""
+input is the stream and whose second is the broadcast stream.
+
+In checkpoints each parallel instance writes its copy of the broadcast states (as operator state
+of the broadcast kind); on restore each new instance gets the copy of one old instance, round
+robin (new instance ``i`` that of old instance ``i % old parallelism``), as in Flink: the copies
+are expected to be equal."""
 
 from __future__ import annotations
 
@@ -13,6 +18,11 @@ from ferroflow.datastream._checks import check_type_info
 from ferroflow.datastream._transformations import Input
 from ferroflow.datastream._udf import describe, subtask_copy
 from ferroflow.datastream.broadcast_state import BroadcastState, ReadOnlyBroadcastState
+from ferroflow.datastream.checkpointed_function import (
+    CheckpointedFunction,
+    FunctionInitializationContext,
+    FunctionSnapshotContext,
+)
 from ferroflow.datastream.functions import (
     BaseBroadcastProcessFunction,
     BroadcastProcessFunction,
@@ -168,21 +178,42 @@ class _ReadOnlyContext(_RecordContext, KeyedBroadcastProcessFunction.OnTimerCont
         return self._ctx.time_domain()
 
 
-class _BroadcastAdapter(CoProcessFunction):
-    """Runs a BroadcastProcessFunction as a two-input process function."""
+class _BroadcastAdapter(CoProcessFunction, CheckpointedFunction):
+    """Runs a BroadcastProcessFunction as a two-input process function. As a
+    CheckpointedFunction it keeps the broadcast states in checkpoints (and passes
+    ``initialize_state``/``snapshot_state`` on to a user function that is one too)."""
 
     def __init__(self, function: BaseBroadcastProcessFunction, descriptors: tuple[MapStateDescriptor, ...]) -> None:
         self._template = function
         self._descriptors = descriptors
+        self._init: FunctionInitializationContext | None = None
+
+    def initialize_state(self, context: FunctionInitializationContext) -> None:
+        # Called before open(): the states, and the user's function, are made there.
+        self._init = context
 
     def open(self, runtime_context: Any) -> None:
         # This instance is already the subtask's own; the user's function gets the same.
         parallel = runtime_context.get_number_of_parallel_subtasks() > 1
         self._function = subtask_copy(self._template) if parallel else self._template
-        states = _States(self._descriptors)
+        self._states = states = _States(self._descriptors)
+        self._checkpointed: dict[str, Any] = {}
+        if self._init is not None:
+            store = self._init.get_operator_state_store()
+            for name, entries in states.entries.items():
+                pairs = self._checkpointed[name] = store.get_broadcast_list_state(name)
+                entries.update(pairs.get())  # restored: the (key, value) pairs of one old copy
+            if isinstance(self._function, CheckpointedFunction):
+                self._function.initialize_state(self._init)
         self._read_only = _ReadOnlyContext(states)
         self._writable = _Context(states, runtime_context._state)
         self._function.open(runtime_context)
+
+    def snapshot_state(self, context: FunctionSnapshotContext) -> None:
+        for name, entries in self._states.entries.items():
+            self._checkpointed[name].update(list(entries.items()))
+        if isinstance(self._function, CheckpointedFunction):
+            self._function.snapshot_state(context)
 
     def close(self) -> None:
         self._function.close()

@@ -36,6 +36,7 @@ from ferroflow.datastream.window import CountSlidingWindowAssigner, CountTumblin
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from ferroflow.datastream.connectors._file_sink import FileSink
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
     from ferroflow.datastream.windowed_stream import AllWindowedStream, WindowedStream
 
@@ -395,6 +396,12 @@ class DataStream:
         t = self._udf(style, "Sink: Python Sink", sink_func, ["invoke"], None)
         t.is_sink = True
         return self._env._add_sink(t)
+
+    def sink_to(self, sink: FileSink) -> DataStreamSink:
+        """Writes the stream with a sink connector (``FileSink``)."""
+        from ferroflow.datastream.connectors._file_sink import sink_to
+
+        return sink_to(self, sink)
 
     def execute_and_collect(
         self, job_execution_name: str | None = None, limit: int | None = None

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ferroflow import _engine
+from ferroflow.common._durations import parse_millis
 from ferroflow.common.configuration import Configuration
 from ferroflow.common.execution_config import ExecutionConfig
 from ferroflow.common.job_execution_result import JobExecutionResult
+from ferroflow.common.restart_strategy import RestartStrategyConfiguration
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
+from ferroflow.datastream._checkpoint_options import apply_checkpoint_options
+from ferroflow.datastream._checkpoint_plan import CheckpointPlan, make_plan
+from ferroflow.datastream._checkpoint_settings import CheckpointSettings
 from ferroflow.datastream._checks import check_parallelism, check_type_info
 from ferroflow.datastream._job import build_job
 from ferroflow.datastream._transformations import Transformation
 from ferroflow.datastream._udf import describe
+from ferroflow.datastream.checkpoint_config import CheckpointConfig, check_interval
+from ferroflow.datastream.checkpointing_mode import CheckpointingMode
+from ferroflow.datastream.connectors._file_source import FileSource, file_source_stream
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
 from ferroflow.datastream.data_stream import DataStream, DataStreamSink
 from ferroflow.datastream.state_backend import (
@@ -34,14 +41,9 @@ DEFAULT_BATCH_SIZE = 1024
 DEFAULT_CHANNEL_CAPACITY = 8
 
 
-def _millis(value: str) -> int:
+def _millis(value: str, key: str) -> int:
     """A Flink duration string ("100 ms", "2 s", "100") as milliseconds."""
-    match = re.fullmatch(r"\s*(-?\d+)\s*(ms|milli|millis|s|sec|min|m|h)?\s*", value)
-    if not match:
-        raise ValueError(f"cannot read {value!r} as a duration (expected e.g. '100 ms' or '2 s')")
-    n = int(match.group(1))
-    unit = match.group(2) or "ms"
-    return n * {"ms": 1, "milli": 1, "millis": 1, "s": 1000, "sec": 1000, "min": 60_000, "m": 60_000, "h": 3_600_000}[unit]
+    return parse_millis(value, f"configuration key {key!r}")
 
 
 class StreamExecutionEnvironment:
@@ -61,6 +63,7 @@ class StreamExecutionEnvironment:
         self._chaining = True
         self._state_backend: StateBackend = HashMapStateBackend()
         self._sinks: list[Transformation] = []
+        self._checkpointing = CheckpointSettings()
         self._apply_configuration(self._configuration)
 
     @staticmethod
@@ -76,14 +79,14 @@ class StreamExecutionEnvironment:
         if conf.contains_key("pipeline.max-parallelism"):
             self.set_max_parallelism(conf.get_integer("pipeline.max-parallelism", 128))
         if conf.contains_key("execution.buffer-timeout"):
-            self.set_buffer_timeout(_millis(conf.get_string("execution.buffer-timeout", "100") or "100"))
+            self.set_buffer_timeout(_millis(conf.get_string("execution.buffer-timeout", "100") or "100", "execution.buffer-timeout"))
         if conf.contains_key("pipeline.operator-chaining.enabled") and not conf.get_boolean(
             "pipeline.operator-chaining.enabled", True
         ):
             self.disable_operator_chaining()
         if conf.contains_key("pipeline.auto-watermark-interval"):
             interval = conf.get_string("pipeline.auto-watermark-interval", "200") or "200"
-            self._config.set_auto_watermark_interval(_millis(interval))
+            self._config.set_auto_watermark_interval(_millis(interval, "pipeline.auto-watermark-interval"))
         if conf.contains_key("state.backend.type"):
             self.set_state_backend(backend_from_type(conf.get_string("state.backend.type", "hashmap") or "hashmap"))
         backend = self._state_backend
@@ -96,6 +99,7 @@ class StreamExecutionEnvironment:
             raw = conf.get_string("pipeline.global-job-parameters", "") or ""
             pairs = dict(p.split(":", 1) for p in raw.split(",") if ":" in p)
             self._config.set_global_job_parameters({k.strip(): v.strip() for k, v in pairs.items()})
+        apply_checkpoint_options(self._checkpointing, conf)
 
     def configure(self, configuration: Configuration) -> None:
         """Applies the keys of ``configuration`` (e.g. ``parallelism.default``)."""
@@ -179,6 +183,58 @@ class StreamExecutionEnvironment:
     def is_chaining_enabled(self) -> bool:
         return self._chaining
 
+    # -- checkpointing and restarts ---------------------------------------------------------------
+
+    def enable_checkpointing(self, interval: int, mode: CheckpointingMode | None = None) -> StreamExecutionEnvironment:
+        """Takes a checkpoint every ``interval`` ms (int > 0, or Duration/timedelta), in ``mode``
+        (default: the config's, ``EXACTLY_ONCE``). Further settings: ``get_checkpoint_config()``.
+        With checkpointing on, a failed job restarts from its latest checkpoint (see
+        ``set_restart_strategy``); checkpoints go to ``execution.checkpointing.dir``."""
+        millis = check_interval(interval, "interval")
+        if mode is not None:
+            self._checkpointing.config.set_checkpointing_mode(mode)
+        self._checkpointing.config.set_checkpoint_interval(millis)
+        return self
+
+    def get_checkpoint_config(self) -> CheckpointConfig:
+        return self._checkpointing.config
+
+    def get_checkpoint_interval(self) -> int:
+        """The checkpoint interval in ms, -1 when checkpointing is off (the default)."""
+        return self._checkpointing.config.get_checkpoint_interval()
+
+    def get_checkpointing_mode(self) -> CheckpointingMode:
+        return self._checkpointing.config.get_checkpointing_mode()
+
+    get_checkpointing_consistency_mode = get_checkpointing_mode
+
+    def is_unaligned_checkpoints_enabled(self) -> bool:
+        return self._checkpointing.config.is_unaligned_checkpoints_enabled()
+
+    def is_force_unaligned_checkpoints(self) -> bool:
+        return self._checkpointing.config.is_force_unaligned_checkpoints()
+
+    def set_restart_strategy(self, restart_strategy_configuration: RestartStrategyConfiguration) -> None:
+        """What a failed job does: ``RestartStrategies.no_restart()``, ``fixed_delay_restart``,
+        ``failure_rate_restart``, ``exponential_delay_restart`` or ``fall_back_restart()``. The
+        default and the fallback: no restart without checkpointing; with it, exponential delay
+        bounded to 5 restarts (``ferroflow.common.restart_strategy``)."""
+        if not isinstance(restart_strategy_configuration, RestartStrategyConfiguration):
+            raise TypeError(
+                "set_restart_strategy() takes a restart strategy from RestartStrategies (e.g. "
+                f"RestartStrategies.fixed_delay_restart(3, 1000)), got {describe(restart_strategy_configuration)}"
+            )
+        self._checkpointing.restart = restart_strategy_configuration
+        self._checkpointing.restart_from_options = False
+
+    def get_restart_strategy(self) -> RestartStrategyConfiguration:
+        """The strategy set (``fall_back_restart()`` when none is)."""
+        return self._checkpointing.restart
+
+    def _checkpoint_plan(self) -> CheckpointPlan:
+        """Checkpointing, restoring and restarting, as the engine reads them."""
+        return make_plan(self._checkpointing)
+
     # -- sources --------------------------------------------------------------------------------
 
     def _source(self, name: str, kind: str, payload: Any, parallelism: int | None, fixed: bool, type_info: TypeInformation | None) -> DataStream:
@@ -226,13 +282,18 @@ class StreamExecutionEnvironment:
         source_name: str = "Source",
         type_info: TypeInformation | None = None,
     ) -> DataStream:
-        """A stream from a source connector (``NumberSequenceSource``)."""
-        if not isinstance(source, NumberSequenceSource):
-            raise TypeError(f"from_source() takes a source such as NumberSequenceSource, got {describe(source)}")
+        """A stream from a source connector (``NumberSequenceSource``, ``FileSource``)."""
+        if not isinstance(source, (NumberSequenceSource, FileSource)):
+            raise TypeError(
+                f"from_source() takes a source such as NumberSequenceSource or FileSource, got {describe(source)}"
+            )
         if not isinstance(source_name, str):
             raise TypeError(f"source_name must be a str, got {describe(source_name)}")
         check_type_info(type_info, "type_info")
-        stream = self._source(source_name, "sequence", (source.get_from(), source.get_to()), None, False, type_info)
+        if isinstance(source, FileSource):
+            stream = file_source_stream(self, source, source_name, type_info)
+        else:
+            stream = self._source(source_name, "sequence", (source.get_from(), source.get_to()), None, False, type_info)
         if watermark_strategy is None:
             return stream
         if not isinstance(watermark_strategy, WatermarkStrategy):

@@ -10,6 +10,7 @@ use pyo3::types::PyList;
 use crate::bindings::key::key_from_py;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
+use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats};
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::Record;
 
@@ -29,6 +30,9 @@ pub struct Stage {
     pub operator: String,
     /// The user's function, for errors (`MyMap.map`, `<lambda>`).
     pub function: String,
+    /// The operator's id and subtask: where its function's state goes in checkpoints.
+    pub operator_id: String,
+    pub subtask: usize,
 }
 
 pub struct BatchLoop {
@@ -69,6 +73,19 @@ impl BatchLoop {
         e.record_in_batch = counts_match.then_some(output);
         e.operator_name = self.stages.last().map(|s| s.operator.clone());
         e
+    }
+}
+
+impl BatchLoop {
+    /// Runs `f` on every stage, first to last; an error names the stage's operator.
+    fn each_stage(&self, f: impl Fn(&Stage) -> OperatorResult) -> OperatorResult {
+        for stage in &self.stages {
+            f(stage).map_err(|mut e| {
+                e.operator_name = Some(stage.operator.clone());
+                e
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -163,6 +180,30 @@ impl Operator<PyValue> for BatchLoop {
         }
         Python::attach(|_py| self.loops = None);
         first.map_or(Ok(()), Err)
+    }
+
+    fn finish(&mut self, _out: &mut Output<PyValue>) -> OperatorResult {
+        self.each_stage(|stage| stage.udf.finish())
+    }
+
+    fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        let mut stats = SnapshotStats::default();
+        for stage in &self.stages {
+            // Each fused function writes where its own operator's state goes.
+            let directory = subtask_directory(ctx.checkpoint_directory, &stage.operator_id, stage.subtask);
+            std::fs::create_dir_all(&directory)
+                .map_err(|e| OperatorError::new(format!("cannot make the directory {}: {e}", directory.display())))?;
+            let s = stage.udf.snapshot(ctx, &directory).map_err(|mut e| {
+                e.operator_name = Some(stage.operator.clone());
+                e
+            })?;
+            stats.add(s);
+        }
+        Ok(stats)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> OperatorResult {
+        self.each_stage(|stage| stage.udf.notify_checkpoint_complete(checkpoint_id))
     }
 
     fn absorb(&mut self, next: &mut dyn Operator<PyValue>) -> bool {

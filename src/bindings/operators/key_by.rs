@@ -17,14 +17,19 @@ pub struct KeyBy {
     udf: Option<Udf>,
     operator: String,
     function: String,
+    operator_id: String,
+    subtask: usize,
 }
 
 impl KeyBy {
-    pub fn new(udf: Udf, operator: String, function: String) -> Self {
+    /// The key selector `udf` of the operator `info` describes.
+    pub fn new(udf: Udf, info: &TaskInfo, function: String) -> Self {
         KeyBy {
             udf: Some(udf),
-            operator,
+            operator: info.operator_name.clone(),
             function,
+            operator_id: info.operator_id.clone(),
+            subtask: info.subtask_index,
         }
     }
 
@@ -76,6 +81,8 @@ impl Operator<PyValue> for KeyBy {
             udf,
             operator: self.operator.clone(),
             function: self.function.clone(),
+            operator_id: self.operator_id.clone(),
+            subtask: self.subtask,
         }]))
     }
 }

@@ -347,7 +347,11 @@ impl Operator<PyValue> for UdfOperator {
     fn finish(&mut self, _out: &mut Output<PyValue>) -> OperatorResult {
         // A bounded input ends without firing processing-time timers (Flink's STREAMING mode).
         self.timers.clear_processing();
-        Ok(())
+        self.udf.finish()
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> OperatorResult {
+        self.udf.notify_checkpoint_complete(checkpoint_id)
     }
 
     fn close(&mut self) -> OperatorResult {

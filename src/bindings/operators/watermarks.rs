@@ -2,20 +2,60 @@
 //! generates watermarks, periodically on the auto-watermark interval (or per record, or by a
 //! Python generator), marks the stream idle after the idleness timeout, and swallows watermarks
 //! from upstream except the final one.
+//!
+//! In checkpoints (`watermark-generator.bin`): the highest timestamp seen, so that a restored job
+//! emits its watermarks from where they were, and a Python `WatermarkGenerator` pickled, when it
+//! pickles (one that does not is left out: the restored job makes a new one).
+//!
+//! ```text
+//! "FFWMGEN1"  max_timestamp:i64  has_generator:u8  [generator:bytes]
+//! ```
+//!
+//! On restore at the same parallelism each subtask takes its own snapshot; at another
+//! parallelism every subtask takes the lowest max timestamp of all (never a watermark ahead of
+//! one the old job had reached) and a new generator.
 
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::bindings::errors::at_record;
+use crate::bindings::state::PICKLE_PROTOCOL;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::{Record, NO_TIMESTAMP};
+use crate::state::codec::{DecodeError, Reader, Writer};
+use crate::state::snapshot::{read_snapshot_file, write_snapshot_file, SnapshotError};
 use crate::time::clock::Clock;
 
-/// The methods of the strategy's Python `WatermarkGenerator`, looked up once.
+const MAGIC: &[u8; 8] = b"FFWMGEN1";
+const FILE_NAME: &str = "watermark-generator.bin";
+
+/// The strategy's Python `WatermarkGenerator`, and its methods looked up once.
 struct Generator {
+    object: Py<PyAny>,
     on_event: Py<PyAny>,
     on_periodic_emit: Py<PyAny>,
+}
+
+/// What a subtask's snapshot holds: its max timestamp, and its generator pickled.
+fn read_snapshot(dir: &std::path::Path) -> Result<(i64, Option<Vec<u8>>), SnapshotError> {
+    let (path, bytes) = read_snapshot_file(dir, FILE_NAME, MAGIC, "a watermark generator snapshot")?;
+    let corrupt = |error| SnapshotError::Corrupt {
+        path: path.clone(),
+        error,
+    };
+    let mut r = Reader::new(&bytes[MAGIC.len()..]);
+    let max_timestamp = r.i64().map_err(corrupt)?;
+    let generator = match r.u8().map_err(corrupt)? {
+        0 => None,
+        _ => Some(r.bytes().map_err(corrupt)?.to_vec()),
+    };
+    if !r.is_at_end() {
+        return Err(corrupt(DecodeError("bytes after the generator".into())));
+    }
+    Ok((max_timestamp, generator))
 }
 
 /// How watermarks are derived.
@@ -95,6 +135,41 @@ impl TimestampsAndWatermarks {
     fn periodic(&self) -> bool {
         !self.per_record && self.kind != WatermarkKind::None && self.interval > 0
     }
+
+    /// Takes back the max timestamp (and the pickled generator) the checkpoint holds for this
+    /// subtask; see the module's doc.
+    fn restore(&mut self, info: &TaskInfo) -> OperatorResult<Option<Vec<u8>>> {
+        let Some(restore) = &info.restore else {
+            return Ok(None);
+        };
+        let error = |e: SnapshotError| OperatorError::new(e.to_string());
+        let dirs: Vec<_> = restore
+            .directories
+            .iter()
+            .filter(|d| d.join(FILE_NAME).exists())
+            .collect();
+        if restore.old_parallelism() == info.parallelism {
+            let Some(dir) = restore
+                .directories
+                .get(info.subtask_index)
+                .filter(|d| d.join(FILE_NAME).exists())
+            else {
+                return Ok(None);
+            };
+            let (max_timestamp, generator) = read_snapshot(dir).map_err(error)?;
+            self.max_timestamp = max_timestamp;
+            return Ok(generator);
+        }
+        let mut lowest: Option<i64> = None;
+        for dir in dirs {
+            let (max_timestamp, _) = read_snapshot(dir).map_err(error)?;
+            lowest = Some(lowest.map_or(max_timestamp, |l| l.min(max_timestamp)));
+        }
+        if let Some(l) = lowest {
+            self.max_timestamp = l;
+        }
+        Ok(None)
+    }
 }
 
 impl Operator<PyValue> for TimestampsAndWatermarks {
@@ -105,6 +180,7 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
         if self.periodic() {
             self.next_periodic = now.saturating_add(self.interval);
         }
+        let restored_generator = self.restore(info)?;
         self.udf.open()?;
         if self.kind == WatermarkKind::Generator {
             let factory = self
@@ -114,16 +190,54 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
                 .ok_or_else(|| OperatorError::new("no watermark generator factory"))?;
             self.generator = Some(
                 Python::attach(|py| {
-                    let generator = factory.bind(py).call0()?;
+                    let generator = match &restored_generator {
+                        Some(bytes) => py
+                            .import("pickle")?
+                            .getattr("loads")?
+                            .call1((PyBytes::new(py, bytes),))?,
+                        None => factory.bind(py).call0()?,
+                    };
                     Ok::<_, PyErr>(Generator {
                         on_event: generator.getattr("on_event")?.unbind(),
                         on_periodic_emit: generator.getattr("on_periodic_emit")?.unbind(),
+                        object: generator.unbind(),
                     })
                 })
                 .map_err(OperatorError::new)?,
             );
         }
         Ok(())
+    }
+
+    /// The max timestamp, and the Python generator pickled when it pickles (else left out).
+    fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
+        let mut stats = self.udf.snapshot(ctx, ctx.directory)?;
+        let generator: Option<Vec<u8>> = match &self.generator {
+            Some(g) => Python::attach(|py| {
+                let dumps = py.import("pickle")?.getattr("dumps")?;
+                Ok::<_, PyErr>(
+                    dumps
+                        .call1((g.object.bind(py), PICKLE_PROTOCOL))
+                        .and_then(|b| b.extract::<Vec<u8>>())
+                        .ok(),
+                )
+            })
+            .map_err(OperatorError::new)?,
+            None => None,
+        };
+        let mut w = Writer::default();
+        w.bytes.extend_from_slice(MAGIC);
+        w.i64(self.max_timestamp);
+        match &generator {
+            Some(bytes) => {
+                w.u8(1);
+                w.bytes(bytes);
+            }
+            None => w.u8(0),
+        }
+        write_snapshot_file(ctx.directory, FILE_NAME, &w.bytes).map_err(|e| OperatorError::new(e.to_string()))?;
+        stats.add(SnapshotStats::full(w.bytes.len() as u64));
+        Ok(stats)
     }
 
     fn process_batch(

@@ -1,15 +1,16 @@
 //! The window operator's Python side: the user's reduce / aggregate / window functions, custom
 //! triggers, and the window objects and contexts they see.
 
-use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError};
+use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyList;
+use pyo3::types::{PyBytes, PyList};
 
-use crate::bindings::key::key_to_py;
-use crate::bindings::state::{StateStore, StateView};
+use crate::bindings::key::{key_to_py, type_name};
+use crate::bindings::state::{StateStore, StateView, PICKLE_PROTOCOL};
 use crate::bindings::udf::{Emitter, Udf};
 use crate::bindings::value::PyValue;
+use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::key::Key;
 use crate::runtime::operator::{OperatorError, OperatorResult, Output};
 use crate::state::keyed::Namespace;
@@ -56,6 +57,11 @@ pub enum WindowFnStyle {
     /// `process(key, context, values)` (ProcessWindowFunction; the All variant without the key)
     Process,
 }
+
+/// The first byte of a window's contents in a checkpoint: a pickled value, or a pickled list of
+/// the records.
+const PICKLED_VALUE: u8 = 0;
+const PICKLED_LIST: u8 = 1;
 
 /// A window's contents.
 pub enum PyAcc {
@@ -125,6 +131,8 @@ pub struct PyWindowFunctions {
     function: String,
     /// A window function follows the reduce or aggregate.
     has_window_fn: bool,
+    /// `pickle.dumps` and `pickle.loads`, for contents in checkpoints.
+    pickle: (Py<PyAny>, Py<PyAny>),
 }
 
 impl PyWindowFunctions {
@@ -157,11 +165,19 @@ impl PyWindowFunctions {
             WindowFnKind::Aggregate => Some(4),
             WindowFnKind::Process | WindowFnKind::Apply => None,
         };
-        let has_window_fn = Python::attach(|py| {
-            window_fn_index.is_some_and(|i| udf.calls.get(i).is_some_and(|c| !c.bind(py).is_none()))
-        });
+        let (has_window_fn, pickle) = Python::attach(|py| {
+            let has_window_fn =
+                window_fn_index.is_some_and(|i| udf.calls.get(i).is_some_and(|c| !c.bind(py).is_none()));
+            let pickle = py.import("pickle")?;
+            Ok::<_, PyErr>((
+                has_window_fn,
+                (pickle.getattr("dumps")?.unbind(), pickle.getattr("loads")?.unbind()),
+            ))
+        })
+        .map_err(OperatorError::new)?;
         Ok(PyWindowFunctions {
             has_window_fn,
+            pickle,
             kind,
             style,
             udf,
@@ -368,6 +384,68 @@ impl WindowFunctions<PyValue> for PyWindowFunctions {
             return Err(OperatorError::new("no session gap extractor"));
         };
         Python::attach(|py| extractor.bind(py).call1((value.0.bind(py),))?.extract::<i64>()).map_err(OperatorError::new)
+    }
+
+    /// The contents pickled (a list of records as one list), after a tag byte.
+    fn encode(&mut self, acc: &PyAcc, out: &mut Vec<u8>) -> OperatorResult {
+        Python::attach(|py| {
+            let (tag, value) = match acc {
+                PyAcc::Value(v) => (PICKLED_VALUE, v.bind(py).clone()),
+                PyAcc::List(items) => (
+                    PICKLED_LIST,
+                    PyList::new(py, items.iter().map(|v| v.bind(py)))?.into_any(),
+                ),
+            };
+            let pickled = self.pickle.0.bind(py).call1((&value, PICKLE_PROTOCOL)).map_err(|e| {
+                let what = match acc {
+                    PyAcc::Value(_) => format!("the contents of a window (a value of type '{}')", type_name(&value)),
+                    PyAcc::List(_) => "the records of a window".to_string(),
+                };
+                PyTypeError::new_err(format!(
+                    "{what} cannot be pickled, so a checkpoint cannot hold them: {e}"
+                ))
+            })?;
+            out.push(tag);
+            out.extend_from_slice(pickled.cast::<PyBytes>()?.as_bytes());
+            Ok::<_, PyErr>(())
+        })
+        .map_err(OperatorError::new)
+    }
+
+    fn decode(&mut self, bytes: &[u8]) -> OperatorResult<PyAcc> {
+        let (&tag, pickled) = bytes
+            .split_first()
+            .ok_or_else(|| OperatorError::new("empty window contents in a checkpoint"))?;
+        Python::attach(|py| {
+            let value = self.pickle.1.bind(py).call1((PyBytes::new(py, pickled),))?;
+            Ok::<_, PyErr>(match tag {
+                PICKLED_VALUE => PyAcc::Value(value.unbind()),
+                PICKLED_LIST => PyAcc::List(value.cast::<PyList>()?.iter().map(Bound::unbind).collect()),
+                other => {
+                    return Err(PyTypeError::new_err(format!(
+                        "unknown kind {other} of window contents in a checkpoint"
+                    )))
+                }
+            })
+        })
+        .map_err(OperatorError::new)
+    }
+
+    /// The keyed state of `window_state()`, `global_state()`, `get_state` and a Python
+    /// trigger's partitioned state (one store), and a CheckpointedFunction's operator state.
+    fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>, max_parallelism: usize) -> OperatorResult<SnapshotStats> {
+        let mut stats = self.udf.snapshot(ctx, ctx.directory)?;
+        let keyed = Python::attach(|py| {
+            let state = self.ctx.borrow(py).state.clone_ref(py);
+            let mut store = state
+                .try_borrow_mut(py)
+                .map_err(|e| OperatorError::new(e.to_string()))?;
+            store
+                .checkpoint(py, ctx.directory, max_parallelism)
+                .map_err(OperatorError::new)
+        })?;
+        stats.add(keyed);
+        Ok(stats)
     }
 
     fn close(&mut self) -> OperatorResult {

@@ -47,6 +47,10 @@ impl OperatorStateStore {
                 "the operator state '{name}' has a time-to-live: time-to-live is for keyed state only"
             )));
         }
+        self.named_list(py, name, distribution)
+    }
+
+    fn named_list(&mut self, py: Python<'_>, name: String, distribution: Distribution) -> PyResult<OperatorListState> {
         let (existing, list) = self
             .states
             .entry(name.clone())
@@ -86,9 +90,20 @@ impl OperatorStateStore {
         self.list_state(py, state_descriptor, Distribution::Union)
     }
 
-    /// The names of the registered states.
+    /// The elements of the broadcast state `name` (a broadcast process function keeps its
+    /// dict's `(key, value)` pairs here for checkpoints). Every subtask keeps the same copy; on
+    /// restore each gets the copy of one old subtask (round robin, as in Flink).
+    fn get_broadcast_list_state(&mut self, py: Python<'_>, name: String) -> PyResult<OperatorListState> {
+        self.named_list(py, name, Distribution::Broadcast)
+    }
+
+    /// The names of the registered list and union list states.
     fn get_registered_state_names(&self) -> Vec<String> {
-        self.states.keys().cloned().collect()
+        self.states
+            .iter()
+            .filter(|(_, (d, _))| *d != Distribution::Broadcast)
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// Whether the store was restored from snapshots.

@@ -1,5 +1,27 @@
 """Sources and sinks."""
 
+from ferroflow.datastream.connectors.file_system import (
+    BucketAssigner,
+    DefaultRollingPolicy,
+    FileSink,
+    FileSource,
+    FileSourceBuilder,
+    OnCheckpointRollingPolicy,
+    OutputFileConfig,
+    RollingPolicy,
+    StreamFormat,
+)
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
 
-__all__ = ["NumberSequenceSource"]
+__all__ = [
+    "BucketAssigner",
+    "DefaultRollingPolicy",
+    "FileSink",
+    "FileSource",
+    "FileSourceBuilder",
+    "NumberSequenceSource",
+    "OnCheckpointRollingPolicy",
+    "OutputFileConfig",
+    "RollingPolicy",
+    "StreamFormat",
+]
