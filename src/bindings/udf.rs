@@ -60,17 +60,8 @@ impl Udf {
                 .bind(py)
                 .call_method1("instantiate", (info_tuple(py, info)?, state))?;
             let (calls, lifecycle): (Vec<Py<PyAny>>, Py<PyAny>) = made.extract()?;
-            let restored: Vec<PathBuf> = info
-                .restore
-                .as_ref()
-                .map(|r| {
-                    r.directories
-                        .iter()
-                        .map(|d| d.join(OPERATOR_SNAPSHOT))
-                        .filter(|d| d.is_dir())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let restored: Vec<PathBuf> =
+                crate::checkpoint::OperatorRestore::parts_of(info.restore.as_ref(), OPERATOR_SNAPSHOT);
             if !restored.is_empty() {
                 let store = py
                     .get_type::<OperatorStateStore>()

@@ -75,6 +75,20 @@ impl OperatorRestore {
     pub fn old_parallelism(&self) -> usize {
         self.directories.len()
     }
+
+    /// The sub-directory `name` of each old subtask's snapshot, where one was written.
+    pub fn parts(&self, name: &str) -> Vec<PathBuf> {
+        self.directories
+            .iter()
+            .map(|d| d.join(name))
+            .filter(|d| d.is_dir())
+            .collect()
+    }
+
+    /// [`OperatorRestore::parts`] of the restore of `info`, if it restores.
+    pub fn parts_of(restore: Option<&SharedRestore>, name: &str) -> Vec<PathBuf> {
+        restore.map(|r| r.parts(name)).unwrap_or_default()
+    }
 }
 
 /// Restore data shared by the instances of an operator.

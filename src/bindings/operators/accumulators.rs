@@ -36,17 +36,8 @@ impl Accumulators {
             return Ok(Accumulators::Store { store, state });
         }
         let mut map = KeyMap::default();
-        let snapshots: Vec<PathBuf> = info
-            .restore
-            .as_ref()
-            .map(|r| {
-                r.directories
-                    .iter()
-                    .map(|d| d.join(KEYED_SNAPSHOT))
-                    .filter(|d| d.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let snapshots: Vec<PathBuf> =
+            crate::checkpoint::OperatorRestore::parts_of(info.restore.as_ref(), KEYED_SNAPSHOT);
         if !snapshots.is_empty() {
             let loads = py.import("pickle")?.getattr("loads")?;
             let paths: Vec<&Path> = snapshots.iter().map(PathBuf::as_path).collect();

@@ -86,17 +86,8 @@ impl StateStore {
             subtask: info.subtask_index,
             max_parallelism: info.max_parallelism,
         };
-        let snapshots: Vec<PathBuf> = info
-            .restore
-            .as_ref()
-            .map(|r| {
-                r.directories
-                    .iter()
-                    .map(|d| d.join(KEYED_SNAPSHOT))
-                    .filter(|d| d.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let snapshots: Vec<PathBuf> =
+            crate::checkpoint::OperatorRestore::parts_of(info.restore.as_ref(), KEYED_SNAPSHOT);
         if snapshots.is_empty() {
             return Self::new_py(py, info.clock.clone(), &site);
         }
