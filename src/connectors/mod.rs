@@ -20,6 +20,25 @@ pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Writes each old subtask's operator state into a directory of its own under a fresh test
+/// directory; returns the directories in subtask order.
+#[cfg(test)]
+pub(crate) fn write_test_snapshots(
+    snapshots: impl IntoIterator<Item = crate::state::operator_state::OperatorStateSnapshot>,
+    name: &str,
+) -> Vec<std::path::PathBuf> {
+    let dir = test_dir(name);
+    snapshots
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let d = dir.join(i.to_string());
+            s.write_to(&d).expect("a test snapshot can be written");
+            d
+        })
+        .collect()
+}
+
 /// A task info for tests of connectors: subtask `index` of `parallelism`, restoring from
 /// `restore` when given.
 #[cfg(test)]

@@ -181,16 +181,7 @@ mod tests {
     }
 
     fn write(states: &[SinkState], name: &str) -> Vec<PathBuf> {
-        let dir = crate::connectors::test_dir(name);
-        states
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let d = dir.join(i.to_string());
-                s.to_snapshot().write_to(&d).unwrap();
-                d
-            })
-            .collect()
+        crate::connectors::write_test_snapshots(states.iter().map(SinkState::to_snapshot), name)
     }
 
     #[test]
