@@ -33,6 +33,11 @@ from ferroflow.datastream.connectors import NumberSequenceSource
 from ferroflow.datastream.window import TumblingEventTimeWindows
 
 
+# How each workload's environment is made; benches/bench_checkpoint.py sets one that checkpoints.
+def environment() -> StreamExecutionEnvironment:
+    return StreamExecutionEnvironment.get_execution_environment()
+
+
 # ------------------------------------------------------------------------------------------ W1
 def w1_floor(n: int) -> dict[str, int]:
     f1 = lambda x: x * 2
@@ -58,7 +63,7 @@ def w1_ferroflow(n: int) -> dict[str, int]:
         cnt += 1
         s += z
 
-    env = StreamExecutionEnvironment.get_execution_environment()
+    env = environment()
     (
         env.from_source(NumberSequenceSource(0, n - 1))
         .map(lambda x: x * 2)
@@ -107,7 +112,7 @@ def w2_ferroflow(n: int) -> dict[str, int]:
         latest[acc[0]] = acc[1]
         out += 1
 
-    env = StreamExecutionEnvironment.get_execution_environment()
+    env = environment()
     (
         env.from_source(NumberSequenceSource(0, n - 1))
         .map(lambda i: (i % 1000, 1))
@@ -183,7 +188,7 @@ def w3_ferroflow(n: int) -> dict[str, int]:
         acc[1] += v
         acc[2] += (k + 1) * (ts // SIZE_MS + 1) * v
 
-    env = StreamExecutionEnvironment.get_execution_environment()
+    env = environment()
     env.get_config().set_auto_watermark_interval(WATERMARK_INTERVAL_MS)
     strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(OOO_MS)).with_timestamp_assigner(
         lambda e, ts: e[2]

@@ -1,11 +1,31 @@
-"""A checkpointed job for crash tests: numbers from a collection, a keyed process function with
-keyed state and event-time timers, a rolling reduce, and a two-phase-commit sink that makes each
-checkpoint's lines visible as files in ``--out`` only once the checkpoint completed. Run in a
-process of its own by tests/test_recovery.py, killed with SIGKILL at random moments and started
-again from its newest checkpoint each time (``--resume``). With ``--fail-once MARKER`` a user
-function raises once (when MARKER does not exist yet) and the job's restart strategy takes over.
+"""A checkpointed job for crash tests. Numbers from a collection (event time: the number times
+10 ms) go through
 
-    python tests/recovery_job.py --out /tmp/out --checkpoints /tmp/ckpt --resume
+- a keyed process function with keyed state (a count per key) and event-time timers;
+- a rolling reduce (a running sum per key);
+- an event-time tumbling window: an incremental reduce with a ProcessWindowFunction that numbers
+  each key's results in its per-key state (``global_state()``) and counts the window's firings in
+  per-window state (``window_state()``);
+- an event-time session window (bursts of numbers with gaps) with a ProcessWindowFunction that
+  sees all of a session's records (merged window contents);
+
+and out through two sinks:
+
+- a Python two-phase-commit sink writing every line, which makes each checkpoint's lines visible
+  as files in ``--out`` only once the checkpoint completed;
+- the FileSink (row format, small parts so that it rolls often) writing the window results and
+  the running sums into ``--file-out``, where part files are finished (visible, names not
+  starting with '.') only by a completed checkpoint.
+
+Run in a process of its own by tests/test_recovery.py, killed with SIGKILL at random moments and
+started again from its newest checkpoint each time (``--resume``). With ``--fail-once MARKER`` a
+user function raises once (when MARKER does not exist yet) and the job's restart strategy takes
+over; otherwise a failure fails the job. ``--keep-checkpoints`` keeps the checkpoints when the job
+finishes (RETAIN_ON_CANCELLATION), so that a run killed after it finished resumes from its final
+checkpoint (and does nothing more). Every line is the same in every run, whatever the parallelism: the finished lines of both
+outputs are compared with those of a run that never failed.
+
+    python tests/recovery_job.py --out /tmp/out --file-out /tmp/file-out --checkpoints /tmp/ckpt --resume
 """
 
 from __future__ import annotations
@@ -18,15 +38,19 @@ from pathlib import Path
 from typing import Any
 
 from ferroflow._engine import latest_checkpoint
-from ferroflow.common import Configuration, Duration, Types, WatermarkStrategy
+from ferroflow.common import Configuration, Duration, Encoder, Types, WatermarkStrategy
+from ferroflow.common.time import Time
 from ferroflow.common.watermark_strategy import TimestampAssigner
 from ferroflow.datastream import (
     EmbeddedRocksDBStateBackend,
     KeyedProcessFunction,
+    ProcessWindowFunction,
     StreamExecutionEnvironment,
     TwoPhaseCommitSinkFunction,
 )
+from ferroflow.datastream.connectors.file_system import BucketAssigner, FileSink, OutputFileConfig, RollingPolicy
 from ferroflow.datastream.state import ValueStateDescriptor
+from ferroflow.datastream.window import EventTimeSessionWindows, TumblingEventTimeWindows
 
 
 class LineFiles(TwoPhaseCommitSinkFunction):
@@ -54,8 +78,7 @@ class LineFiles(TwoPhaseCommitSinkFunction):
 
     def pre_commit(self, transaction: str) -> None:
         handle = self._handles.pop(transaction, None)
-        if handle is None:
-            Path(transaction).touch()
+        if handle is None:  # no lines: no file (a run restored from the final checkpoint writes none)
             return
         handle.flush()
         os.fsync(handle.fileno())
@@ -90,6 +113,36 @@ class CountAndRemind(KeyedProcessFunction):
         yield f"timer {ctx.get_current_key()} {timestamp}"
 
 
+class NumberTumbles(ProcessWindowFunction):
+    """Labels a tumbling window's (sum, count) with the key, the window, the key's result number
+    (per-key state) and how often this window fired (per-window state, cleared with the window)."""
+
+    RESULTS = ValueStateDescriptor("results", Types.LONG())
+    FIRINGS = ValueStateDescriptor("firings", Types.INT())
+
+    def process(self, key: int, context: ProcessWindowFunction.Context, elements: Any):
+        results = context.global_state().get_state(self.RESULTS)
+        n = (results.value() or 0) + 1
+        results.update(n)
+        firings = context.window_state().get_state(self.FIRINGS)
+        firings.update((firings.value() or 0) + 1)
+        window = context.window()
+        for _key, total, count in elements:
+            yield f"tumble {key} {window.start} {window.end} {total} {count} #{n} fired {firings.value()}"
+
+    def clear(self, context: ProcessWindowFunction.Context) -> None:
+        context.window_state().get_state(self.FIRINGS).clear()
+
+
+class Sessions(ProcessWindowFunction):
+    """A session's key, bounds and all of its records."""
+
+    def process(self, key: int, context: ProcessWindowFunction.Context, elements: Any):
+        window = context.window()
+        values = sorted(elements)
+        yield f"session {key} {window.start} {window.end} {len(values)} {sum(values)} {values[0]}..{values[-1]}"
+
+
 class Stamp(TimestampAssigner):
     def extract_timestamp(self, value: int, record_timestamp: int) -> int:
         return value * 10
@@ -101,12 +154,20 @@ def main() -> None:
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--backend", default="hashmap")
     p.add_argument("--rocksdb-dir")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="the two-phase-commit sink's directory")
+    p.add_argument("--file-out", required=True, help="the FileSink's base path")
+    p.add_argument("--part-size", type=int, default=4096, help="the FileSink rolls parts at this many bytes")
     p.add_argument("--checkpoints")
     p.add_argument("--interval", type=int, default=100)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--delay", type=float, default=0.0002, help="seconds per record, to give kills a chance")
     p.add_argument("--fail-once", help="a marker file: a function raises once while it does not exist")
+    p.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="retain the checkpoints when the job finishes (RETAIN_ON_CANCELLATION): a resume after it finished "
+        "restores its final checkpoint",
+    )
     args = p.parse_args()
 
     cfg = Configuration()
@@ -116,10 +177,15 @@ def main() -> None:
             latest = latest_checkpoint(args.checkpoints)
             if latest is not None:
                 cfg.set_string("execution.state-recovery.path", latest)
+    if args.keep_checkpoints:
+        cfg.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     if args.fail_once:
         cfg.set_string("restart-strategy.type", "fixed-delay")
         cfg.set_string("restart-strategy.fixed-delay.attempts", "3")
         cfg.set_string("restart-strategy.fixed-delay.delay", "10 ms")
+    else:
+        # A failure fails the job at once (the default strategy would retry it for about 13 s).
+        cfg.set_string("restart-strategy.type", "none")
     env = StreamExecutionEnvironment.get_execution_environment(cfg)
     env.set_parallelism(args.parallelism)
     if args.checkpoints:
@@ -148,8 +214,41 @@ def main() -> None:
         .uid("stamps")
     )
     events = numbers.key_by(lambda v: v % 13).process(CountAndRemind()).uid("count")
-    sums = numbers.key_by(lambda v: v % 7).reduce(lambda a, b: a + b).uid("sums").map(lambda s: f"sum {s}")
-    events.union(sums).add_sink(LineFiles(args.out)).uid("files")
+    sums = (
+        numbers.key_by(lambda v: v % 7)
+        .reduce(lambda a, b: a + b)
+        .uid("sums")
+        .map(lambda s: f"sum {s}")
+        .uid("sum-lines")
+    )
+    # 370 ms windows: 37 numbers, 7 or 8 per key.
+    tumbles = (
+        numbers.map(lambda v: (v % 5, v, 1))
+        .uid("pairs")
+        .key_by(lambda t: t[0])
+        .window(TumblingEventTimeWindows.of(Time.milliseconds(370)))
+        .reduce(lambda a, b: (a[0], a[1] + b[1], a[2] + b[2]), NumberTumbles())
+        .uid("tumbles")
+    )
+    # Bursts of 60 numbers, then 40 missing (400 ms): per key a session of 20 numbers, 30 ms apart.
+    sessions = (
+        numbers.filter(lambda v: v % 100 < 60)
+        .uid("bursts")
+        .key_by(lambda v: v % 3)
+        .window(EventTimeSessionWindows.with_gap(Time.milliseconds(100)))
+        .process(Sessions())
+        .uid("sessions")
+    )
+    windows = tumbles.union(sessions)
+    events.union(sums, windows).add_sink(LineFiles(args.out)).uid("files")
+    file_sink = (
+        FileSink.for_row_format(args.file_out, Encoder.simple_string_encoder())
+        .with_rolling_policy(RollingPolicy.default_rolling_policy(part_size=args.part_size))
+        .with_bucket_assigner(BucketAssigner.base_path_bucket_assigner())
+        .with_output_file_config(OutputFileConfig.builder().with_part_prefix("rows").with_part_suffix(".txt").build())
+        .build()
+    )
+    windows.union(sums).sink_to(file_sink).uid("file-sink")
     env.execute("recovery")
 
 

@@ -89,6 +89,7 @@ def test_default_plan() -> None:
         directory=None,
         restore_path=None,
         ignore_unclaimed=False,
+        claim_mode="default",
         restart=RestartPlan("none"),
     )
 
@@ -105,6 +106,7 @@ def test_plan_classes_have_exactly_the_fields_the_engine_reads() -> None:
         ("directory", "str | None"),
         ("restore_path", "str | None"),
         ("ignore_unclaimed", "bool"),
+        ("claim_mode", "str"),
         ("restart", "RestartPlan"),
     ]
     assert [(f.name, f.type) for f in dataclasses.fields(RestartPlan)] == [
@@ -409,6 +411,9 @@ def test_job_manager_storage(tmp_path: Path) -> None:
         ("execution.savepoint.path", "/tmp/ff-sp", "restore_path", "/tmp/ff-sp"),
         ("execution.state-recovery.ignore-unclaimed-state", "true", "ignore_unclaimed", True),
         ("execution.savepoint.ignore-unclaimed-state", "TRUE", "ignore_unclaimed", True),
+        ("execution.state-recovery.claim-mode", "CLAIM", "claim_mode", "claim"),
+        ("execution.state-recovery.claim-mode", "no-claim", "claim_mode", "no_claim"),
+        ("execution.savepoint-restore-mode", "NO_CLAIM", "claim_mode", "no_claim"),
     ],
 )
 def test_configuration_keys_reach_the_plan(key: str, value: str, field: str, expected: Any) -> None:
@@ -515,6 +520,7 @@ def test_directory_in_configuration_then_set_in_code(tmp_path: Path) -> None:
         ("execution.savepoint.path", "hdfs://nn/sp", "only local file systems are supported"),
         ("execution.state-recovery.ignore-unclaimed-state", "yes", "must be true or false"),
         ("execution.savepoint.ignore-unclaimed-state", "1", "must be true or false"),
+        ("execution.state-recovery.claim-mode", "LEGACY", "must be CLAIM or NO_CLAIM"),
         ("execution.checkpointing.unaligned.enabled", "maybe", "must be true or false"),
         ("execution.checkpointing.aligned-checkpoint-timeout", "-1", "must be at least 0 ms"),
     ],

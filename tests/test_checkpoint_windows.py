@@ -127,6 +127,8 @@ def run(
     cfg.set_string("python.fn-execution.bundle.size", "8")
     if restore is not None:
         cfg.set_string("execution.state-recovery.path", restore)
+        # The tests look into the checkpoint after the restored run: it must not take it over.
+        cfg.set_string("execution.state-recovery.claim-mode", "NO_CLAIM")
     env = StreamExecutionEnvironment.get_execution_environment(cfg)
     env.enable_checkpointing(15)
     if configure is not None:

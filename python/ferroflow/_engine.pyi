@@ -119,6 +119,8 @@ class JobBuilder:
         describes them; read by attribute name."""
     def execute(self) -> dict[str, Any]:
         """Runs the job to the end; returns ``{"net_runtime_ms": int, "tasks": [...]}``."""
+    def execute_async(self) -> JobClient:
+        """Starts the job on a thread of its own and returns at once."""
     def execute_and_collect(self) -> CollectIterator: ...
     def add_file_source(self, name: str, parallelism: int, spec: Any) -> int:
         """A FileSource; ``spec`` is a ``_FileSourceSpec`` (``connectors/_file_source.py``),
@@ -126,6 +128,20 @@ class JobBuilder:
     def add_file_sink(self, name: str, parallelism: int, spec: Any, inputs: list[InputSpec]) -> int:
         """A row-format FileSink; ``spec`` is a ``_FileSinkSpec`` (``connectors/_file_sink.py``),
         read by attribute name. Without checkpointing the sink commits at the end of its input."""
+
+class JobClient:
+    """A job started by ``JobBuilder.execute_async()``."""
+
+    def job_id(self) -> str: ...
+    def status(self) -> str:
+        """RUNNING, RESTARTING, CANCELLING, FINISHED, FAILED or CANCELED."""
+    def cancel(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+    def result(self) -> dict[str, Any]:
+        """What ``JobBuilder.execute()`` returns, once the job ended; raises its failure."""
+    def checkpoints(self) -> list[dict[str, Any]] | None: ...
+    def restarts(self) -> int: ...
+    def savepoint(self, directory: str, stop: bool = False, timeout: float | None = None) -> str: ...
 
 class CollectIterator(Iterator[Any]):
     def __iter__(self) -> CollectIterator: ...

@@ -42,6 +42,7 @@ pub struct CheckpointPlan {
     pub directory: Option<String>,
     pub restore_path: Option<String>,
     pub ignore_unclaimed: bool,
+    pub claim_mode: String,
     pub restart: RestartPlan,
 }
 
@@ -105,6 +106,19 @@ impl CheckpointPlan {
             other => return Err(PyValueError::new_err(format!("unknown checkpoint retention '{other}'"))),
         };
         Ok(Some(options))
+    }
+
+    /// Whether the job takes over the checkpoint it restores from (`restore`), deleting it
+    /// once its own first checkpoint completed: Flink's CLAIM mode. By default ferroflow
+    /// claims checkpoints (so that a resumed job does not leave a stale one behind for the next
+    /// "resume from the newest" to pick) and never savepoints, which are the user's.
+    pub fn claims(&self, restore: &RestorePlan) -> PyResult<bool> {
+        match self.claim_mode.as_str() {
+            "claim" => Ok(true),
+            "no_claim" => Ok(false),
+            "default" => Ok(restore.metadata.kind == "checkpoint"),
+            other => Err(PyValueError::new_err(format!("unknown claim mode '{other}'"))),
+        }
     }
 
     /// The checkpoint the job starts from, when `execution.state-recovery.path` is set.

@@ -7,9 +7,10 @@ use pyo3::prelude::*;
 
 use crate::bindings::errors::job_error;
 use crate::bindings::interrupt::interrupt_task_threads;
+use crate::bindings::job_driver::clean_up_checkpoints;
 use crate::bindings::value::PyValue;
 use crate::runtime::input_gate::{GateEvent, InputGate};
-use crate::runtime::job::JobHandle;
+use crate::runtime::job::{JobHandle, RunSetup};
 
 /// How long the iterator waits for the job before it checks for Ctrl-C again.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
@@ -21,14 +22,17 @@ pub struct CollectIterator {
     job: Option<JobHandle>,
     gate: InputGate<PyValue>,
     buffer: VecDeque<Py<PyAny>>,
+    /// How the job runs, for removing its checkpoints when it ends.
+    setup: RunSetup,
 }
 
 impl CollectIterator {
-    pub fn new(job: JobHandle, gate: InputGate<PyValue>) -> Self {
+    pub fn new(job: JobHandle, gate: InputGate<PyValue>, setup: RunSetup) -> Self {
         CollectIterator {
             job: Some(job),
             gate,
             buffer: VecDeque::new(),
+            setup,
         }
     }
 
@@ -46,11 +50,13 @@ impl CollectIterator {
         if cancelled_by_us || failed_before {
             interrupt_task_threads(py, &job);
         }
-        match py.detach(|| job.join()) {
+        let result = match py.detach(|| job.join()) {
             Ok(_) => Ok(()),
             Err(_) if cancelled_by_us && !failed_before => Ok(()),
             Err(e) => Err(job_error(py, e)),
-        }
+        };
+        clean_up_checkpoints(&self.setup, result.is_ok());
+        result
     }
 }
 
@@ -116,6 +122,7 @@ impl Drop for CollectIterator {
                 interrupt_task_threads(py, &job);
                 py.detach(|| drop(job.join()))
             });
+            clean_up_checkpoints(&self.setup, true);
         }
     }
 }

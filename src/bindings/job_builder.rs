@@ -3,16 +3,17 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::bindings::checkpointing::{check_writable, history_list, new_job_id, read_restore, CheckpointPlan};
+use crate::bindings::checkpointing::{check_writable, new_job_id, CheckpointPlan};
 use crate::bindings::collect::CollectIterator;
 use crate::bindings::errors::{deploy_error, graph_error, job_error};
-use crate::bindings::interrupt::interrupt_task_threads;
+use crate::bindings::job_client::{outcome_result, JobClient};
+use crate::bindings::job_driver::{JobDriver, JobRun, Outcome};
 use crate::bindings::manual_run::ManualRun;
 use crate::bindings::operators::accumulators::Accumulators;
 use crate::bindings::operators::aggregate::{Aggregation, KeyedAggregate};
@@ -32,13 +33,12 @@ use crate::bindings::state::{StateStore, StateView};
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
 use crate::checkpoint::coordinator::{CheckpointHistory, Coordinator};
-use crate::checkpoint::options::Retention;
-use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
+use crate::checkpoint::restart::RestartStrategy;
 use crate::connectors::manual_source::ManualFeed;
 use crate::graph::execution_plan::execution_plan_json;
 use crate::graph::stream_graph::{Chaining, JobConfig, NodeId, NodeKind, StreamEdge, StreamGraph};
 use crate::runtime::input_gate::{InputChannel, InputGate};
-use crate::runtime::job::{CheckpointSetup, DeployedJob, ExternalOutputs, JobError, JobHandle, JobSummary, RunSetup};
+use crate::runtime::job::{CheckpointSetup, DeployedJob, ExternalOutputs, JobHandle, RunSetup};
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::{PartitionerFactory, Partitioning};
@@ -49,67 +49,6 @@ use crate::window::operator::{WindowOperator, WindowSpec};
 
 /// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
 const WAIT_SLICE: Duration = Duration::from_millis(20);
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// How one run of a job ended.
-enum RunEnd {
-    Finished(JobSummary),
-    /// Ctrl-C (the job was cancelled).
-    Interrupted(PyErr),
-    Failed(JobError),
-}
-
-/// Waits for a running job with the interpreter released, cancelling it on Ctrl-C.
-fn run_to_end(py: Python<'_>, job: JobHandle, wakeup: &mut Option<SignalWakeup>) -> RunEnd {
-    let mut stopped_threads = false;
-    let interrupted = loop {
-        if py.detach(|| job.wait_timeout(WAIT_SLICE)) {
-            break None;
-        }
-        // A task failed: the others stop now, not after their batch in progress.
-        if job.is_cancelled() && !stopped_threads {
-            interrupt_task_threads(py, &job);
-            stopped_threads = true;
-        }
-        // Only the main thread handles signals; a byte on the wakeup pipe says one came.
-        if wakeup.as_mut().is_some_and(|w| w.triggered()) {
-            if let Err(interrupt) = py.check_signals() {
-                break Some(interrupt);
-            }
-        }
-    };
-    if let Some(interrupt) = interrupted {
-        job.cancel();
-        interrupt_task_threads(py, &job);
-        let _ = py.detach(|| job.join());
-        return RunEnd::Interrupted(interrupt);
-    }
-    match py.detach(|| job.join()) {
-        Ok(summary) => RunEnd::Finished(summary),
-        Err(JobError::Cancelled) => RunEnd::Interrupted(job_error(py, JobError::Cancelled)),
-        Err(e) => RunEnd::Failed(e),
-    }
-}
-
-/// Sleeps `delay` (before a restart); Ctrl-C ends the sleep with its exception.
-fn sleep_interruptibly(py: Python<'_>, delay: Duration, wakeup: &mut Option<SignalWakeup>) -> Option<PyErr> {
-    let until = Instant::now() + delay;
-    loop {
-        let now = Instant::now();
-        if now >= until {
-            return None;
-        }
-        py.detach(|| std::thread::sleep((until - now).min(WAIT_SLICE)));
-        if wakeup.as_mut().is_some_and(|w| w.triggered()) {
-            if let Err(interrupt) = py.check_signals() {
-                return Some(interrupt);
-            }
-        }
-    }
-}
 
 /// One input of a node, as Python describes it:
 /// `(source_node, port, input_index, partitioning, custom)` where `custom` is
@@ -215,8 +154,13 @@ impl JobBuilder {
             ));
         };
         let restore = plan.restore()?;
+        let claimed = match &restore {
+            Some(r) if plan.claims(r)? => Some(r.directory.clone()),
+            _ => None,
+        };
         let history = CheckpointHistory {
             next_id: restore.as_ref().map_or(1, |r| r.metadata.checkpoint_id + 1),
+            claimed,
             ..CheckpointHistory::default()
         };
         let checkpointing = match plan.options()? {
@@ -226,6 +170,7 @@ impl JobBuilder {
                     options,
                     job_id: job_id.to_string(),
                     history: Arc::new(Mutex::new(history)),
+                    savepoints: None,
                 })
             }
             None => None,
@@ -241,48 +186,30 @@ impl JobBuilder {
         ))
     }
 
+    /// Starts the job on its driver thread.
+    fn start_driver(&mut self) -> PyResult<JobDriver> {
+        let job_id = new_job_id();
+        let (setup, strategy) = self.first_setup(&job_id)?;
+        let graph = self.take_graph()?;
+        let ignore_unclaimed = self.checkpointing.as_ref().is_some_and(|p| p.ignore_unclaimed);
+        let savepoints = setup.checkpointing.as_ref().map(|_| crossbeam_channel::unbounded());
+        JobDriver::start(
+            JobRun {
+                graph,
+                job_id,
+                setup,
+                strategy,
+                ignore_unclaimed,
+            },
+            savepoints,
+        )
+    }
+
     fn take_graph(&mut self) -> PyResult<StreamGraph<PyValue>> {
         self.graph
             .take()
             .ok_or_else(|| PyValueError::new_err("this job was already executed; build a new one"))
     }
-}
-
-/// Removes a job's checkpoints when it ended the way its retention says they go.
-fn clean_up_checkpoints(setup: &RunSetup, succeeded_or_cancelled: bool) {
-    let Some(c) = &setup.checkpointing else { return };
-    let remove =
-        c.options.temporary || (succeeded_or_cancelled && c.options.retention == Retention::DeleteOnCancellation);
-    let directory = Coordinator::job_directory(&c.options, &c.job_id);
-    if remove {
-        let _ = std::fs::remove_dir_all(&directory);
-    } else {
-        // A job that failed before its first checkpoint leaves nothing to resume from.
-        let _ = std::fs::remove_dir(&directory);
-    }
-}
-
-fn summary_dict<'py>(py: Python<'py>, summary: &JobSummary) -> PyResult<Bound<'py, PyDict>> {
-    let result = PyDict::new(py);
-    result.set_item("net_runtime_ms", summary.duration.as_millis() as u64)?;
-    let tasks = PyList::empty(py);
-    for t in &summary.tasks {
-        let d = PyDict::new(py);
-        d.set_item("task", &t.task_name)?;
-        d.set_item("subtask", t.subtask_index)?;
-        d.set_item("records_in", t.records_in)?;
-        d.set_item("records_out", t.output.records_out)?;
-        d.set_item("batches_out", t.output.batches_out)?;
-        d.set_item("backpressured_ms", t.output.blocked.as_secs_f64() * 1000.0)?;
-        let counters = PyDict::new(py);
-        for (name, value) in &t.counters {
-            counters.set_item(*name, *value)?;
-        }
-        d.set_item("counters", counters)?;
-        tasks.append(d)?;
-    }
-    result.set_item("tasks", tasks)?;
-    Ok(result)
 }
 
 #[pymethods]
@@ -730,67 +657,44 @@ impl JobBuilder {
     /// Returns a dict with `net_runtime_ms`, per-task figures, `job_id`, `restarts` and
     /// `checkpoints`.
     fn execute<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let graph = self.take_graph()?;
-        let job_id = new_job_id();
-        let (mut setup, strategy) = self.first_setup(&job_id)?;
-        let initial_restore = setup.restore.clone();
-        let ignore_unclaimed = self.checkpointing.as_ref().is_some_and(|p| p.ignore_unclaimed);
-        let mut restarts = RestartTracker::new(strategy);
         // The wakeup first: once the job runs, leaving early would drop it with the
         // interpreter held, and its task threads need the interpreter to stop.
         let mut wakeup = SignalWakeup::install(py)?;
-        let outcome = loop {
-            let run = match Self::start_run(py, &graph, &setup) {
-                Ok((job, _external)) => run_to_end(py, job, &mut wakeup),
-                Err(e) => break Err(e),
-            };
-            match run {
-                RunEnd::Finished(summary) => break Ok(summary),
-                RunEnd::Interrupted(e) => break Err(e),
-                RunEnd::Failed(error) => {
-                    let Some(delay) = restarts.on_failure(Instant::now()) else {
-                        break Err(job_error(py, error));
-                    };
-                    if let Some(e) = sleep_interruptibly(py, delay, &mut wakeup) {
-                        break Err(e);
-                    }
-                    // From the latest completed checkpoint; with none yet, from where the job
-                    // started (nothing of the input is skipped).
-                    let latest = setup
-                        .checkpointing
-                        .as_ref()
-                        .and_then(|c| lock(&c.history).latest().map(|l| l.directory.clone()));
-                    setup.restore = match latest {
-                        Some(dir) => match read_restore(&dir, ignore_unclaimed) {
-                            Ok(plan) => Some(plan),
-                            Err(e) => break Err(e),
-                        },
-                        None => initial_restore.clone(),
-                    };
-                    setup.attempt += 1;
-                    setup.run_id = format!("{job_id}-{}", setup.attempt);
+        let started = self.start_driver();
+        let mut driver = match started {
+            Ok(d) => d,
+            Err(e) => {
+                if let Some(w) = wakeup {
+                    w.restore(py);
                 }
+                return Err(e);
             }
         };
+        let mut interrupt = None;
+        while !py.detach(|| driver.wait_timeout(WAIT_SLICE)) {
+            // Only the main thread handles signals; a byte on the wakeup pipe says one came.
+            if interrupt.is_none() && wakeup.as_mut().is_some_and(|w| w.triggered()) {
+                if let Err(e) = py.check_signals() {
+                    driver.cancel();
+                    interrupt = Some(e);
+                }
+            }
+        }
         if let Some(w) = wakeup {
             w.restore(py);
         }
-        let succeeded_or_cancelled = match &outcome {
-            Ok(_) => true,
-            Err(e) => e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py),
-        };
-        let checkpoints = setup
-            .checkpointing
-            .as_ref()
-            .map(|c| history_list(py, &lock(&c.history)))
-            .transpose();
-        clean_up_checkpoints(&setup, succeeded_or_cancelled);
-        let summary = outcome?;
-        let result = summary_dict(py, &summary)?;
-        result.set_item("job_id", &job_id)?;
-        result.set_item("restarts", restarts.restarts())?;
-        result.set_item("checkpoints", checkpoints?)?;
-        Ok(result)
+        let outcome = driver
+            .take_outcome()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the job's outcome is missing"))?;
+        match (interrupt, outcome) {
+            (Some(e), Outcome::Cancelled) => Err(e),
+            (_, outcome) => outcome_result(py, &driver, outcome),
+        }
+    }
+
+    /// Starts the job on a thread of its own and returns its client at once.
+    fn execute_async(&mut self) -> PyResult<JobClient> {
+        Ok(JobClient::new(self.start_driver()?))
     }
 
     /// Starts the job and returns an iterator over what its collect node receives. The job
@@ -805,7 +709,7 @@ impl JobBuilder {
             .flatten()
             .map(|receiver| InputChannel { receiver, input: 0 })
             .collect();
-        Ok(CollectIterator::new(job, InputGate::new(channels)))
+        Ok(CollectIterator::new(job, InputGate::new(channels), setup))
     }
 
     /// `FileSource`: `spec` is the Python source's spec (see `FileSourceSpec`).

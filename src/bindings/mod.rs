@@ -7,6 +7,8 @@ pub mod context;
 pub mod errors;
 pub mod interrupt;
 pub mod job_builder;
+pub mod job_client;
+pub mod job_driver;
 pub mod key;
 pub mod manual_run;
 pub mod operators;
@@ -22,6 +24,7 @@ use pyo3::prelude::*;
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<job_builder::JobBuilder>()?;
     m.add_class::<collect::CollectIterator>()?;
+    m.add_class::<job_client::JobClient>()?;
     m.add_class::<manual_run::ManualRun>()?;
     m.add_class::<context::ProcessContext>()?;
     m.add_class::<state::StateStore>()?;

@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::metadata::{sync_directory, CheckpointMetadata, OperatorEntry};
 use super::options::{CheckpointOptions, CheckpointingMode};
+use super::savepoint::{materialize, SavepointRequest};
 use super::{subtask_directory, SnapshotStats};
 
 /// What the coordinator tells a task.
@@ -105,6 +106,9 @@ pub struct CheckpointHistory {
     pub next_id: u64,
     /// Why the last failed checkpoint failed.
     pub last_failure: Option<String>,
+    /// A checkpoint the job restored from and took over (Flink's CLAIM mode): deleted once the
+    /// job's own first checkpoint completed.
+    pub claimed: Option<PathBuf>,
 }
 
 impl CheckpointHistory {
@@ -125,6 +129,8 @@ struct Pending {
     stats: SnapshotStats,
     alignment: Duration,
     is_final: bool,
+    /// The savepoint this checkpoint is taken for.
+    savepoint: Option<SavepointRequest>,
 }
 
 pub struct Coordinator {
@@ -140,6 +146,8 @@ pub struct Coordinator {
     pub reports: Receiver<Report>,
     pub registry: Arc<CheckpointRegistry>,
     pub history: Arc<Mutex<CheckpointHistory>>,
+    /// Savepoints asked for while the job runs (shared by every run of the job).
+    pub savepoints: Option<Receiver<SavepointRequest>>,
 }
 
 /// How the coordinator ended.
@@ -151,6 +159,8 @@ pub enum CoordinatorEnd {
     Stopped,
     /// Too many checkpoints failed in a row: the job must fail, for this reason.
     Failed(String),
+    /// A savepoint that stops the job completed: the tasks must stop now.
+    StoppedWithSavepoint,
 }
 
 fn now_ms() -> i64 {
@@ -183,7 +193,7 @@ impl Coordinator {
         loop {
             if stopped() {
                 if let Some(p) = state.pending.take() {
-                    self.discard(&p);
+                    self.discard(p, "the job stopped before the savepoint completed");
                 }
                 return CoordinatorEnd::Stopped;
             }
@@ -202,8 +212,11 @@ impl Coordinator {
                 }
             }
             let all_drained = state.drained.len() == tasks;
-            if state.pending.is_none() && (all_drained || now >= state.next_trigger) {
-                self.trigger(&mut state, all_drained);
+            if state.pending.is_none() {
+                let savepoint = self.savepoints.as_ref().and_then(|r| r.try_recv().ok());
+                if savepoint.is_some() || all_drained || now >= state.next_trigger {
+                    self.trigger(&mut state, all_drained, savepoint);
+                }
             }
             let wake = match &state.pending {
                 Some(p) => p.started + self.options.timeout,
@@ -230,9 +243,18 @@ impl Coordinator {
                         p.alignment = p.alignment.max(alignment);
                     }
                     if p.acked.len() == tasks {
-                        let p = state.pending.take().expect("checked above");
+                        let mut p = state.pending.take().expect("checked above");
                         match self.complete(&p) {
                             Ok(()) => {
+                                if let Some(request) = p.savepoint.take() {
+                                    let stop = request.stop;
+                                    let result = materialize(&p.directory, &request.target, &self.job_id);
+                                    let made = result.is_ok();
+                                    request.answer(result);
+                                    if stop && made {
+                                        return CoordinatorEnd::StoppedWithSavepoint;
+                                    }
+                                }
                                 state.consecutive_failures = 0;
                                 state.next_trigger = Instant::now()
                                     + self
@@ -272,7 +294,7 @@ impl Coordinator {
         }
     }
 
-    fn trigger(&self, state: &mut Run, is_final: bool) {
+    fn trigger(&self, state: &mut Run, is_final: bool, savepoint: Option<SavepointRequest>) {
         let id = {
             let mut h = lock(&self.history);
             h.next_id = h.next_id.max(1);
@@ -291,6 +313,12 @@ impl Coordinator {
             ));
             state.consecutive_failures += 1;
             state.next_trigger = Instant::now() + self.options.interval;
+            if let Some(request) = savepoint {
+                request.answer(Err(format!(
+                    "cannot make the checkpoint directory {}: {e}",
+                    directory.display()
+                )));
+            }
             return;
         }
         self.registry.insert(id, timestamp, directory.clone());
@@ -306,6 +334,7 @@ impl Coordinator {
             stats: SnapshotStats::default(),
             alignment: Duration::ZERO,
             is_final,
+            savepoint,
         });
     }
 
@@ -346,6 +375,9 @@ impl Coordinator {
             let _ = c.send(Command::Complete(p.id));
         }
         let mut h = lock(&self.history);
+        if let Some(claimed) = h.claimed.take() {
+            remove_claimed(&claimed);
+        }
         h.completed.push(CompletedCheckpoint {
             id: p.id,
             directory: p.directory.clone(),
@@ -379,7 +411,7 @@ impl Coordinator {
     fn fail(&self, state: &mut Run, reason: String) -> Option<CoordinatorEnd> {
         let is_final = state.pending.as_ref().is_some_and(|p| p.is_final);
         if let Some(p) = state.pending.take() {
-            self.discard(&p);
+            self.discard(p, &reason);
         }
         {
             let mut h = lock(&self.history);
@@ -401,7 +433,11 @@ impl Coordinator {
         None
     }
 
-    fn discard(&self, p: &Pending) {
+    /// Drops checkpoint `p` in progress; a savepoint it was for fails with `reason`.
+    fn discard(&self, p: Pending, reason: &str) {
+        if let Some(request) = p.savepoint {
+            request.answer(Err(format!("savepoint (checkpoint {}) failed: {reason}", p.id)));
+        }
         self.registry.remove(p.id);
         let _ = std::fs::remove_dir_all(&p.directory);
         if let Some(parent) = p.directory.parent() {
@@ -415,6 +451,30 @@ struct Run {
     drained: HashSet<usize>,
     next_trigger: Instant,
     consecutive_failures: u32,
+}
+
+/// Deletes a claimed checkpoint. A claimed `chk-<n>` takes its job's other checkpoints with it
+/// (older ones, and ones that job left incomplete: none is newer state than the one claimed),
+/// then the job's directory once nothing else is in it.
+fn remove_claimed(checkpoint: &Path) {
+    let _ = std::fs::remove_dir_all(checkpoint);
+    let is_chk = checkpoint
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("chk-"));
+    let Some(job) = checkpoint.parent().filter(|_| is_chk) else {
+        return;
+    };
+    if let Ok(entries) = std::fs::read_dir(job) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_str().is_some_and(|n| n.starts_with("chk-")) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    // Fails (and keeps it) unless it is empty.
+    let _ = std::fs::remove_dir(job);
 }
 
 fn has_files(dir: &Path) -> bool {

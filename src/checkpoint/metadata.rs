@@ -170,6 +170,13 @@ pub fn sync_directory(directory: &Path) {
     }
 }
 
+/// The sub-directories of `dir` (none if it cannot be read).
+fn children(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default()
+}
+
 /// The checkpoint directories (`chk-<n>`, and savepoints) at most two levels below `root`
 /// (root itself, `root/<chk>`, `root/<job-id>/<chk>`).
 fn candidates(root: &Path) -> Vec<PathBuf> {
@@ -177,11 +184,6 @@ fn candidates(root: &Path) -> Vec<PathBuf> {
     if root.join(METADATA_FILE).exists() || is_checkpoint_name(root) {
         found.push(root.to_path_buf());
     }
-    let children = |dir: &Path| -> Vec<PathBuf> {
-        fs::read_dir(dir)
-            .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
-            .unwrap_or_default()
-    };
     for child in children(root) {
         if is_checkpoint_name(&child) {
             found.push(child);
@@ -196,6 +198,21 @@ fn is_checkpoint_name(p: &Path) -> bool {
     p.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with("chk-") || n.starts_with("savepoint-"))
+}
+
+/// Removes the `chk-<n>` directories directly in `job_directory` that have no `_metadata`: what
+/// checkpoints in progress left when their job stopped (a task may still have been writing when
+/// the coordinator gave them up). Call it only once the job's tasks have ended.
+pub fn remove_incomplete(job_directory: &Path) {
+    for child in children(job_directory) {
+        let is_chk = child
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("chk-"));
+        if is_chk && !child.join(METADATA_FILE).is_file() {
+            let _ = fs::remove_dir_all(&child);
+        }
+    }
 }
 
 /// The newest complete checkpoint at or under `root` (by trigger time, then id), skipping
@@ -224,8 +241,7 @@ mod tests {
     use super::*;
 
     fn temp(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("ff-meta-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
+        let d = crate::checkpoint::test_directory(&format!("meta-{name}"));
         fs::create_dir_all(&d).unwrap();
         d
     }

@@ -13,6 +13,7 @@ pub mod options;
 pub mod positions;
 pub mod restart;
 pub mod restore;
+pub mod savepoint;
 
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,14 @@ use std::sync::Arc;
 /// (Flink's sinks commit with the same marker at the end of a bounded input). Two-phase-commit
 /// sinks need no other path for jobs without checkpoints.
 pub const END_OF_INPUT: u64 = u64::MAX;
+
+/// An empty directory for one test, under the system's temporary directory.
+#[cfg(test)]
+pub(crate) fn test_directory(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ff-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
 
 /// What an operator instance snapshots into, at checkpoint `checkpoint_id`.
 #[derive(Debug)]

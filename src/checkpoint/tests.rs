@@ -250,9 +250,7 @@ fn expected() -> Vec<i64> {
 }
 
 fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ff-ckpt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    crate::checkpoint::test_directory(&format!("ckpt-{name}"))
 }
 
 fn setup(
@@ -272,6 +270,7 @@ fn setup(
             options,
             job_id: "job".into(),
             history: Arc::clone(history),
+            savepoints: None,
         }),
     }
 }
@@ -354,6 +353,59 @@ fn a_failed_job_resumed_from_its_latest_checkpoint_commits_exactly_once() {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+#[test]
+fn a_job_stopped_with_a_savepoint_resumes_from_it_exactly_once() {
+    let dir = temp("stop-savepoint");
+    let armed = Arc::new(AtomicBool::new(false));
+    let committed = Arc::new(Mutex::new(Committed::default()));
+    let history = Arc::new(Mutex::new(CheckpointHistory::default()));
+    let g = job(&armed, &committed);
+    let (requests, savepoints) = crossbeam_channel::unbounded();
+    let mut first = setup(&dir, CheckpointingMode::ExactlyOnce, None, &history);
+    if let Some(c) = first.checkpointing.as_mut() {
+        c.savepoints = Some(savepoints);
+    }
+    let job_handle = DeployedJob::deploy(&g, &first).unwrap().start();
+    std::thread::sleep(Duration::from_millis(10));
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    let target = dir.join("savepoints");
+    requests
+        .send(crate::checkpoint::savepoint::SavepointRequest {
+            target: target.clone(),
+            stop: true,
+            reply,
+        })
+        .unwrap();
+    let savepoint = answer.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
+    // Stopped with a savepoint: the job ends as finished, before the end of its input.
+    job_handle.join().unwrap();
+    let before = committed.lock().unwrap().values.len();
+    assert!(before < expected().len(), "the job stopped early: {before}");
+    assert!(savepoint.starts_with(&target));
+    let (_, meta) = CheckpointMetadata::read(&savepoint).unwrap();
+    assert_eq!(meta.kind, "savepoint");
+    // The checkpoints may all go; the savepoint alone resumes the job.
+    std::fs::remove_dir_all(dir.join("job")).unwrap();
+    let restore = RestorePlan {
+        directory: savepoint,
+        metadata: meta.clone(),
+        ignore_unclaimed: false,
+    };
+    history.lock().unwrap().next_id = meta.checkpoint_id + 1;
+    DeployedJob::deploy(
+        &g,
+        &setup(&dir, CheckpointingMode::ExactlyOnce, Some(restore), &history),
+    )
+    .unwrap()
+    .start()
+    .join()
+    .unwrap();
+    let mut values = committed.lock().unwrap().values.clone();
+    values.sort();
+    assert_eq!(values, expected());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -14,8 +14,10 @@ use crate::checkpoint::coordinator::{
     CheckpointHistory, CheckpointRegistry, Coordinator, CoordinatorEnd, OperatorList, TaskControl,
 };
 use crate::checkpoint::derived_operator_id;
+use crate::checkpoint::metadata::remove_incomplete;
 use crate::checkpoint::options::{CheckpointOptions, CheckpointingMode};
 use crate::checkpoint::restore::RestorePlan;
+use crate::checkpoint::savepoint::SavepointRequest;
 
 use crate::graph::job_graph::JobGraph;
 use crate::graph::stream_graph::{GraphError, NodeKind, StreamGraph};
@@ -47,6 +49,8 @@ pub struct CheckpointSetup {
     pub options: CheckpointOptions,
     pub job_id: String,
     pub history: Arc<Mutex<CheckpointHistory>>,
+    /// Where savepoints are asked for while the job runs.
+    pub savepoints: Option<Receiver<SavepointRequest>>,
 }
 
 /// Why a job could not be started.
@@ -90,6 +94,8 @@ pub struct JobSummary {
 
 struct JobControl {
     cancelled: AtomicBool,
+    /// A savepoint that stops the job completed: the job ends as finished, not cancelled.
+    stopped_with_savepoint: AtomicBool,
     /// Every task thread ended (the coordinator stops too).
     tasks_done: AtomicBool,
     failure: Mutex<Option<TaskFailure>>,
@@ -104,8 +110,11 @@ impl JobControl {
             Ok(stats) => lock(&self.stats).push(stats),
             Err(failure) => {
                 // The failure is kept before the others are told to stop: what stopping them
-                // makes them report must not take its place.
-                if let TaskFailure::Operator { .. } = failure {
+                // makes them report must not take its place. Once a savepoint stopped the job,
+                // a failure is what stopping made of the task (an interrupted function), and
+                // the job still ends as finished.
+                let stopping = self.stopped_with_savepoint.load(Ordering::SeqCst);
+                if matches!(failure, TaskFailure::Operator { .. }) && !stopping {
                     let mut slot = lock(&self.failure);
                     if slot.is_none() {
                         *slot = Some(failure);
@@ -198,7 +207,8 @@ impl JobHandle {
         if let Some(failure) = lock(&self.control.failure).take() {
             return Err(JobError::Failed(failure));
         }
-        if self.control.cancelled.load(Ordering::SeqCst) {
+        let stopped = self.control.stopped_with_savepoint.load(Ordering::SeqCst);
+        if self.control.cancelled.load(Ordering::SeqCst) && !stopped {
             return Err(JobError::Cancelled);
         }
         let mut tasks = std::mem::take(&mut *lock(&self.control.stats));
@@ -326,6 +336,7 @@ impl<V: Data> DeployedJob<V> {
     pub fn start(self) -> JobHandle {
         let control = Arc::new(JobControl {
             cancelled: AtomicBool::new(false),
+            stopped_with_savepoint: AtomicBool::new(false),
             tasks_done: AtomicBool::new(false),
             failure: Mutex::new(None),
             stats: Mutex::new(Vec::new()),
@@ -375,11 +386,18 @@ impl<V: Data> DeployedJob<V> {
         }
         let coordinator = self.coordinator.and_then(|coordinator| {
             let control = Arc::clone(&control);
+            let job_directory = Coordinator::job_directory(&coordinator.options, &coordinator.job_id);
             std::thread::Builder::new()
                 .name("ferroflow checkpoint coordinator".into())
                 .spawn(move || {
                     let stop = StopWhenEither(&control.cancelled, &control.tasks_done);
-                    if let CoordinatorEnd::Failed(reason) = coordinator.run_until(|| stop.is_set()) {
+                    let end = coordinator.run_until(|| stop.is_set());
+                    let finished = end == CoordinatorEnd::Finished;
+                    if end == CoordinatorEnd::StoppedWithSavepoint {
+                        control.stopped_with_savepoint.store(true, Ordering::SeqCst);
+                        control.cancelled.store(true, Ordering::SeqCst);
+                    }
+                    if let CoordinatorEnd::Failed(reason) = end {
                         let mut slot = lock(&control.failure);
                         if slot.is_none() {
                             *slot = Some(TaskFailure::Operator {
@@ -392,6 +410,14 @@ impl<V: Data> DeployedJob<V> {
                         }
                         drop(slot);
                         control.cancelled.store(true, Ordering::SeqCst);
+                    }
+                    // Once every task ended (stopped above, or by whatever stopped the
+                    // coordinator), nothing writes into a checkpoint given up.
+                    if !finished {
+                        while !control.tasks_done.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        remove_incomplete(&job_directory);
                     }
                 })
                 .ok()
@@ -620,6 +646,7 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
                 reports,
                 registry,
                 history: Arc::clone(&c.history),
+                savepoints: c.savepoints.clone(),
             })
         }
     };

@@ -2,7 +2,9 @@
 
 from ferroflow.common.configuration import Configuration
 from ferroflow.common.execution_config import ExecutionConfig
+from ferroflow.common.job_client import JobClient
 from ferroflow.common.job_execution_result import JobExecutionResult
+from ferroflow.common.job_status import JobStatus
 from ferroflow.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from ferroflow.common.serialization import Encoder
 from ferroflow.common.time import Duration, Instant, Time
@@ -16,7 +18,9 @@ __all__ = [
     "Encoder",
     "ExecutionConfig",
     "Instant",
+    "JobClient",
     "JobExecutionResult",
+    "JobStatus",
     "RestartStrategies",
     "RestartStrategyConfiguration",
     "Row",

@@ -16,7 +16,7 @@ class JobExecutionResult:
     is that string).
     """
 
-    __slots__ = ("_accumulators", "_job_id", "_job_name", "_net_runtime_ms", "_task_metrics")
+    __slots__ = ("_accumulators", "_checkpoints", "_job_id", "_job_name", "_net_runtime_ms", "_restarts", "_task_metrics")
 
     def __init__(
         self,
@@ -25,6 +25,8 @@ class JobExecutionResult:
         net_runtime_ms: int,
         accumulators: Mapping[str, Any] | None = None,
         task_metrics: list[dict[str, Any]] | None = None,
+        checkpoints: list[dict[str, Any]] | None = None,
+        restarts: int = 0,
     ) -> None:
         if not isinstance(job_id, str):
             raise TypeError(f"job_id must be a str, got {job_id!r} ({type(job_id).__name__})")
@@ -44,6 +46,20 @@ class JobExecutionResult:
         self._net_runtime_ms = int(net_runtime_ms)
         self._accumulators: dict[str, Any] = dict(accumulators or {})
         self._task_metrics: list[dict[str, Any]] = list(task_metrics or [])
+        self._checkpoints: list[dict[str, Any]] = list(checkpoints or [])
+        self._restarts = int(restarts)
+
+    @classmethod
+    def from_summary(cls, job_name: str, summary: Mapping[str, Any]) -> JobExecutionResult:
+        """The result of a job from the engine's summary of it."""
+        return cls(
+            summary["job_id"],
+            job_name,
+            int(summary["net_runtime_ms"]),
+            task_metrics=summary["tasks"],
+            checkpoints=summary.get("checkpoints") or [],
+            restarts=int(summary.get("restarts", 0)),
+        )
 
     def get_job_id(self) -> str:
         return self._job_id
@@ -72,6 +88,19 @@ class JobExecutionResult:
     def get_counter(self, name: str) -> int:
         """An operator counter (e.g. ``numLateRecordsDropped``) summed over every task."""
         return sum(int(m.get("counters", {}).get(name, 0)) for m in self._task_metrics)
+
+    def get_checkpoints(self) -> list[dict[str, Any]]:
+        """Statistics of the job's completed checkpoints, oldest first (Flink's checkpoint
+        statistics): ``id``, ``trigger_timestamp`` (ms since the epoch),
+        ``end_to_end_duration_ms``, ``state_size`` (bytes the checkpoint holds),
+        ``checkpointed_size`` (bytes it added: less than ``state_size`` when incremental),
+        ``alignment_duration_ms`` and ``external_path`` (its directory, None once removed).
+        Empty when the job did not checkpoint."""
+        return [dict(c) for c in self._checkpoints]
+
+    def get_restarts(self) -> int:
+        """How many times the job restarted after a failure (its restart strategy)."""
+        return self._restarts
 
     def is_job_execution_result(self) -> bool:
         return True

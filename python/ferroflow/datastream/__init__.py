@@ -8,6 +8,7 @@ from ferroflow.datastream.checkpoint_storage import (
     JobManagerCheckpointStorage,
 )
 from ferroflow.datastream.checkpointing_mode import CheckpointingMode
+from ferroflow.datastream.checkpoints import check_checkpoint, latest_checkpoint
 from ferroflow.datastream.data_stream import (
     CloseableIterator,
     ConnectedStreams,
@@ -127,4 +128,6 @@ __all__ = [
     "Window",
     "WindowAssigner",
     "WindowFunction",
+    "check_checkpoint",
+    "latest_checkpoint",
 ]

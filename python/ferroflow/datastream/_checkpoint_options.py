@@ -36,6 +36,8 @@ STORAGE = ("execution.checkpointing.storage", "state.checkpoint-storage")
 UNALIGNED = ("execution.checkpointing.unaligned.enabled", "execution.checkpointing.unaligned")
 FORCE_UNALIGNED = ("execution.checkpointing.unaligned.forced",)
 ALIGNED_TIMEOUT = ("execution.checkpointing.aligned-checkpoint-timeout", "execution.checkpointing.alignment-timeout")
+CLAIM_MODE = ("execution.state-recovery.claim-mode", "execution.savepoint-restore-mode")
+SAVEPOINT_DIR = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
 RESTORE_PATH = ("execution.state-recovery.path", "execution.savepoint.path")
 IGNORE_UNCLAIMED = ("execution.state-recovery.ignore-unclaimed-state", "execution.savepoint.ignore-unclaimed-state")
 
@@ -102,6 +104,13 @@ def _bool(key: str, value: str) -> bool:
     if lowered not in ("true", "false"):
         raise ValueError(f"{_where(key)} must be true or false, got {value!r}")
     return lowered == "true"
+
+
+def _claim_mode(key: str, value: str) -> str:
+    mode = value.strip().upper().replace("-", "_")
+    if mode not in ("CLAIM", "NO_CLAIM"):
+        raise ValueError(f"{_where(key)} must be CLAIM or NO_CLAIM, got {value!r}")
+    return mode.lower()
 
 
 def _restart_type(key: str, value: str) -> str:
@@ -258,10 +267,16 @@ def apply_checkpoint_options(settings: CheckpointSettings, conf: Configuration) 
     if found:
         config.set_aligned_checkpoint_timeout(_duration(*found, minimum=0))
     _apply_storage(settings, values)
+    found = _lookup(values, SAVEPOINT_DIR)
+    if found:
+        settings.savepoint_dir = local_path(found[1], _where(found[0]))
     found = _lookup(values, RESTORE_PATH)
     if found:
         settings.restore_path = local_path(found[1], _where(found[0]))
     found = _lookup(values, IGNORE_UNCLAIMED)
     if found:
         settings.ignore_unclaimed = _bool(*found)
+    found = _lookup(values, CLAIM_MODE)
+    if found:
+        settings.claim_mode = _claim_mode(*found)
     _apply_restart(settings, values)

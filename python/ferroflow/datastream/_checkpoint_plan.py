@@ -54,6 +54,9 @@ class CheckpointPlan:
     - ``restore_path``: plain absolute path of a checkpoint to start from, or ``None``.
     - ``ignore_unclaimed``: when restoring, skip state no operator of the job claims instead of
       failing.
+    - ``claim_mode``: who owns the checkpoint restored from: ``"claim"`` (the job deletes it once
+      its own first checkpoint completed), ``"no_claim"`` (never touched), or ``"default"``
+      (checkpoints are claimed, savepoints are not).
     - ``restart``: the resolved restart strategy (never "fallback").
     """
 
@@ -67,6 +70,7 @@ class CheckpointPlan:
     directory: str | None
     restore_path: str | None
     ignore_unclaimed: bool
+    claim_mode: str
     restart: RestartPlan
 
 
@@ -120,6 +124,7 @@ def make_plan(settings: CheckpointSettings) -> CheckpointPlan:
         directory=storage._engine_directory() if storage is not None else None,
         restore_path=settings.restore_path,
         ignore_unclaimed=settings.ignore_unclaimed,
+        claim_mode=settings.claim_mode,
         restart=restart_plan(resolved_restart(settings)),
     )
 

@@ -16,7 +16,7 @@ class CheckpointSettings:
     then). ``restart_options`` keeps every ``restart-strategy.*`` key configured so far, for the
     fallback. The rest only have configuration keys: ``num_retained``
     (``execution.checkpointing.num-retained``), ``restore_path`` and ``ignore_unclaimed``
-    (``execution.state-recovery.*``).
+    (``execution.state-recovery.*``), ``savepoint_dir``.
     """
 
     def __init__(self) -> None:
@@ -28,3 +28,7 @@ class CheckpointSettings:
         self.num_retained = 1
         self.restore_path: str | None = None
         self.ignore_unclaimed = False
+        #: ``execution.state-recovery.claim-mode``: "default", "claim" or "no_claim".
+        self.claim_mode = "default"
+        #: Where savepoints go when none is named (``execution.checkpointing.savepoint-dir``).
+        self.savepoint_dir: str | None = None

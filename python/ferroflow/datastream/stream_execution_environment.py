@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -10,6 +9,7 @@ from ferroflow import _engine
 from ferroflow.common._durations import parse_millis
 from ferroflow.common.configuration import Configuration
 from ferroflow.common.execution_config import ExecutionConfig
+from ferroflow.common.job_client import JobClient
 from ferroflow.common.job_execution_result import JobExecutionResult
 from ferroflow.common.restart_strategy import RestartStrategyConfiguration
 from ferroflow.common.typeinfo import TypeInformation
@@ -327,8 +327,19 @@ class StreamExecutionEnvironment:
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
         self._sinks = []
-        summary = builder.execute()
-        return JobExecutionResult(uuid.uuid4().hex, name, int(summary["net_runtime_ms"]), task_metrics=summary["tasks"])
+        return JobExecutionResult.from_summary(name, builder.execute())
+
+    def execute_async(self, job_name: str | None = None) -> JobClient:
+        """Starts every sink added since the last execute and returns at once with the job's
+        ``JobClient``: its status, ``cancel()``, savepoints, and
+        ``get_job_execution_result().result()`` to wait for the end. A job still running when
+        the interpreter exits is cancelled."""
+        name = job_name if job_name is not None else DEFAULT_JOB_NAME
+        if not isinstance(name, str):
+            raise TypeError(f"job_name must be a str, got {describe(job_name)}")
+        builder = build_job(self, self._sinks, name)
+        self._sinks = []
+        return JobClient(builder.execute_async(), name, self._checkpointing.savepoint_dir)
 
     def _execute_and_collect(self, collect: Transformation, job_name: str | None) -> _engine.CollectIterator:
         name = job_name if job_name is not None else DEFAULT_JOB_NAME

@@ -1,0 +1,155 @@
+"""``JobClient``: a job started with ``env.execute_async()``, running while Python goes on.
+
+As in PyFlink, the calls that wait return a future (``concurrent.futures.Future``, with
+PyFlink's ``result()``, ``done()`` and ``exception()``); ``get_job_status().result()`` and
+``get_job_execution_result().result()`` read as in PyFlink.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from ferroflow import _engine
+from ferroflow.common.job_execution_result import JobExecutionResult
+from ferroflow.common.job_status import JobStatus
+
+__all__ = ["JobClient"]
+
+T = TypeVar("T")
+
+# Jobs still running when the interpreter exits are cancelled, so that it can exit.
+_running: weakref.WeakSet[JobClient] = weakref.WeakSet()
+
+
+def _cancel_running_jobs() -> None:
+    for client in list(_running):
+        client._engine_client.cancel()
+        client._engine_client.wait(10.0)
+
+
+atexit.register(_cancel_running_jobs)
+
+
+def _in_background(name: str, call: Callable[[], T]) -> Future[T]:
+    """A future that a daemon thread completes with ``call()``'s result or exception."""
+    future: Future[T] = Future()
+    future.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as e:  # noqa: BLE001 - the future carries the job's exception, whatever it is
+            future.set_exception(e)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+def _done(value: T) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
+class JobClient:
+    """Controls and watches one job started by ``StreamExecutionEnvironment.execute_async()``.
+
+    ``get_job_execution_result().result()`` waits for the end and returns the
+    ``JobExecutionResult`` (or raises the job's failure); ``cancel()`` stops it;
+    ``trigger_savepoint(dir)`` and ``stop_with_savepoint(False, dir)`` take a savepoint of a
+    job that checkpoints and give its path, from which ``execution.state-recovery.path``
+    resumes the job, at the same or another parallelism.
+    """
+
+    def __init__(self, engine_client: _engine.JobClient, job_name: str, savepoint_dir: str | None) -> None:
+        self._engine_client = engine_client
+        self._job_name = job_name
+        self._savepoint_dir = savepoint_dir
+        self._result: Future[JobExecutionResult] | None = None
+        _running.add(self)
+
+    def get_job_id(self) -> str:
+        """The job's id: 32 hex digits, also the name of its checkpoint directory."""
+        return self._engine_client.job_id()
+
+    def get_job_status(self) -> Future[JobStatus]:
+        """The job's status now, as a completed future (PyFlink's shape)."""
+        return _done(JobStatus[self._engine_client.status()])
+
+    def cancel(self) -> Future[None]:
+        """Asks the job to stop; the future completes once it has stopped."""
+        self._engine_client.cancel()
+        client = self._engine_client
+
+        def stopped() -> None:
+            client.wait()
+
+        return _in_background("ferroflow cancel", stopped)
+
+    def _savepoint(self, directory: str | None, stop: bool) -> Future[str]:
+        target = directory if directory is not None else self._savepoint_dir
+        if target is None:
+            raise ValueError(
+                "no savepoint directory: pass one, or set 'execution.checkpointing.savepoint-dir' "
+                "in the environment's configuration"
+            )
+        from ferroflow.datastream._local_paths import local_path  # here: datastream imports this module
+
+        path = local_path(target, "the savepoint directory")
+        client = self._engine_client
+        return _in_background("ferroflow savepoint", lambda: client.savepoint(path, stop))
+
+    def trigger_savepoint(self, savepoint_directory: str | None = None, format_type: Any = None) -> Future[str]:
+        """Takes a savepoint of the running job under ``savepoint_directory`` (else the
+        configured ``execution.checkpointing.savepoint-dir``); the future gives its path.
+        The job must checkpoint (``env.enable_checkpointing``)."""
+        return self._savepoint(savepoint_directory, stop=False)
+
+    def stop_with_savepoint(
+        self,
+        advance_to_end_of_event_time: bool = False,
+        savepoint_directory: str | None = None,
+        format_type: Any = None,
+    ) -> Future[str]:
+        """Takes a savepoint, then stops the job (it ends FINISHED, and nothing after the
+        savepoint is committed); the future gives the savepoint's path. Resuming from it
+        continues exactly where the job stopped."""
+        if advance_to_end_of_event_time:
+            raise NotImplementedError(
+                "stop_with_savepoint(advance_to_end_of_event_time=True) is not supported yet: "
+                "ferroflow stops without firing the remaining event-time timers"
+            )
+        return self._savepoint(savepoint_directory, stop=True)
+
+    def get_accumulators(self) -> Future[dict[str, Any]]:
+        """The job's accumulators (none while it runs; see the execution result)."""
+        return _done({})
+
+    def get_checkpoints(self) -> list[dict[str, Any]]:
+        """Statistics of the job's completed checkpoints so far: ``id``,
+        ``trigger_timestamp``, ``end_to_end_duration_ms``, ``state_size``,
+        ``checkpointed_size`` (what this checkpoint added), ``alignment_duration_ms`` and
+        ``external_path`` (None once it was removed). Empty when the job does not checkpoint."""
+        return list(self._engine_client.checkpoints() or [])
+
+    def get_job_execution_result(self) -> Future[JobExecutionResult]:
+        """The job's result once it ended; the future raises the job's failure."""
+        if self._result is None:
+            client, name = self._engine_client, self._job_name
+            self._result = _in_background(
+                "ferroflow job result", lambda: JobExecutionResult.from_summary(name, client.result())
+            )
+        return self._result
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Waits up to ``timeout`` seconds (None: to the end) for the job; returns whether it
+        ended. Ctrl-C stops the wait, not the job."""
+        return self._engine_client.wait(timeout)
+
+    def __repr__(self) -> str:
+        return f"JobClient(job_id={self.get_job_id()!r}, name={self._job_name!r}, status={self._engine_client.status()})"

@@ -1,0 +1,182 @@
+//! `_engine.JobClient`: a job started by `execute_async()`, running on its driver thread while
+//! Python goes on. The Python `JobClient` wraps it with PyFlink's names and futures.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::bindings::checkpointing::history_list;
+use crate::bindings::errors::{deploy_error, job_error};
+use crate::bindings::job_driver::{JobDriver, Outcome};
+use crate::runtime::job::{JobError, JobSummary};
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The job's figures as `execute()` returns them: `net_runtime_ms`, per-task figures,
+/// `job_id`, `restarts` and `checkpoints`.
+pub fn summary_dict<'py>(py: Python<'py>, driver: &JobDriver, summary: &JobSummary) -> PyResult<Bound<'py, PyDict>> {
+    let result = PyDict::new(py);
+    result.set_item("net_runtime_ms", driver.elapsed().as_millis() as u64)?;
+    let tasks = PyList::empty(py);
+    for t in &summary.tasks {
+        let d = PyDict::new(py);
+        d.set_item("task", &t.task_name)?;
+        d.set_item("subtask", t.subtask_index)?;
+        d.set_item("records_in", t.records_in)?;
+        d.set_item("records_out", t.output.records_out)?;
+        d.set_item("batches_out", t.output.batches_out)?;
+        d.set_item("backpressured_ms", t.output.blocked.as_secs_f64() * 1000.0)?;
+        let counters = PyDict::new(py);
+        for (name, value) in &t.counters {
+            counters.set_item(*name, *value)?;
+        }
+        d.set_item("counters", counters)?;
+        tasks.append(d)?;
+    }
+    result.set_item("tasks", tasks)?;
+    result.set_item("job_id", &driver.job_id)?;
+    result.set_item("restarts", driver.restarts())?;
+    result.set_item("checkpoints", checkpoints(py, driver)?)?;
+    Ok(result)
+}
+
+/// The job's completed checkpoints (None when it does not checkpoint).
+fn checkpoints<'py>(py: Python<'py>, driver: &JobDriver) -> PyResult<Option<Bound<'py, PyList>>> {
+    driver.history().map(|h| history_list(py, &lock(h))).transpose()
+}
+
+/// The result of a job that ended: its figures, or the exception it ended with.
+pub fn outcome_result<'py>(py: Python<'py>, driver: &JobDriver, outcome: Outcome) -> PyResult<Bound<'py, PyDict>> {
+    match outcome {
+        Outcome::Finished(summary) => summary_dict(py, driver, &summary),
+        Outcome::Cancelled => Err(job_error(py, JobError::Cancelled)),
+        Outcome::Failed(e) => Err(job_error(py, e)),
+        Outcome::NotStarted(e) => Err(deploy_error(py, e)),
+        Outcome::Error(e) => Err(e),
+    }
+}
+
+/// A running (or ended) job started by `JobBuilder.execute_async()`.
+#[pyclass(module = "ferroflow._engine")]
+pub struct JobClient {
+    driver: JobDriver,
+    /// The result once taken from the driver: the dict, or the exception (kept to raise again).
+    result: Option<PyResult<Py<PyDict>>>,
+}
+
+impl JobClient {
+    pub fn new(driver: JobDriver) -> Self {
+        JobClient { driver, result: None }
+    }
+}
+
+#[pymethods]
+impl JobClient {
+    fn job_id(&self) -> &str {
+        &self.driver.job_id
+    }
+
+    /// Flink's name of the job's status: RUNNING, RESTARTING, CANCELLING, FINISHED, FAILED or
+    /// CANCELED.
+    fn status(&self) -> &'static str {
+        self.driver.status().name()
+    }
+
+    /// Asks the job to stop; returns at once (`wait` waits for it).
+    fn cancel(&self) {
+        self.driver.cancel();
+    }
+
+    /// Waits up to `timeout` seconds (None: until it ends) for the job, with the interpreter
+    /// released; returns whether it ended.
+    #[pyo3(signature = (timeout=None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let until = match timeout {
+            Some(t) if !(t >= 0.0 && t.is_finite()) => {
+                return Err(PyValueError::new_err(format!(
+                    "timeout must be a non-negative number of seconds, got {t}"
+                )))
+            }
+            Some(t) => Some(std::time::Instant::now() + Duration::from_secs_f64(t)),
+            None => None,
+        };
+        loop {
+            let slice = match until {
+                Some(u) => u
+                    .saturating_duration_since(std::time::Instant::now())
+                    .min(Duration::from_millis(50)),
+                None => Duration::from_millis(50),
+            };
+            if py.detach(|| self.driver.wait_timeout(slice)) {
+                return Ok(true);
+            }
+            // Ctrl-C while waiting stops the wait, not the job.
+            py.check_signals()?;
+            if until.is_some_and(|u| std::time::Instant::now() >= u) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// The job's result once it ended (the dict `execute()` returns), raising the exception
+    /// it ended with; waits for it.
+    fn result<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        if self.result.is_none() {
+            self.wait(py, None)?;
+            let outcome = self
+                .driver
+                .take_outcome()
+                .ok_or_else(|| PyRuntimeError::new_err("the job's outcome is missing"))?;
+            self.result = Some(outcome_result(py, &self.driver, outcome).map(Bound::unbind));
+        }
+        match self.result.as_ref() {
+            Some(Ok(d)) => Ok(d.bind(py).clone()),
+            Some(Err(e)) => Err(e.clone_ref(py)),
+            None => Err(PyRuntimeError::new_err("the job's outcome is missing")),
+        }
+    }
+
+    /// The job's completed checkpoints so far (statistics dicts), or None when it does not
+    /// checkpoint.
+    fn checkpoints<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        checkpoints(py, &self.driver)
+    }
+
+    /// How many times the job restarted so far.
+    fn restarts(&self) -> usize {
+        self.driver.restarts()
+    }
+
+    /// Takes a savepoint under `directory` (stopping the job once it completed when `stop`),
+    /// waiting for it with the interpreter released; returns the savepoint's directory.
+    #[pyo3(signature = (directory, stop=false, timeout=None))]
+    fn savepoint(&self, py: Python<'_>, directory: PathBuf, stop: bool, timeout: Option<f64>) -> PyResult<String> {
+        let answer = self
+            .driver
+            .request_savepoint(directory, stop)
+            .map_err(PyRuntimeError::new_err)?;
+        let until = timeout.map(|t| std::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        loop {
+            let got = py.detach(|| answer.recv_timeout(Duration::from_millis(50)));
+            match got {
+                Ok(Ok(path)) => return Ok(path.to_string_lossy().into_owned()),
+                Ok(Err(reason)) => return Err(PyRuntimeError::new_err(reason)),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return Err(PyRuntimeError::new_err("the job ended before the savepoint was taken"))
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            }
+            py.check_signals()?;
+            if until.is_some_and(|u| std::time::Instant::now() >= u) {
+                return Err(pyo3::exceptions::PyTimeoutError::new_err(
+                    "the savepoint did not complete in time",
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Running a job to its end on a thread of its own, restarting it from its latest completed
+//! checkpoint after a failure while its restart strategy allows: what `execute()` waits for
+//! (with Ctrl-C watched on the main thread) and what `execute_async()`'s JobClient watches.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use pyo3::prelude::*;
+
+use crate::bindings::checkpointing::read_restore;
+use crate::bindings::interrupt::interrupt_task_threads;
+use crate::bindings::value::PyValue;
+use crate::checkpoint::coordinator::{CheckpointHistory, Coordinator};
+use crate::checkpoint::options::Retention;
+use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
+use crate::checkpoint::savepoint::SavepointRequest;
+use crate::graph::stream_graph::StreamGraph;
+use crate::runtime::job::{DeployError, DeployedJob, JobError, JobSummary, RunSetup};
+
+/// How often the driver looks at a cancel request while it waits.
+const WAIT_SLICE: Duration = Duration::from_millis(20);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Where a job is, with Flink's names (`JobStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    Running,
+    Restarting,
+    Cancelling,
+    Finished,
+    Failed,
+    Canceled,
+}
+
+impl JobStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobStatus::Running => "RUNNING",
+            JobStatus::Restarting => "RESTARTING",
+            JobStatus::Cancelling => "CANCELLING",
+            JobStatus::Finished => "FINISHED",
+            JobStatus::Failed => "FAILED",
+            JobStatus::Canceled => "CANCELED",
+        }
+    }
+}
+
+/// How a job ended.
+pub enum Outcome {
+    Finished(JobSummary),
+    Cancelled,
+    Failed(JobError),
+    /// A run could not be started.
+    NotStarted(DeployError),
+    /// The checkpoint to restart from could not be read.
+    Error(PyErr),
+}
+
+/// What the driver thread and its owner share.
+struct Shared {
+    status: Mutex<JobStatus>,
+    cancel: AtomicBool,
+    outcome: Mutex<Option<Outcome>>,
+    /// Set with the outcome (which the owner takes; this stays).
+    done: AtomicBool,
+    ended: Condvar,
+    restarts: AtomicUsize,
+}
+
+impl Shared {
+    fn set_status(&self, status: JobStatus) {
+        *lock(&self.status) = status;
+    }
+
+    fn cancel_requested(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps `delay` unless a cancel request comes first; returns whether it slept in full.
+    fn sleep_unless_cancelled(&self, delay: Duration) -> bool {
+        let until = Instant::now() + delay;
+        loop {
+            if self.cancel_requested() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return true;
+            }
+            std::thread::sleep((until - now).min(WAIT_SLICE));
+        }
+    }
+}
+
+/// Everything one job's driver needs.
+pub struct JobRun {
+    pub graph: StreamGraph<PyValue>,
+    pub job_id: String,
+    pub setup: RunSetup,
+    pub strategy: RestartStrategy,
+    pub ignore_unclaimed: bool,
+}
+
+/// A job running on its driver thread.
+pub struct JobDriver {
+    pub job_id: String,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    history: Option<Arc<Mutex<CheckpointHistory>>>,
+    savepoints: Option<Sender<SavepointRequest>>,
+    started: Instant,
+}
+
+impl JobDriver {
+    /// Starts the job's driver thread. `savepoints` receives the requests the job's
+    /// checkpoint coordinator serves (None when the job does not checkpoint).
+    pub fn start(
+        run: JobRun,
+        savepoints: Option<(Sender<SavepointRequest>, Receiver<SavepointRequest>)>,
+    ) -> PyResult<Self> {
+        let shared = Arc::new(Shared {
+            status: Mutex::new(JobStatus::Running),
+            cancel: AtomicBool::new(false),
+            outcome: Mutex::new(None),
+            done: AtomicBool::new(false),
+            ended: Condvar::new(),
+            restarts: AtomicUsize::new(0),
+        });
+        let mut run = run;
+        let (sender, receiver) = match savepoints {
+            Some((s, r)) => (Some(s), Some(r)),
+            None => (None, None),
+        };
+        if let Some(c) = run.setup.checkpointing.as_mut() {
+            c.savepoints = receiver.clone();
+        }
+        let history = run.setup.checkpointing.as_ref().map(|c| Arc::clone(&c.history));
+        let job_id = run.job_id.clone();
+        let for_thread = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("ferroflow job {}", &job_id[..job_id.len().min(8)]))
+            .spawn(move || {
+                let outcome = drive(run, &for_thread, receiver);
+                for_thread.set_status(match &outcome {
+                    Outcome::Finished(_) => JobStatus::Finished,
+                    Outcome::Cancelled => JobStatus::Canceled,
+                    _ => JobStatus::Failed,
+                });
+                let mut slot = lock(&for_thread.outcome);
+                *slot = Some(outcome);
+                // Under the lock, so that a waiter cannot miss it.
+                for_thread.done.store(true, Ordering::SeqCst);
+                drop(slot);
+                for_thread.ended.notify_all();
+            })
+            .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("could not start the job's thread: {e}")))?;
+        Ok(JobDriver {
+            job_id,
+            shared,
+            thread: Some(thread),
+            history,
+            savepoints: sender,
+            started: Instant::now(),
+        })
+    }
+
+    pub fn status(&self) -> JobStatus {
+        *lock(&self.shared.status)
+    }
+
+    pub fn restarts(&self) -> usize {
+        self.shared.restarts.load(Ordering::SeqCst)
+    }
+
+    pub fn history(&self) -> Option<&Arc<Mutex<CheckpointHistory>>> {
+        self.history.as_ref()
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Asks the job to stop; returns at once.
+    pub fn cancel(&self) {
+        if !self.shared.cancel.swap(true, Ordering::SeqCst) {
+            let mut status = lock(&self.shared.status);
+            if matches!(*status, JobStatus::Running | JobStatus::Restarting) {
+                *status = JobStatus::Cancelling;
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the job to end; returns whether it has.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let outcome = lock(&self.shared.outcome);
+        let (outcome, _) = self
+            .shared
+            .ended
+            .wait_timeout_while(outcome, timeout, |_| !self.shared.done.load(Ordering::SeqCst))
+            .unwrap_or_else(|p| p.into_inner());
+        drop(outcome);
+        self.shared.done.load(Ordering::SeqCst)
+    }
+
+    /// The job's outcome, once it ended (taken: a second call gets None).
+    pub fn take_outcome(&mut self) -> Option<Outcome> {
+        let outcome = lock(&self.shared.outcome).take()?;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        Some(outcome)
+    }
+
+    /// Asks for a savepoint under `target`; the receiver gets its directory or why it failed.
+    pub fn request_savepoint(&self, target: PathBuf, stop: bool) -> Result<Receiver<Result<PathBuf, String>>, String> {
+        let Some(sender) = &self.savepoints else {
+            return Err(
+                "savepoints need checkpointing: call env.enable_checkpointing(interval) \
+                        before building the job"
+                    .into(),
+            );
+        };
+        if matches!(
+            self.status(),
+            JobStatus::Finished | JobStatus::Failed | JobStatus::Canceled | JobStatus::Cancelling
+        ) {
+            return Err(format!(
+                "the job is {}: no savepoint can be taken",
+                self.status().name()
+            ));
+        }
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        sender
+            .send(SavepointRequest { target, stop, reply })
+            .map_err(|_| "the job has ended: no savepoint can be taken".to_string())?;
+        Ok(answer)
+    }
+}
+
+impl Drop for JobDriver {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.cancel();
+            // The driver may need the interpreter to stop the job's Python code.
+            Python::attach(|py| py.detach(|| t.join())).ok();
+        }
+    }
+}
+
+/// Runs the job, restarting it after failures, until it finishes, fails for good, or is
+/// cancelled. Savepoint requests still waiting at the end are answered with an error.
+fn drive(run: JobRun, shared: &Shared, savepoints: Option<Receiver<SavepointRequest>>) -> Outcome {
+    let JobRun {
+        graph,
+        job_id,
+        mut setup,
+        strategy,
+        ignore_unclaimed,
+    } = run;
+    let initial_restore = setup.restore.clone();
+    let mut restarts = RestartTracker::new(strategy);
+    let outcome = loop {
+        if shared.cancel_requested() {
+            break Outcome::Cancelled;
+        }
+        let job = match DeployedJob::deploy(&graph, &setup) {
+            Ok(deployed) => deployed.start(),
+            Err(e) => break Outcome::NotStarted(e),
+        };
+        let (mut cancel_sent, mut interrupted) = (false, false);
+        while !job.wait_timeout(WAIT_SLICE) {
+            if shared.cancel_requested() && !cancel_sent {
+                job.cancel();
+                cancel_sent = true;
+            }
+            // A task failed or the job was cancelled: the others stop now, not after their
+            // batch in progress.
+            if job.is_cancelled() && !interrupted {
+                Python::attach(|py| interrupt_task_threads(py, &job));
+                interrupted = true;
+            }
+        }
+        match job.join() {
+            Ok(summary) => break Outcome::Finished(summary),
+            Err(_) if shared.cancel_requested() => break Outcome::Cancelled,
+            Err(JobError::Cancelled) => break Outcome::Cancelled,
+            Err(error) => {
+                let Some(delay) = restarts.on_failure(Instant::now()) else {
+                    break Outcome::Failed(error);
+                };
+                shared.set_status(JobStatus::Restarting);
+                if !shared.sleep_unless_cancelled(delay) {
+                    break Outcome::Cancelled;
+                }
+                // From the latest completed checkpoint; with none yet, from where the job
+                // started (nothing of the input is skipped).
+                let latest = setup
+                    .checkpointing
+                    .as_ref()
+                    .and_then(|c| lock(&c.history).latest().map(|l| l.directory.clone()));
+                setup.restore = match latest {
+                    Some(dir) => match Python::attach(|_| read_restore(&dir, ignore_unclaimed)) {
+                        Ok(plan) => Some(plan),
+                        Err(e) => break Outcome::Error(e),
+                    },
+                    None => initial_restore.clone(),
+                };
+                setup.attempt += 1;
+                setup.run_id = format!("{job_id}-{}", setup.attempt);
+                shared.restarts.fetch_add(1, Ordering::SeqCst);
+                let mut status = lock(&shared.status);
+                if *status == JobStatus::Restarting {
+                    *status = JobStatus::Running;
+                }
+            }
+        }
+    };
+    if let Some(r) = savepoints {
+        while let Ok(request) = r.try_recv() {
+            request.answer(Err("the job ended before the savepoint was taken".into()));
+        }
+    }
+    let succeeded_or_cancelled = matches!(outcome, Outcome::Finished(_) | Outcome::Cancelled);
+    clean_up_checkpoints(&setup, succeeded_or_cancelled);
+    // The plan holds the user's functions: let them go with the interpreter held.
+    Python::attach(|_| drop(graph));
+    outcome
+}
+
+/// Removes a job's checkpoints when it ended the way its retention says they go.
+pub fn clean_up_checkpoints(setup: &RunSetup, succeeded_or_cancelled: bool) {
+    let Some(c) = &setup.checkpointing else { return };
+    let remove =
+        c.options.temporary || (succeeded_or_cancelled && c.options.retention == Retention::DeleteOnCancellation);
+    let directory = Coordinator::job_directory(&c.options, &c.job_id);
+    if remove {
+        let _ = std::fs::remove_dir_all(&directory);
+        // Statistics stay; the directories they name are gone.
+        for completed in lock(&c.history).completed.iter_mut() {
+            if completed.directory.starts_with(&directory) {
+                completed.directory = PathBuf::new();
+            }
+        }
+    } else {
+        // A job that failed before its first checkpoint leaves nothing to resume from.
+        let _ = std::fs::remove_dir(&directory);
+    }
+}
