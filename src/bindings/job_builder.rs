@@ -279,8 +279,8 @@ impl JobBuilder {
         Ok(())
     }
 
-    /// A source node: `kind` is "collection" (arg: list), "iterable" (arg: iterator) or
-    /// "sequence" (arg: (start, end)).
+    /// A source node: `kind` is "collection" (arg: list), "iterable" (arg: iterator),
+    /// "sequence" (arg: (start, end)) or "rewindable" (arg: (source, list of its splits)).
     fn add_source(
         &mut self,
         py: Python<'_>,
@@ -314,6 +314,14 @@ impl JobBuilder {
             "sequence" => {
                 let (start, end): (i64, i64) = arg.extract(py)?;
                 Box::new(move |info: &TaskInfo| boxed_source(SequenceSource::for_subtask(start, end, info)?))
+            }
+            "rewindable" => {
+                let (source, splits): (Py<PyAny>, Py<PyList>) = arg.extract(py)?;
+                Box::new(move |info: &TaskInfo| {
+                    boxed_source(crate::bindings::rewindable_source::RewindableSource::new(
+                        &source, &splits, info,
+                    )?)
+                })
             }
             other => return Err(PyValueError::new_err(format!("unknown source kind '{other}'"))),
         };

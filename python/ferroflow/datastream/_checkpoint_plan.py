@@ -139,5 +139,5 @@ def check_sources_rewindable(nodes: list[Transformation], plan: CheckpointPlan) 
                 f"{t.name!r} comes from from_iterable(), which cannot be replayed after a failure, so it "
                 "cannot be used with checkpointing (enable_checkpointing / execution.checkpointing.interval). "
                 "Use from_collection(list(...)), a FileSource, a NumberSequenceSource or another rewindable "
-                "source instead"
+                "source (a RewindableSource of your own) instead"
             )

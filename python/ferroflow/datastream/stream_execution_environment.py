@@ -25,6 +25,7 @@ from ferroflow.datastream.checkpoint_config import CheckpointConfig, check_inter
 from ferroflow.datastream.checkpointing_mode import CheckpointingMode
 from ferroflow.datastream.connectors._file_source import FileSource, file_source_stream
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
+from ferroflow.datastream.connectors.rewindable import RewindableSource
 from ferroflow.datastream.data_stream import DataStream, DataStreamSink
 from ferroflow.datastream.state_backend import (
     EmbeddedRocksDBStateBackend,
@@ -282,16 +283,20 @@ class StreamExecutionEnvironment:
         source_name: str = "Source",
         type_info: TypeInformation | None = None,
     ) -> DataStream:
-        """A stream from a source connector (``NumberSequenceSource``, ``FileSource``)."""
-        if not isinstance(source, (NumberSequenceSource, FileSource)):
+        """A stream from a source connector (``NumberSequenceSource``, ``FileSource``) or a
+        ``RewindableSource`` of your own."""
+        if not isinstance(source, (NumberSequenceSource, FileSource, RewindableSource)):
             raise TypeError(
-                f"from_source() takes a source such as NumberSequenceSource or FileSource, got {describe(source)}"
+                "from_source() takes a source such as NumberSequenceSource, FileSource or a "
+                f"RewindableSource, got {describe(source)}"
             )
         if not isinstance(source_name, str):
             raise TypeError(f"source_name must be a str, got {describe(source_name)}")
         check_type_info(type_info, "type_info")
         if isinstance(source, FileSource):
             stream = file_source_stream(self, source, source_name, type_info)
+        elif isinstance(source, RewindableSource):
+            stream = self._source(source_name, "rewindable", source._engine_payload(), None, False, type_info)
         else:
             stream = self._source(source_name, "sequence", (source.get_from(), source.get_to()), None, False, type_info)
         if watermark_strategy is None:

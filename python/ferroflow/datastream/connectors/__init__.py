@@ -12,6 +12,7 @@ from ferroflow.datastream.connectors.file_system import (
     StreamFormat,
 )
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
+from ferroflow.datastream.connectors.rewindable import RewindableSource
 
 __all__ = [
     "BucketAssigner",
@@ -22,6 +23,7 @@ __all__ = [
     "NumberSequenceSource",
     "OnCheckpointRollingPolicy",
     "OutputFileConfig",
+    "RewindableSource",
     "RollingPolicy",
     "StreamFormat",
 ]
