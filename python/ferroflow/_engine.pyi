@@ -2,9 +2,21 @@
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Callable
+from typing import Any
 
-from typing_extensions import Self, TypeAlias
+from typing_extensions import Self
+
+from ferroflow.datastream._plan_specs import (
+    AggregateSpec,
+    KeyBySpec,
+    NodeSpec,
+    PrintSpec,
+    ReduceSpec,
+    SourceSpec,
+    UdfSpec,
+    WatermarksSpec,
+    WindowSpec,
+)
 
 DEFAULT_MAX_PARALLELISM: int
 #: The checkpoint id a job without checkpoints notifies its operators with once its input ended.
@@ -24,11 +36,6 @@ def file_connector_charset(name: str) -> str:
 def check_date_time_bucket_assigner(format_str: str, timezone_id: str | None = None) -> None:
     """ValueError when the date-time pattern or the time zone id cannot be used."""
 
-# (source_node, port, input_index, partitioning, custom) with partitioning one of
-# forward, rebalance, rescale, shuffle, broadcast, keyed, custom; custom is
-# (partition_fn, key_selector) for "custom", else None.
-InputSpec: TypeAlias = tuple[int, int, int, str, tuple[Callable[..., Any], Callable[..., Any]] | None]
-
 class JobBuilder:
     """Builds a job's plan node by node, then runs it once."""
 
@@ -45,68 +52,20 @@ class JobBuilder:
         self, kind: str, directory: str | os.PathLike[str] | None = None, memory_budget: int | None = None
     ) -> None:
         """Where the keyed state of operators added from now on lives: "hashmap" or "rocksdb"."""
-    def add_source(self, name: str, parallelism: int, kind: str, arg: Any) -> int:
-        """kind: "collection" (arg: list), "iterable" (arg: iterable), "sequence" (arg: (start, end))."""
-    def add_udf(
-        self,
-        name: str,
-        parallelism: int,
-        style: str,
-        spec: Any,
-        function: str,
-        inputs: list[InputSpec],
-        side_ports: list[tuple[str, int]],
-        keyed: bool,
-        is_sink: bool,
-        on_timer: bool = False,
-    ) -> int:
-        """style: map, flat_map, filter, process, sink, sink_with_context. ``spec.instantiate(info)``
-        returns ``(callables, lifecycle)`` per subtask."""
-    def add_key_by(self, name: str, parallelism: int, spec: Any, function: str, inputs: list[InputSpec]) -> int: ...
-    def add_reduce(self, name: str, parallelism: int, spec: Any, inputs: list[InputSpec]) -> int: ...
-    def add_aggregate(self, name: str, parallelism: int, aggregation: str, position: Any, inputs: list[InputSpec]) -> int:
-        """aggregation: sum, min, max, min_by, max_by; position: int index or Row field name."""
-    def add_print(
-        self,
-        name: str,
-        parallelism: int,
-        identifier: str | None,
-        formatter: Callable[[Any], str] | None,
-        inputs: list[InputSpec],
-    ) -> int: ...
-    def add_watermarks(
-        self,
-        name: str,
-        parallelism: int,
-        spec: Any,
-        kind: str,
-        delay: int,
-        has_assigner: bool,
-        per_record: bool,
-        interval_ms: int,
-        idleness_ms: int | None,
-        inputs: list[InputSpec],
-    ) -> int:
-        """kind: bounded (watermark = max timestamp - delay - 1), none, or generator."""
-    def add_window(
-        self,
-        name: str,
-        parallelism: int,
-        inputs: list[InputSpec],
-        assigner: tuple[Any, ...],
-        trigger: tuple[Any, ...] | None,
-        allowed_lateness: int,
-        late_tag: str | None,
-        side_ports: list[tuple[str, int]],
-        fn_kind: str,
-        fn_style: str | None,
-        spec: Any,
-        keyless: bool,
-        function: str,
-    ) -> int:
-        """fn_kind: reduce, aggregate, process or apply; fn_style: apply or process (a window
-        function after reduce/aggregate)."""
-    def add_collect(self, name: str, inputs: list[InputSpec]) -> int: ...
+    # Each node: a NodeSpec (name, parallelism, inputs) and the spec of its kind, all
+    # dataclasses of ferroflow.datastream._plan_specs, read by attribute name.
+    def add_source(self, node: NodeSpec, spec: SourceSpec) -> int: ...
+    def add_udf(self, node: NodeSpec, spec: UdfSpec) -> int:
+        """``spec.functions.instantiate(info)`` returns ``(callables, lifecycle)`` per subtask."""
+    def add_key_by(self, node: NodeSpec, spec: KeyBySpec) -> int: ...
+    def add_reduce(self, node: NodeSpec, spec: ReduceSpec) -> int: ...
+    def add_aggregate(self, node: NodeSpec, spec: AggregateSpec) -> int: ...
+    def add_print(self, node: NodeSpec, spec: PrintSpec) -> int: ...
+    def add_watermarks(self, node: NodeSpec, spec: WatermarksSpec) -> int:
+        """kind bounded: watermark = max timestamp - delay - 1; none; or generator."""
+    def add_window(self, node: NodeSpec, spec: WindowSpec) -> int: ...
+    def add_collect(self, node: NodeSpec) -> int:
+        """Where execute_and_collect reads from; its parallelism is its input's."""
     def use_manual_clock(self, start_time: int) -> None:
         """Run by hand (tests): manual processing time, nothing buffered, no threads."""
     def start_manual(self) -> ManualRun: ...
@@ -122,10 +81,10 @@ class JobBuilder:
     def execute_async(self) -> JobClient:
         """Starts the job on a thread of its own and returns at once."""
     def execute_and_collect(self) -> CollectIterator: ...
-    def add_file_source(self, name: str, parallelism: int, spec: Any) -> int:
+    def add_file_source(self, node: NodeSpec, spec: Any) -> int:
         """A FileSource; ``spec`` is a ``_FileSourceSpec`` (``connectors/_file_source.py``),
         read by attribute name."""
-    def add_file_sink(self, name: str, parallelism: int, spec: Any, inputs: list[InputSpec]) -> int:
+    def add_file_sink(self, node: NodeSpec, spec: Any) -> int:
         """A row-format FileSink; ``spec`` is a ``_FileSinkSpec`` (``connectors/_file_sink.py``),
         read by attribute name. Without checkpointing the sink commits at the end of its input."""
 

@@ -13,6 +13,7 @@ pub mod key;
 pub mod manual_run;
 pub mod operators;
 pub mod partitioner;
+pub mod plan;
 pub mod rewindable_source;
 pub mod signals;
 pub mod sources;

@@ -6,6 +6,18 @@ from typing import TYPE_CHECKING
 
 from ferroflow import _engine
 from ferroflow.datastream._checkpoint_plan import check_sources_rewindable
+from ferroflow.datastream._plan_specs import (
+    AggregateSpec,
+    EdgeSpec,
+    KeyBySpec,
+    NodeSpec,
+    PrintSpec,
+    ReduceSpec,
+    SourceSpec,
+    UdfSpec,
+    WatermarksSpec,
+    WindowSpec,
+)
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
 from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
@@ -96,23 +108,25 @@ def _input(
     node_of: dict[int, int],
     parallelism_of: dict[int, int],
     ports: dict[int, dict[str, int]],
-) -> tuple[int, int, int, str, object]:
+) -> EdgeSpec:
     upstream = i.part.transformation
     partitioning = i.part.partitioning
     if partitioning == "default":
         partitioning = "forward" if parallelism_of[upstream.id] == parallelism else "rebalance"
     port = 0 if i.part.tag is None else ports[upstream.id][i.part.tag]
-    return (node_of[upstream.id], port, i.index, partitioning, i.part.custom)
+    return EdgeSpec(node_of[upstream.id], port, i.index, partitioning, i.part.custom)
 
 
 def _add(
     builder: _engine.JobBuilder,
     t: Transformation,
     parallelism: int,
-    inputs: list,
+    inputs: list[EdgeSpec],
     side_ports: dict[str, int],
     env_interval: int,
 ) -> int:
+    node = NodeSpec(t.name, parallelism, inputs)
+    numbered_ports = sorted(side_ports.items(), key=lambda kv: kv[1])
     if t.kind == "source":
         payload = t.payload
         if t.source_kind == "iterable" and callable(payload) and not hasattr(payload, "__iter__"):
@@ -121,65 +135,55 @@ def _add(
                 raise TypeError(
                     f"the function given to from_iterable() must return an iterable, got {describe(payload)}"
                 )
-        return builder.add_source(t.name, parallelism, t.source_kind, payload)
+        return builder.add_source(node, SourceSpec(t.source_kind, payload))
     if t.kind == "udf":
-        return builder.add_udf(
-            t.name,
-            parallelism,
-            t.style,
-            t.spec,
-            t.function_name,
-            inputs,
-            sorted(side_ports.items(), key=lambda kv: kv[1]),
-            t.keyed,
-            t.is_sink,
-            t.has_on_timer,
-        )
+        spec = UdfSpec(t.style, t.spec, t.function_name, numbered_ports, t.keyed, t.is_sink, t.has_on_timer)
+        return builder.add_udf(node, spec)
     if t.kind == "watermarks":
         p = t.payload
         return builder.add_watermarks(
-            t.name,
-            parallelism,
-            t.spec,
-            p["kind"],
-            p["delay"],
-            p["has_assigner"],
-            p["per_record"],
-            env_interval,
-            p["idleness"],
-            inputs,
+            node,
+            WatermarksSpec(
+                functions=t.spec,
+                kind=p["kind"],
+                delay_ms=p["delay"],
+                has_assigner=p["has_assigner"],
+                per_record=p["per_record"],
+                interval_ms=env_interval,
+                idleness_ms=p["idleness"],
+            ),
         )
     if t.kind == "window":
         p = t.payload
         return builder.add_window(
-            t.name,
-            parallelism,
-            inputs,
-            p["assigner"],
-            p["trigger"],
-            p["allowed_lateness"],
-            p["late_tag"],
-            sorted(side_ports.items(), key=lambda kv: kv[1]),
-            p["fn_kind"],
-            t.style,
-            t.spec,
-            p["keyless"],
-            t.function_name,
+            node,
+            WindowSpec(
+                assigner=p["assigner"],
+                trigger=p["trigger"],
+                allowed_lateness_ms=p["allowed_lateness"],
+                late_tag=p["late_tag"],
+                side_ports=numbered_ports,
+                fn_kind=p["fn_kind"],
+                fn_style=t.style,
+                functions=t.spec,
+                keyless=p["keyless"],
+                function_name=t.function_name,
+            ),
         )
     if t.kind == "key_by":
-        return builder.add_key_by(t.name, parallelism, t.spec, t.function_name, inputs)
+        return builder.add_key_by(node, KeyBySpec(t.spec, t.function_name))
     if t.kind == "reduce":
-        return builder.add_reduce(t.name, parallelism, t.spec, inputs)
+        return builder.add_reduce(node, ReduceSpec(t.spec))
     if t.kind == "aggregate":
         aggregation, position = t.payload
-        return builder.add_aggregate(t.name, parallelism, aggregation, position, inputs)
+        return builder.add_aggregate(node, AggregateSpec(aggregation, position))
     if t.kind == "print":
         identifier, formatter = t.payload
-        return builder.add_print(t.name, parallelism, identifier, formatter, inputs)
+        return builder.add_print(node, PrintSpec(identifier, formatter))
     if t.kind == "collect":
-        return builder.add_collect(t.name, inputs)
+        return builder.add_collect(node)
     if t.kind == "file_source":
-        return builder.add_file_source(t.name, parallelism, t.payload)
+        return builder.add_file_source(node, t.payload)
     if t.kind == "file_sink":
-        return builder.add_file_sink(t.name, parallelism, t.payload, inputs)
+        return builder.add_file_sink(node, t.payload)
     raise AssertionError(f"unknown transformation kind {t.kind!r}")
