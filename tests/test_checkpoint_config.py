@@ -414,6 +414,7 @@ def test_job_manager_storage(tmp_path: Path) -> None:
         ("execution.state-recovery.claim-mode", "CLAIM", "claim_mode", "claim"),
         ("execution.state-recovery.claim-mode", "no-claim", "claim_mode", "no_claim"),
         ("execution.savepoint-restore-mode", "NO_CLAIM", "claim_mode", "no_claim"),
+        ("execution.savepoint-restore-mode", "LEGACY", "claim_mode", "no_claim"),
     ],
 )
 def test_configuration_keys_reach_the_plan(key: str, value: str, field: str, expected: Any) -> None:
@@ -520,7 +521,7 @@ def test_directory_in_configuration_then_set_in_code(tmp_path: Path) -> None:
         ("execution.savepoint.path", "hdfs://nn/sp", "only local file systems are supported"),
         ("execution.state-recovery.ignore-unclaimed-state", "yes", "must be true or false"),
         ("execution.savepoint.ignore-unclaimed-state", "1", "must be true or false"),
-        ("execution.state-recovery.claim-mode", "LEGACY", "must be CLAIM or NO_CLAIM"),
+        ("execution.state-recovery.claim-mode", "SOMETIMES", "must be CLAIM, NO_CLAIM or LEGACY"),
         ("execution.checkpointing.unaligned.enabled", "maybe", "must be true or false"),
         ("execution.checkpointing.aligned-checkpoint-timeout", "-1", "must be at least 0 ms"),
     ],

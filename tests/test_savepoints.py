@@ -168,7 +168,8 @@ def test_cancel_stops_a_running_job(tmp_path: Path) -> None:
     client.cancel().result(timeout=30)
     assert client.get_job_status().result() is JobStatus.CANCELED
     assert client.get_job_status().result().is_globally_terminal_state()
-    with pytest.raises(KeyboardInterrupt, match="cancelled"):
+    # An ordinary exception (not KeyboardInterrupt: nobody pressed Ctrl-C).
+    with pytest.raises(RuntimeError, match="cancelled"):
         client.get_job_execution_result().result(timeout=30)
 
 
@@ -279,3 +280,50 @@ def test_who_owns_the_snapshot_a_job_resumes_from(tmp_path: Path, mode: str | No
     assert Path(savepoint).exists() != claimed_savepoint
     assert checkpoint.exists() != claimed_checkpoint
     assert (tmp_path / "kept" / "job").exists() != claimed_checkpoint
+
+
+def test_a_job_runs_on_when_its_client_is_dropped() -> None:
+    env = StreamExecutionEnvironment.get_execution_environment()
+    seen: list[int] = []
+    env.from_collection(list(range(300))).map(slow).add_sink(seen.append)
+    env.execute_async("fire and forget")  # the client is not kept
+    deadline = time.monotonic() + 30
+    while len(seen) < 300:
+        assert time.monotonic() < deadline, f"{len(seen)} of 300 records"
+        time.sleep(0.02)
+    assert sorted(seen) == list(range(300))
+
+
+def test_the_client_answers_while_its_result_is_awaited(tmp_path: Path) -> None:
+    env = environment(tmp_path, parallelism=1)
+    rolling_sums_into_files(env, tmp_path / "out")
+    client = env.execute_async()
+    pending = client.get_job_execution_result()  # a thread now waits for the result
+    wait_for_checkpoint(client)
+    assert client.get_job_status().result() is JobStatus.RUNNING
+    assert client.get_checkpoints()
+    assert client.wait(0.01) is False
+    assert Path(client.trigger_savepoint().result(timeout=30)).exists()
+    client.cancel().result(timeout=30)
+    with pytest.raises(RuntimeError, match="cancelled"):
+        pending.result(timeout=30)
+    assert client.wait(1e20) is True  # any timeout, however large
+
+
+def test_stopping_with_a_savepoint_commits_what_the_savepoint_covers(tmp_path: Path) -> None:
+    out, again = tmp_path / "out", tmp_path / "again"
+    env = environment(tmp_path, parallelism=2)
+    rolling_sums_into_files(env, out)
+    client = env.execute_async()
+    wait_for_checkpoint(client)
+    savepoint = client.stop_with_savepoint(False).result(timeout=30)
+    result = client.get_job_execution_result().result(timeout=30)
+    assert result.get_task_metrics(), "the stopped tasks report what they did"
+    stopped = sorted(finished_lines(out))
+    # Resumed into another directory: nothing more appears in the first one (the stop committed
+    # all the savepoint covers), and the two together hold every record once.
+    resumed = environment(tmp_path, parallelism=2, restore=savepoint)
+    rolling_sums_into_files(resumed, again)
+    resumed.execute()
+    assert sorted(finished_lines(out)) == stopped
+    assert_every_record_counted_once(stopped + finished_lines(again))

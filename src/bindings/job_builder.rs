@@ -334,7 +334,7 @@ impl JobBuilder {
         // interpreter held, and its task threads need the interpreter to stop.
         let mut wakeup = SignalWakeup::install(py)?;
         let started = self.start_driver();
-        let mut driver = match started {
+        let driver = match started {
             Ok(d) => d,
             Err(e) => {
                 if let Some(w) = wakeup {

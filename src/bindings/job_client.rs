@@ -2,7 +2,8 @@
 //! Python goes on. The Python `JobClient` wraps it with PyFlink's names and futures.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -11,7 +12,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::bindings::checkpointing::history_list;
 use crate::bindings::errors::{deploy_error, job_error};
 use crate::bindings::job_driver::{JobDriver, Outcome};
-use crate::runtime::job::{JobError, JobSummary};
+use crate::runtime::job::JobSummary;
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -54,7 +55,7 @@ fn checkpoints<'py>(py: Python<'py>, driver: &JobDriver) -> PyResult<Option<Boun
 pub fn outcome_result<'py>(py: Python<'py>, driver: &JobDriver, outcome: Outcome) -> PyResult<Bound<'py, PyDict>> {
     match outcome {
         Outcome::Finished(summary) => summary_dict(py, driver, &summary),
-        Outcome::Cancelled => Err(job_error(py, JobError::Cancelled)),
+        Outcome::Cancelled => Err(PyRuntimeError::new_err("the job was cancelled")),
         Outcome::Failed(e) => Err(job_error(py, e)),
         Outcome::NotStarted(e) => Err(deploy_error(py, e)),
         Outcome::Error(e) => Err(e),
@@ -66,12 +67,28 @@ pub fn outcome_result<'py>(py: Python<'py>, driver: &JobDriver, outcome: Outcome
 pub struct JobClient {
     driver: JobDriver,
     /// The result once taken from the driver: the dict, or the exception (kept to raise again).
-    result: Option<PyResult<Py<PyDict>>>,
+    result: Mutex<Option<PyResult<Py<PyDict>>>>,
 }
 
 impl JobClient {
     pub fn new(driver: JobDriver) -> Self {
-        JobClient { driver, result: None }
+        JobClient {
+            driver,
+            result: Mutex::new(None),
+        }
+    }
+}
+
+/// The moment `timeout` seconds from now; None for no timeout (None, or too far to represent).
+fn deadline(timeout: Option<f64>) -> PyResult<Option<Instant>> {
+    match timeout {
+        None => Ok(None),
+        Some(t) if t.is_nan() || t < 0.0 => Err(PyValueError::new_err(format!(
+            "timeout must be a non-negative number of seconds, got {t}"
+        ))),
+        Some(t) => Ok(Duration::try_from_secs_f64(t)
+            .ok()
+            .and_then(|d| Instant::now().checked_add(d))),
     }
 }
 
@@ -96,19 +113,11 @@ impl JobClient {
     /// released; returns whether it ended.
     #[pyo3(signature = (timeout=None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
-        let until = match timeout {
-            Some(t) if !(t >= 0.0 && t.is_finite()) => {
-                return Err(PyValueError::new_err(format!(
-                    "timeout must be a non-negative number of seconds, got {t}"
-                )))
-            }
-            Some(t) => Some(std::time::Instant::now() + Duration::from_secs_f64(t)),
-            None => None,
-        };
+        let until = deadline(timeout)?;
         loop {
             let slice = match until {
                 Some(u) => u
-                    .saturating_duration_since(std::time::Instant::now())
+                    .saturating_duration_since(Instant::now())
                     .min(Duration::from_millis(50)),
                 None => Duration::from_millis(50),
             };
@@ -117,7 +126,7 @@ impl JobClient {
             }
             // Ctrl-C while waiting stops the wait, not the job.
             py.check_signals()?;
-            if until.is_some_and(|u| std::time::Instant::now() >= u) {
+            if until.is_some_and(|u| Instant::now() >= u) {
                 return Ok(false);
             }
         }
@@ -125,19 +134,25 @@ impl JobClient {
 
     /// The job's result once it ended (the dict `execute()` returns), raising the exception
     /// it ended with; waits for it.
-    fn result<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        if self.result.is_none() {
-            self.wait(py, None)?;
-            let outcome = self
-                .driver
-                .take_outcome()
-                .ok_or_else(|| PyRuntimeError::new_err("the job's outcome is missing"))?;
-            self.result = Some(outcome_result(py, &self.driver, outcome).map(Bound::unbind));
-        }
-        match self.result.as_ref() {
-            Some(Ok(d)) => Ok(d.bind(py).clone()),
-            Some(Err(e)) => Err(e.clone_ref(py)),
-            None => Err(PyRuntimeError::new_err("the job's outcome is missing")),
+    fn result<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.wait(py, None)?;
+        loop {
+            // The lock is never held while Python runs, so no other thread waits for it with
+            // the interpreter held.
+            if let Some(result) = lock(&self.result).as_ref() {
+                return match result {
+                    Ok(d) => Ok(d.bind(py).clone()),
+                    Err(e) => Err(e.clone_ref(py)),
+                };
+            }
+            // One caller takes the outcome and makes the result; another waits for it.
+            match self.driver.take_outcome() {
+                Some(outcome) => {
+                    let result = outcome_result(py, &self.driver, outcome).map(Bound::unbind);
+                    *lock(&self.result) = Some(result);
+                }
+                None => py.detach(|| std::thread::sleep(Duration::from_millis(5))),
+            }
         }
     }
 
@@ -160,7 +175,7 @@ impl JobClient {
             .driver
             .request_savepoint(directory, stop)
             .map_err(PyRuntimeError::new_err)?;
-        let until = timeout.map(|t| std::time::Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+        let until = deadline(timeout)?;
         loop {
             let got = py.detach(|| answer.recv_timeout(Duration::from_millis(50)));
             match got {
@@ -172,7 +187,7 @@ impl JobClient {
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             }
             py.check_signals()?;
-            if until.is_some_and(|u| std::time::Instant::now() >= u) {
+            if until.is_some_and(|u| Instant::now() >= u) {
                 return Err(pyo3::exceptions::PyTimeoutError::new_err(
                     "the savepoint did not complete in time",
                 ));

@@ -79,6 +79,10 @@ impl Shared {
         *lock(&self.status) = status;
     }
 
+    fn status(&self) -> JobStatus {
+        *lock(&self.status)
+    }
+
     fn cancel_requested(&self) -> bool {
         self.cancel.load(Ordering::SeqCst)
     }
@@ -112,7 +116,7 @@ pub struct JobRun {
 pub struct JobDriver {
     pub job_id: String,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
     history: Option<Arc<Mutex<CheckpointHistory>>>,
     savepoints: Option<Sender<SavepointRequest>>,
     started: Instant,
@@ -147,12 +151,32 @@ impl JobDriver {
         let thread = std::thread::Builder::new()
             .name(format!("ferroflow job {}", &job_id[..job_id.len().min(8)]))
             .spawn(move || {
-                let outcome = drive(run, &for_thread, receiver);
+                // A panic is a bug in ferroflow; it must still end the job, not hang its waiters.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive(run, &for_thread)))
+                    .unwrap_or_else(|panic| {
+                        let message = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown panic".into());
+                        Outcome::Error(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                            "internal error in ferroflow (the job's driver panicked): {message}"
+                        )))
+                    });
                 for_thread.set_status(match &outcome {
                     Outcome::Finished(_) => JobStatus::Finished,
                     Outcome::Cancelled => JobStatus::Canceled,
                     _ => JobStatus::Failed,
                 });
+                // Savepoints asked for too late get their answer once the status says why.
+                if let Some(r) = receiver {
+                    while let Ok(request) = r.try_recv() {
+                        request.answer(Err(format!(
+                            "the job is {}: no savepoint can be taken",
+                            for_thread.status().name()
+                        )));
+                    }
+                }
                 let mut slot = lock(&for_thread.outcome);
                 *slot = Some(outcome);
                 // Under the lock, so that a waiter cannot miss it.
@@ -164,7 +188,7 @@ impl JobDriver {
         Ok(JobDriver {
             job_id,
             shared,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
             history,
             savepoints: sender,
             started: Instant::now(),
@@ -172,7 +196,7 @@ impl JobDriver {
     }
 
     pub fn status(&self) -> JobStatus {
-        *lock(&self.shared.status)
+        self.shared.status()
     }
 
     pub fn restarts(&self) -> usize {
@@ -210,9 +234,9 @@ impl JobDriver {
     }
 
     /// The job's outcome, once it ended (taken: a second call gets None).
-    pub fn take_outcome(&mut self) -> Option<Outcome> {
+    pub fn take_outcome(&self) -> Option<Outcome> {
         let outcome = lock(&self.shared.outcome).take()?;
-        if let Some(t) = self.thread.take() {
+        if let Some(t) = lock(&self.thread).take() {
             let _ = t.join();
         }
         Some(outcome)
@@ -245,18 +269,21 @@ impl JobDriver {
 }
 
 impl Drop for JobDriver {
+    /// A job whose owner lets go runs on (as a job submitted with PyFlink's `execute_async`
+    /// does); its thread ends with it. The Python `JobClient` cancels jobs still running when
+    /// the interpreter exits.
     fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.cancel();
-            // The driver may need the interpreter to stop the job's Python code.
-            Python::attach(|py| py.detach(|| t.join())).ok();
+        if let Some(t) = lock(&self.thread).take() {
+            if t.is_finished() {
+                let _ = t.join();
+            }
         }
     }
 }
 
 /// Runs the job, restarting it after failures, until it finishes, fails for good, or is
-/// cancelled. Savepoint requests still waiting at the end are answered with an error.
-fn drive(run: JobRun, shared: &Shared, savepoints: Option<Receiver<SavepointRequest>>) -> Outcome {
+/// cancelled.
+fn drive(run: JobRun, shared: &Shared) -> Outcome {
     let JobRun {
         graph,
         job_id,
@@ -322,11 +349,6 @@ fn drive(run: JobRun, shared: &Shared, savepoints: Option<Receiver<SavepointRequ
             }
         }
     };
-    if let Some(r) = savepoints {
-        while let Ok(request) = r.try_recv() {
-            request.answer(Err("the job ended before the savepoint was taken".into()));
-        }
-    }
     let succeeded_or_cancelled = matches!(outcome, Outcome::Finished(_) | Outcome::Cancelled);
     clean_up_checkpoints(&setup, succeeded_or_cancelled);
     // The plan holds the user's functions: let them go with the interpreter held.

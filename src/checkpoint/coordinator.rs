@@ -26,6 +26,9 @@ pub enum Command {
     Complete(u64),
     /// The final checkpoint completed: the task may end.
     Finish,
+    /// A savepoint that stops the job completed (its `Complete` came first): the task ends now,
+    /// without ending its input (nothing more is emitted or committed).
+    Stop,
 }
 
 /// What a task tells the coordinator.
@@ -148,6 +151,9 @@ pub struct Coordinator {
     pub history: Arc<Mutex<CheckpointHistory>>,
     /// Savepoints asked for while the job runs (shared by every run of the job).
     pub savepoints: Option<Receiver<SavepointRequest>>,
+    /// Set once a stopping savepoint completed, before it is answered, so that the job counts
+    /// nothing that stopping causes as a failure.
+    pub stopped_with_savepoint: Arc<AtomicBool>,
 }
 
 /// How the coordinator ended.
@@ -247,13 +253,17 @@ impl Coordinator {
                         match self.complete(&p) {
                             Ok(()) => {
                                 if let Some(request) = p.savepoint.take() {
-                                    let stop = request.stop;
                                     let result = materialize(&p.directory, &request.target, &self.job_id);
-                                    let made = result.is_ok();
-                                    request.answer(result);
-                                    if stop && made {
+                                    if request.stop && result.is_ok() {
+                                        // `Complete` went first: every task commits, then stops.
+                                        self.stopped_with_savepoint.store(true, Ordering::SeqCst);
+                                        for c in &self.commands {
+                                            let _ = c.send(Command::Stop);
+                                        }
+                                        request.answer(result);
                                         return CoordinatorEnd::StoppedWithSavepoint;
                                     }
+                                    request.answer(result);
                                 }
                                 state.consecutive_failures = 0;
                                 state.next_trigger = Instant::now()
@@ -453,23 +463,29 @@ struct Run {
     consecutive_failures: u32,
 }
 
-/// Deletes a claimed checkpoint. A claimed `chk-<n>` takes its job's other checkpoints with it
-/// (older ones, and ones that job left incomplete: none is newer state than the one claimed),
-/// then the job's directory once nothing else is in it.
+/// The `n` of a `chk-<n>` directory.
+fn chk_number(path: &Path) -> Option<u64> {
+    path.file_name()?.to_str()?.strip_prefix("chk-")?.parse().ok()
+}
+
+/// Deletes a claimed checkpoint. A claimed `chk-<n>` takes with it its job's older checkpoints
+/// and the ones that job left incomplete (what resuming from it made obsolete; newer complete
+/// ones stay), then the job's directory once nothing else is in it.
 fn remove_claimed(checkpoint: &Path) {
     let _ = std::fs::remove_dir_all(checkpoint);
-    let is_chk = checkpoint
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("chk-"));
-    let Some(job) = checkpoint.parent().filter(|_| is_chk) else {
+    let Some(claimed) = chk_number(checkpoint) else {
+        return;
+    };
+    let Some(job) = checkpoint.parent() else {
         return;
     };
     if let Ok(entries) = std::fs::read_dir(job) {
         for entry in entries.flatten() {
-            let name = entry.file_name();
-            if name.to_str().is_some_and(|n| n.starts_with("chk-")) {
-                let _ = std::fs::remove_dir_all(entry.path());
+            let path = entry.path();
+            let Some(n) = chk_number(&path) else { continue };
+            let complete = path.join(super::metadata::METADATA_FILE).is_file();
+            if n < claimed || !complete {
+                let _ = std::fs::remove_dir_all(&path);
             }
         }
     }
@@ -479,4 +495,30 @@ fn remove_claimed(checkpoint: &Path) {
 
 fn has_files(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claimed_checkpoint_takes_older_and_incomplete_ones_along_but_not_newer_ones() {
+        let job = crate::checkpoint::test_directory("claimed").join("job");
+        for n in 1..=4 {
+            let chk = job.join(format!("chk-{n}"));
+            std::fs::create_dir_all(&chk).unwrap();
+            if n != 3 {
+                std::fs::write(chk.join(super::super::metadata::METADATA_FILE), b"{}").unwrap();
+            }
+        }
+        remove_claimed(&job.join("chk-2"));
+        let left: Vec<_> = std::fs::read_dir(&job)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, vec!["chk-4".to_string()]);
+        remove_claimed(&job.join("chk-4"));
+        assert!(!job.exists(), "the dead job's directory goes with its last checkpoint");
+    }
 }

@@ -95,7 +95,7 @@ pub struct JobSummary {
 struct JobControl {
     cancelled: AtomicBool,
     /// A savepoint that stops the job completed: the job ends as finished, not cancelled.
-    stopped_with_savepoint: AtomicBool,
+    stopped_with_savepoint: Arc<AtomicBool>,
     /// Every task thread ended (the coordinator stops too).
     tasks_done: AtomicBool,
     failure: Mutex<Option<TaskFailure>>,
@@ -336,7 +336,10 @@ impl<V: Data> DeployedJob<V> {
     pub fn start(self) -> JobHandle {
         let control = Arc::new(JobControl {
             cancelled: AtomicBool::new(false),
-            stopped_with_savepoint: AtomicBool::new(false),
+            stopped_with_savepoint: self.coordinator.as_ref().map_or_else(
+                || Arc::new(AtomicBool::new(false)),
+                |c| Arc::clone(&c.stopped_with_savepoint),
+            ),
             tasks_done: AtomicBool::new(false),
             failure: Mutex::new(None),
             stats: Mutex::new(Vec::new()),
@@ -393,10 +396,6 @@ impl<V: Data> DeployedJob<V> {
                     let stop = StopWhenEither(&control.cancelled, &control.tasks_done);
                     let end = coordinator.run_until(|| stop.is_set());
                     let finished = end == CoordinatorEnd::Finished;
-                    if end == CoordinatorEnd::StoppedWithSavepoint {
-                        control.stopped_with_savepoint.store(true, Ordering::SeqCst);
-                        control.cancelled.store(true, Ordering::SeqCst);
-                    }
                     if let CoordinatorEnd::Failed(reason) = end {
                         let mut slot = lock(&control.failure);
                         if slot.is_none() {
@@ -647,6 +646,7 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
                 registry,
                 history: Arc::clone(&c.history),
                 savepoints: c.savepoints.clone(),
+                stopped_with_savepoint: Arc::new(AtomicBool::new(false)),
             })
         }
     };

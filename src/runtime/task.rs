@@ -139,6 +139,9 @@ impl<V: Data> Task<V> {
     pub fn run(mut self, cancelled: &AtomicBool) -> Result<TaskStats, TaskFailure> {
         let result = self.open().and_then(|()| loop {
             if cancelled.load(Ordering::Relaxed) {
+                // Checkpoints completed before the stop still commit (their metadata is
+                // durable); nothing else is done.
+                self.complete_pending()?;
                 break Err(TaskFailure::Stopped);
             }
             match self.step(cancelled)? {
@@ -259,9 +262,29 @@ impl<V: Data> Task<V> {
                 Command::Trigger(id) => self.checkpoint(id, Duration::ZERO, cancelled)?,
                 Command::Complete(id) => self.notify_complete(id)?,
                 Command::Finish => self.may_finish = true,
+                Command::Stop => self.ended = true,
             }
         }
         Ok(!commands.is_empty())
+    }
+
+    /// Notifies the completions the coordinator sent that the task has not handled yet.
+    fn complete_pending(&mut self) -> Result<(), TaskFailure> {
+        let completed: Vec<u64> = match &self.control {
+            Some(control) => control
+                .commands
+                .try_iter()
+                .filter_map(|c| match c {
+                    Command::Complete(id) => Some(id),
+                    _ => None,
+                })
+                .collect(),
+            None => return Ok(()),
+        };
+        for id in completed {
+            self.notify_complete(id)?;
+        }
+        Ok(())
     }
 
     /// Tells the source and every operator that checkpoint `id` completed.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import threading
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -22,21 +21,36 @@ __all__ = ["JobClient"]
 
 T = TypeVar("T")
 
-# Jobs still running when the interpreter exits are cancelled, so that it can exit.
-_running: weakref.WeakSet[JobClient] = weakref.WeakSet()
+# Jobs that run, whether or not their client is kept (as with PyFlink, a job started with
+# execute_async runs on when its client is dropped); each leaves when it ends. Those still running
+# when the interpreter exits are cancelled, so that it can exit.
+_running: set[_engine.JobClient] = set()
+_running_lock = threading.Lock()
+
+
+def _forget_when_ended(engine_client: _engine.JobClient) -> None:
+    engine_client.wait()
+    with _running_lock:
+        _running.discard(engine_client)
 
 
 def _cancel_running_jobs() -> None:
-    for client in list(_running):
-        client._engine_client.cancel()
-        client._engine_client.wait(10.0)
+    with _running_lock:
+        clients = list(_running)
+    for client in clients:
+        client.cancel()
+    for client in clients:
+        client.wait(10.0)
 
 
-atexit.register(_cancel_running_jobs)
+# Before Python joins its non-daemon threads at exit (the threads waiting on jobs are such, so
+# that none is stopped half-way through the interpreter's shutdown), as concurrent.futures does.
+_register_before_thread_join = getattr(threading, "_register_atexit", atexit.register)
+_register_before_thread_join(_cancel_running_jobs)
 
 
 def _in_background(name: str, call: Callable[[], T]) -> Future[T]:
-    """A future that a daemon thread completes with ``call()``'s result or exception."""
+    """A future that a thread of its own completes with ``call()``'s result or exception."""
     future: Future[T] = Future()
     future.set_running_or_notify_cancel()
 
@@ -46,7 +60,7 @@ def _in_background(name: str, call: Callable[[], T]) -> Future[T]:
         except BaseException as e:  # noqa: BLE001 - the future carries the job's exception, whatever it is
             future.set_exception(e)
 
-    threading.Thread(target=run, name=name, daemon=True).start()
+    threading.Thread(target=run, name=name).start()
     return future
 
 
@@ -71,7 +85,11 @@ class JobClient:
         self._job_name = job_name
         self._savepoint_dir = savepoint_dir
         self._result: Future[JobExecutionResult] | None = None
-        _running.add(self)
+        with _running_lock:
+            _running.add(engine_client)
+        threading.Thread(
+            target=_forget_when_ended, args=(engine_client,), name="ferroflow job watcher"
+        ).start()
 
     def get_job_id(self) -> str:
         """The job's id: 32 hex digits, also the name of its checkpoint directory."""

@@ -108,8 +108,10 @@ def _bool(key: str, value: str) -> bool:
 
 def _claim_mode(key: str, value: str) -> str:
     mode = value.strip().upper().replace("-", "_")
+    if mode == "LEGACY":  # Flink 1.x: never deletes the snapshot, as NO_CLAIM
+        return "no_claim"
     if mode not in ("CLAIM", "NO_CLAIM"):
-        raise ValueError(f"{_where(key)} must be CLAIM or NO_CLAIM, got {value!r}")
+        raise ValueError(f"{_where(key)} must be CLAIM, NO_CLAIM or LEGACY, got {value!r}")
     return mode.lower()
 
 

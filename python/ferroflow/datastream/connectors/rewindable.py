@@ -39,6 +39,9 @@ class RewindableSource(ABC):
     parallel: the splits are dealt out to the source's subtasks (split ``i`` to subtask
     ``i % parallelism``); a job restored at another parallelism deals out the saved positions
     again. Use it with ``env.from_source(source, watermark_strategy, name)``.
+
+    One instance serves every subtask (each split has its own generator): keep what a read
+    needs in the generator's local variables, not in attributes of ``self``.
     """
 
     def splits(self) -> Sequence[Any]:
