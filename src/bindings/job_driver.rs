@@ -19,7 +19,7 @@ use crate::checkpoint::options::Retention;
 use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
 use crate::checkpoint::savepoint::SavepointRequest;
 use crate::graph::stream_graph::StreamGraph;
-use crate::runtime::job::{DeployError, DeployedJob, JobError, JobSummary, RunSetup};
+use crate::runtime::job::{panic_message, DeployError, DeployedJob, JobError, JobSummary, RunSetup};
 
 /// How often the driver looks at a cancel request while it waits.
 const WAIT_SLICE: Duration = Duration::from_millis(20);
@@ -154,11 +154,7 @@ impl JobDriver {
                 // A panic is a bug in ferroflow; it must still end the job, not hang its waiters.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive(run, &for_thread)))
                     .unwrap_or_else(|panic| {
-                        let message = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".into());
+                        let message = panic_message(panic.as_ref());
                         Outcome::Error(pyo3::exceptions::PyRuntimeError::new_err(format!(
                             "internal error in ferroflow (the job's driver panicked): {message}"
                         )))

@@ -249,6 +249,13 @@ fn expected() -> Vec<i64> {
     out
 }
 
+/// The job without its injected failure, what its sink committed, and its checkpoint history.
+fn unarmed_job() -> (Arc<Mutex<Committed>>, Arc<Mutex<CheckpointHistory>>, StreamGraph<i64>) {
+    let committed = Arc::new(Mutex::new(Committed::default()));
+    let g = job(&Arc::new(AtomicBool::new(false)), &committed);
+    (committed, Arc::new(Mutex::new(CheckpointHistory::default())), g)
+}
+
 fn temp(name: &str) -> PathBuf {
     crate::checkpoint::test_directory(&format!("ckpt-{name}"))
 }
@@ -278,10 +285,7 @@ fn setup(
 #[test]
 fn a_job_commits_everything_once_through_its_final_checkpoint() {
     let dir = temp("final");
-    let armed = Arc::new(AtomicBool::new(false));
-    let committed = Arc::new(Mutex::new(Committed::default()));
-    let history = Arc::new(Mutex::new(CheckpointHistory::default()));
-    let g = job(&armed, &committed);
+    let (committed, history, g) = unarmed_job();
     DeployedJob::deploy(&g, &setup(&dir, CheckpointingMode::ExactlyOnce, None, &history))
         .unwrap()
         .start()
@@ -358,10 +362,7 @@ fn a_failed_job_resumed_from_its_latest_checkpoint_commits_exactly_once() {
 #[test]
 fn a_job_stopped_with_a_savepoint_resumes_from_it_exactly_once() {
     let dir = temp("stop-savepoint");
-    let armed = Arc::new(AtomicBool::new(false));
-    let committed = Arc::new(Mutex::new(Committed::default()));
-    let history = Arc::new(Mutex::new(CheckpointHistory::default()));
-    let g = job(&armed, &committed);
+    let (committed, history, g) = unarmed_job();
     let (requests, savepoints) = crossbeam_channel::unbounded();
     let mut first = setup(&dir, CheckpointingMode::ExactlyOnce, None, &history);
     if let Some(c) = first.checkpointing.as_mut() {
@@ -411,10 +412,7 @@ fn a_job_stopped_with_a_savepoint_resumes_from_it_exactly_once() {
 #[test]
 fn restoring_checks_operator_ids_and_max_parallelism() {
     let dir = temp("claims");
-    let armed = Arc::new(AtomicBool::new(false));
-    let committed = Arc::new(Mutex::new(Committed::default()));
-    let history = Arc::new(Mutex::new(CheckpointHistory::default()));
-    let g = job(&armed, &committed);
+    let (committed, history, g) = unarmed_job();
     let mut s = setup(&dir, CheckpointingMode::ExactlyOnce, None, &history);
     if let Some(c) = s.checkpointing.as_mut() {
         c.options.retention = crate::checkpoint::options::Retention::RetainOnCancellation;
@@ -428,7 +426,7 @@ fn restoring_checks_operator_ids_and_max_parallelism() {
         ignore_unclaimed: false,
     };
     // A job whose sum operator has another id does not claim the sum's state.
-    let mut other = job(&armed, &committed);
+    let mut other = job(&Arc::new(AtomicBool::new(false)), &committed);
     other.nodes[1].uid = Some("renamed".into());
     let restore_setup = RunSetup {
         restore: Some(plan.clone()),

@@ -235,6 +235,15 @@ impl Drop for JobHandle {
     }
 }
 
+/// What a caught panic says (its `&str` or `String` payload).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// The output edges of one sending subtask, with the port each reads from.
 type PortEdges<V> = Vec<(u32, EdgeWriter<V>)>;
 
@@ -358,11 +367,7 @@ impl<V: Data> DeployedJob<V> {
                     V::run_thread(|| task.run(&control.cancelled))
                 }))
                 .unwrap_or_else(|panic| {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
+                    let message = panic_message(panic.as_ref());
                     Err(TaskFailure::Operator {
                         operator: task_name,
                         subtask_index,
