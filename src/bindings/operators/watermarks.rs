@@ -18,6 +18,9 @@
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::types::{PyBool, PyFloat, PyInt};
+
 use crate::bindings::errors::at_record;
 use crate::bindings::state::PICKLE_PROTOCOL;
 use crate::bindings::udf::Udf;
@@ -275,7 +278,7 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
                     };
                     r.timestamp = assigner
                         .call1((r.value.0.bind(py), previous))
-                        .and_then(|t| t.extract::<i64>())
+                        .and_then(|t| timestamp_from(&t, assigner))
                         .map_err(|e| at_record(e, i))?;
                 }
                 if r.timestamp != NO_TIMESTAMP && r.timestamp > self.max_timestamp {
@@ -350,4 +353,42 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
         Python::attach(|_py| self.generator = None);
         self.udf.close()
     }
+}
+
+/// The timestamp an assigner returned: an int of epoch milliseconds that fits in a signed 64-bit
+/// integer, above its minimum (which stands for "no timestamp"). Anything else is a clear error
+/// naming the assigner.
+fn timestamp_from(value: &Bound<'_, PyAny>, assigner: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let from = || {
+        assigner
+            .getattr("__qualname__")
+            .and_then(|n| n.extract::<String>())
+            .or_else(|_| assigner.repr().map(|r| r.to_string()))
+            .unwrap_or_else(|_| "the timestamp assigner".into())
+    };
+    const RANGE: &str = "between -9223372036854775807 and 9223372036854775807 (-2**63 + 1 and 2**63 - 1)";
+    // Ints and int-like objects (numpy's integers), but not bools or floats.
+    let int_like =
+        value.is_instance_of::<PyInt>() || (!value.is_instance_of::<PyFloat>() && value.hasattr("__index__")?);
+    if int_like && !value.is_instance_of::<PyBool>() {
+        return match value.extract::<i64>() {
+            Ok(t) if t != NO_TIMESTAMP => Ok(t),
+            _ => Err(PyValueError::new_err(format!(
+                "the timestamp {value} returned by {} is out of range: a timestamp is an int of epoch \
+                 milliseconds {RANGE}",
+                from()
+            ))),
+        };
+    }
+    let hint = if value.is_instance_of::<PyFloat>() {
+        " (for time.time() * 1000, return int(time.time() * 1000))"
+    } else {
+        ""
+    };
+    let shown = value.repr().map_or_else(|_| "?".into(), |r| r.to_string());
+    Err(PyTypeError::new_err(format!(
+        "a timestamp must be an int of epoch milliseconds {RANGE}, got {} {shown} from {}{hint}",
+        value.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string()),
+        from()
+    )))
 }
