@@ -13,10 +13,7 @@ use crate::bindings::checkpointing::history_list;
 use crate::bindings::errors::{deploy_error, job_error};
 use crate::bindings::job_driver::{JobDriver, Outcome};
 use crate::runtime::job::JobSummary;
-
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::runtime::lock::lock;
 
 /// The job's figures as `execute()` returns them: `net_runtime_ms`, per-task figures,
 /// `job_id`, `restarts` and `checkpoints`.

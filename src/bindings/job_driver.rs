@@ -20,13 +20,10 @@ use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
 use crate::checkpoint::savepoint::SavepointRequest;
 use crate::graph::stream_graph::StreamGraph;
 use crate::runtime::job::{panic_message, DeployError, DeployedJob, JobError, JobSummary, RunSetup};
+use crate::runtime::lock::lock;
 
 /// How often the driver looks at a cancel request while it waits.
 const WAIT_SLICE: Duration = Duration::from_millis(20);
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Where a job is, with Flink's names (`JobStatus`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

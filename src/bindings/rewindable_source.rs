@@ -100,7 +100,7 @@ impl RewindableSource {
         out: &mut Output<PyValue>,
     ) -> OperatorResult<bool> {
         let split = &mut self.splits[index];
-        let reader = match &split.reader {
+        let mut reader = match &split.reader {
             Some(r) => r.bind(py).clone(),
             None => {
                 let iterator = self
@@ -114,7 +114,7 @@ impl RewindableSource {
             }
         };
         for _ in 0..max {
-            let item = match reader.clone().next() {
+            let item = match reader.next() {
                 None => {
                     split.done = true;
                     split.reader = None;

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::metadata::{sync_directory, CheckpointMetadata, OperatorEntry};
+use super::metadata::{chk_number, remove_checkpoints_where, sync_directory, CheckpointMetadata, OperatorEntry};
 use super::options::{CheckpointOptions, CheckpointingMode};
 use super::savepoint::{materialize, SavepointRequest};
 use super::{subtask_directory, SnapshotStats};
+use crate::runtime::lock::lock;
 
 /// What the coordinator tells a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,10 +72,6 @@ impl CheckpointRegistry {
     fn remove(&self, id: u64) {
         lock(&self.in_progress).remove(&id);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A task's end of the control channel.
@@ -463,11 +460,6 @@ struct Run {
     consecutive_failures: u32,
 }
 
-/// The `n` of a `chk-<n>` directory.
-fn chk_number(path: &Path) -> Option<u64> {
-    path.file_name()?.to_str()?.strip_prefix("chk-")?.parse().ok()
-}
-
 /// Deletes a claimed checkpoint. A claimed `chk-<n>` takes with it its job's older checkpoints
 /// and the ones that job left incomplete (what resuming from it made obsolete; newer complete
 /// ones stay), then the job's directory once nothing else is in it.
@@ -479,16 +471,7 @@ fn remove_claimed(checkpoint: &Path) {
     let Some(job) = checkpoint.parent() else {
         return;
     };
-    if let Ok(entries) = std::fs::read_dir(job) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Some(n) = chk_number(&path) else { continue };
-            let complete = path.join(super::metadata::METADATA_FILE).is_file();
-            if n < claimed || !complete {
-                let _ = std::fs::remove_dir_all(&path);
-            }
-        }
-    }
+    remove_checkpoints_where(job, |n, complete| n < claimed || !complete);
     // Fails (and keeps it) unless it is empty.
     let _ = std::fs::remove_dir(job);
 }

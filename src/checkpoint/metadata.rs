@@ -204,13 +204,22 @@ fn is_checkpoint_name(p: &Path) -> bool {
 /// checkpoints in progress left when their job stopped (a task may still have been writing when
 /// the coordinator gave them up). Call it only once the job's tasks have ended.
 pub fn remove_incomplete(job_directory: &Path) {
+    remove_checkpoints_where(job_directory, |_, complete| !complete);
+}
+
+/// The `n` of a `chk-<n>` directory.
+pub fn chk_number(path: &Path) -> Option<u64> {
+    path.file_name()?.to_str()?.strip_prefix("chk-")?.parse().ok()
+}
+
+/// Removes the `chk-<n>` directories directly in `job_directory` for which `remove(n, complete)`
+/// holds (`complete`: it has its `_metadata`).
+pub fn remove_checkpoints_where(job_directory: &Path, remove: impl Fn(u64, bool) -> bool) {
     for child in children(job_directory) {
-        let is_chk = child
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("chk-"));
-        if is_chk && !child.join(METADATA_FILE).is_file() {
-            let _ = fs::remove_dir_all(&child);
+        if let Some(n) = chk_number(&child) {
+            if remove(n, child.join(METADATA_FILE).is_file()) {
+                let _ = fs::remove_dir_all(&child);
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::graph::job_graph::JobGraph;
 use crate::graph::stream_graph::{GraphError, NodeKind, StreamGraph};
 use crate::runtime::chain::OperatorChain;
 use crate::runtime::input_gate::{BarrierMode, InputChannel, InputGate};
+use crate::runtime::lock::lock;
 use crate::runtime::message::Message;
 use crate::runtime::operator::{Operator, OperatorError, Source, TaskInfo};
 use crate::runtime::output::{ChannelWriter, EdgeWriter, TaskOutputs};
@@ -129,12 +130,6 @@ impl JobControl {
             self.finished.notify_all();
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A task thread that panicked while holding one of these locks left consistent data: every
-    // critical section is a single push or assignment.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A running job.

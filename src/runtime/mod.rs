@@ -5,6 +5,7 @@ pub mod input_gate;
 pub mod job;
 pub mod key;
 pub mod key_group;
+pub mod lock;
 pub mod message;
 pub mod operator;
 pub mod output;
