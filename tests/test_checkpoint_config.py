@@ -838,6 +838,9 @@ class RecordingBuilder:
     def set_checkpointing(self, plan: Any) -> None:
         self.checkpointing.append(plan)
 
+    def set_runtime(self, spec: Any) -> None:
+        self.runtime = spec
+
     def _node(self, *args: Any) -> int:
         self.nodes += 1
         return self.nodes - 1

@@ -17,6 +17,7 @@ from ferroflow.datastream._plan_specs import (
     WatermarksSpec,
     WindowSpec,
 )
+from ferroflow.datastream._runtime_options import RuntimeSpec
 
 DEFAULT_MAX_PARALLELISM: int
 #: The checkpoint id a job without checkpoints notifies its operators with once its input ended.
@@ -48,6 +49,8 @@ class JobBuilder:
         buffer_timeout_ms: int,
         channel_capacity: int,
     ) -> None: ...
+    def set_runtime(self, spec: RuntimeSpec) -> None:
+        """The cancellation timeout and the memory in flight per channel."""
     def set_state_backend(
         self, kind: str, directory: str | os.PathLike[str] | None = None, memory_budget: int | None = None
     ) -> None:

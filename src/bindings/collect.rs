@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
+use crate::bindings::cancellation::Stopping;
 use crate::bindings::errors::job_error;
-use crate::bindings::interrupt::interrupt_task_threads;
+use crate::bindings::iterable_source::mark_spent;
 use crate::bindings::job_driver::clean_up_checkpoints;
 use crate::bindings::value::PyValue;
 use crate::runtime::input_gate::{GateEvent, InputGate};
@@ -16,7 +17,8 @@ use crate::runtime::job::{JobHandle, RunSetup};
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Iterates over the values a running job collects. Closing it (or leaving a `with` block, or
-/// dropping it) cancels the job if it is still running.
+/// dropping it) cancels the job if it is still running. When the job fails, the values it
+/// collected before the failure come first, then the failure is raised.
 #[pyclass(module = "ferroflow._engine")]
 pub struct CollectIterator {
     job: Option<JobHandle>,
@@ -24,21 +26,38 @@ pub struct CollectIterator {
     buffer: VecDeque<Py<PyAny>>,
     /// How the job runs, for removing its checkpoints when it ends.
     setup: RunSetup,
+    /// How long stopping tasks get before the job lets go of them.
+    cancellation_timeout: Option<Duration>,
+    /// The job's failure, raised once the values before it were read.
+    failure: Option<PyErr>,
+    /// The iterators of `from_iterable` sources, marked spent when the job stops early.
+    iterables: Vec<Py<PyAny>>,
 }
 
 impl CollectIterator {
-    pub fn new(job: JobHandle, gate: InputGate<PyValue>, setup: RunSetup) -> Self {
+    pub fn new(
+        job: JobHandle,
+        gate: InputGate<PyValue>,
+        setup: RunSetup,
+        cancellation_timeout: Option<Duration>,
+        iterables: Vec<Py<PyAny>>,
+    ) -> Self {
         CollectIterator {
             job: Some(job),
             gate,
             buffer: VecDeque::new(),
             setup,
+            cancellation_timeout,
+            failure: None,
+            iterables,
         }
     }
 
-    /// Waits for the job's threads and turns a failure into the user's exception.
+    /// Waits for the job's threads (letting go of those stuck past the cancellation timeout),
+    /// keeps what they collected before they stopped, and turns a failure into the user's
+    /// exception.
     fn finish(&mut self, py: Python<'_>, cancelled_by_us: bool) -> PyResult<()> {
-        let Some(job) = self.job.take() else {
+        let Some(mut job) = self.job.take() else {
             return Ok(());
         };
         // A job that had failed before we stopped it reports its failure; one that we stopped
@@ -47,8 +66,14 @@ impl CollectIterator {
         if cancelled_by_us {
             job.cancel();
         }
-        if cancelled_by_us || failed_before {
-            interrupt_task_threads(py, &job);
+        let mut stopping = Stopping::new(self.cancellation_timeout);
+        py.detach(|| stopping.wait(&mut job, SIGNAL_CHECK_INTERVAL));
+        if !cancelled_by_us {
+            let gate = &mut self.gate;
+            self.buffer.extend(gate.drain_records().into_iter().map(|r| r.value.0));
+        }
+        if let Some(stuck) = stopping.take_stuck() {
+            stuck.warn(py)?;
         }
         let result = match py.detach(|| job.join()) {
             Ok(_) => Ok(()),
@@ -56,6 +81,9 @@ impl CollectIterator {
             Err(e) => Err(job_error(py, e)),
         };
         clean_up_checkpoints(&self.setup, result.is_ok());
+        if result.is_err() {
+            mark_spent(py, &self.iterables)?;
+        }
         result
     }
 }
@@ -71,11 +99,16 @@ impl CollectIterator {
             if let Some(v) = self.buffer.pop_front() {
                 return Ok(Some(v));
             }
+            if let Some(failure) = self.failure.take() {
+                return Err(failure);
+            }
             if self.job.is_none() {
                 return Ok(None);
             }
             if self.gate.is_finished() {
-                self.finish(py, false)?;
+                if let Err(failure) = self.finish(py, false) {
+                    self.failure = Some(failure);
+                }
                 continue;
             }
             let gate = &mut self.gate;
@@ -90,9 +123,11 @@ impl CollectIterator {
                 }
                 Ok(_) => {}
                 // A collecting subtask stopped without ending: the job failed or was cancelled.
+                // What was collected before comes first, then the failure.
                 Err(_) => {
-                    self.finish(py, false)?;
-                    return Ok(None);
+                    if let Err(failure) = self.finish(py, false) {
+                        self.failure = Some(failure);
+                    }
                 }
             }
         }
@@ -100,8 +135,15 @@ impl CollectIterator {
 
     /// Stops the job if it still runs. Values not yet read are discarded.
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        // Results not read: the job read more of its iterators than the user got.
+        let unread = !self.buffer.is_empty() || (self.job.is_some() && !self.gate.is_finished());
         self.buffer.clear();
-        self.finish(py, true)
+        self.failure = None;
+        let result = self.finish(py, true);
+        if unread {
+            mark_spent(py, &self.iterables)?;
+        }
+        result
     }
 
     fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -116,13 +158,16 @@ impl CollectIterator {
 
 impl Drop for CollectIterator {
     fn drop(&mut self) {
-        if let Some(job) = self.job.take() {
+        if let Some(mut job) = self.job.take() {
             job.cancel();
-            Python::attach(|py| {
-                interrupt_task_threads(py, &job);
-                py.detach(|| drop(job.join()))
-            });
+            let mut stopping = Stopping::new(self.cancellation_timeout);
+            Python::attach(|py| py.detach(|| stopping.wait(&mut job, SIGNAL_CHECK_INTERVAL)));
+            drop(job);
             clean_up_checkpoints(&self.setup, true);
+            let iterables = std::mem::take(&mut self.iterables);
+            Python::attach(|py| {
+                let _ = mark_spent(py, &iterables);
+            });
         }
     }
 }

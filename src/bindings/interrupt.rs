@@ -27,17 +27,23 @@ fn current_thread_id(py: Python<'_>) -> PyResult<u64> {
 /// Raises `KeyboardInterrupt` in the Python code of `job`'s running task threads, except those
 /// running a `close()`.
 pub fn interrupt_task_threads(py: Python<'_>, job: &JobHandle) {
-    let exception = py.get_type::<pyo3::exceptions::PyKeyboardInterrupt>();
     let closing = CLOSING.lock().unwrap_or_else(PoisonError::into_inner);
     for id in job.running_thread_ids() {
         if closing.as_ref().is_some_and(|c| c.contains(&id)) {
             continue;
         }
-        // SAFETY: the interpreter is held (`py`); `exception` is a live type object. A thread
-        // with no Python state is skipped by Python (the call returns 0).
-        unsafe {
-            pyo3::ffi::PyThreadState_SetAsyncExc(id as c_long, exception.as_ptr());
-        }
+        interrupt_thread(py, id);
+    }
+}
+
+/// Raises `KeyboardInterrupt` in the Python code the thread `id` (`threading.get_ident()`)
+/// runs, at its next bytecode.
+pub fn interrupt_thread(py: Python<'_>, id: u64) {
+    let exception = py.get_type::<pyo3::exceptions::PyKeyboardInterrupt>();
+    // SAFETY: the interpreter is held (`py`); `exception` is a live type object. A thread with
+    // no Python state is skipped by Python (the call returns 0).
+    unsafe {
+        pyo3::ffi::PyThreadState_SetAsyncExc(id as c_long, exception.as_ptr());
     }
 }
 

@@ -35,6 +35,13 @@ use crate::runtime::output::FlushPolicy;
 use crate::state::backend::{RocksDbBackendConfig, StateBackendConfig, DEFAULT_ROCKSDB_MEMORY};
 use crate::time::clock::Clock;
 
+/// `RuntimeSpec` (`_runtime_options.py`): how a job's tasks run.
+#[derive(FromPyObject)]
+pub struct RuntimeSpec {
+    pub cancellation_timeout_ms: Option<u64>,
+    pub channel_bytes: usize,
+}
+
 /// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
 const WAIT_SLICE: Duration = Duration::from_millis(20);
 
@@ -47,6 +54,8 @@ pub struct JobBuilder {
     checkpointing: Option<CheckpointPlan>,
     /// The feeds of test sources, in the order they were added.
     feeds: Vec<ManualFeed<PyValue>>,
+    /// The iterators of `from_iterable` sources, marked spent when the job stops early.
+    iterables: Vec<Py<PyAny>>,
     /// Where keyed operators added from now on keep their state.
     state_backend: StateBackendConfig,
 }
@@ -138,6 +147,7 @@ impl JobBuilder {
                 setup,
                 strategy,
                 ignore_unclaimed,
+                iterables: std::mem::take(&mut self.iterables),
             },
             savepoints,
         )
@@ -170,6 +180,7 @@ impl JobBuilder {
         Ok(JobBuilder {
             checkpointing: None,
             feeds: Vec::new(),
+            iterables: Vec::new(),
             state_backend: StateBackendConfig::HashMap,
             graph: Some(StreamGraph::new(JobConfig {
                 name: job_name,
@@ -178,11 +189,26 @@ impl JobBuilder {
                 flush: FlushPolicy {
                     batch_size,
                     buffer_timeout: Duration::from_millis(buffer_timeout_ms),
+                    batch_bytes: usize::MAX,
                 },
                 channel_capacity,
                 clock: Clock::System,
+                cancellation_timeout: None,
             })),
         })
+    }
+
+    /// How the job's tasks run (`RuntimeSpec`): the cancellation timeout and the memory in
+    /// flight per channel.
+    fn set_runtime(&mut self, spec: RuntimeSpec) -> PyResult<()> {
+        let config = &mut self.graph()?.config;
+        config.cancellation_timeout = spec.cancellation_timeout_ms.map(Duration::from_millis);
+        if spec.channel_bytes == 0 {
+            return Err(PyValueError::new_err("the memory per channel must be at least 1 byte"));
+        }
+        // A channel holds `channel_capacity` batches: each is sent once it holds its share.
+        config.flush.batch_bytes = (spec.channel_bytes / config.channel_capacity.max(1)).max(1);
+        Ok(())
     }
 
     /// Where keyed state is kept: `kind` "hashmap" or "rocksdb" (with RocksDB's files under
@@ -219,6 +245,9 @@ impl JobBuilder {
 
     /// A source node (`SourceSpec`).
     fn add_source(&mut self, py: Python<'_>, node: NodeSpec, spec: SourceSpec) -> PyResult<NodeId> {
+        if spec.kind == "iterable" {
+            self.iterables.push(spec.payload.clone_ref(py));
+        }
         let kind = source_node(py, spec, node.parallelism, &mut self.feeds)?;
         self.add(node, kind)
     }
@@ -346,10 +375,16 @@ impl JobBuilder {
         let mut interrupt = None;
         while !py.detach(|| driver.wait_timeout(WAIT_SLICE)) {
             // Only the main thread handles signals; a byte on the wakeup pipe says one came.
-            if interrupt.is_none() && wakeup.as_mut().is_some_and(|w| w.triggered()) {
+            // The first Ctrl-C cancels the job; a second one stops waiting for tasks stuck in
+            // user code.
+            if wakeup.as_mut().is_some_and(|w| w.triggered()) {
                 if let Err(e) = py.check_signals() {
-                    driver.cancel();
-                    interrupt = Some(e);
+                    if interrupt.is_none() {
+                        driver.cancel();
+                        interrupt = Some(e);
+                    } else {
+                        driver.abandon();
+                    }
                 }
             }
         }
@@ -359,6 +394,9 @@ impl JobBuilder {
         let outcome = driver
             .take_outcome()
             .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the job's outcome is missing"))?;
+        for stuck in driver.take_stuck() {
+            stuck.warn(py)?;
+        }
         match (interrupt, outcome) {
             (Some(e), Outcome::Cancelled) => Err(e),
             (_, outcome) => outcome_result(py, &driver, outcome),
@@ -382,7 +420,15 @@ impl JobBuilder {
             .flatten()
             .map(|receiver| InputChannel { receiver, input: 0 })
             .collect();
-        Ok(CollectIterator::new(job, InputGate::new(channels), setup))
+        let timeout = graph.config.cancellation_timeout;
+        let iterables = std::mem::take(&mut self.iterables);
+        Ok(CollectIterator::new(
+            job,
+            InputGate::new(channels),
+            setup,
+            timeout,
+            iterables,
+        ))
     }
 
     /// `FileSource`: `spec` is the Python source's spec (see `FileSourceSpec`).

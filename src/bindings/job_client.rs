@@ -50,6 +50,9 @@ fn checkpoints<'py>(py: Python<'py>, driver: &JobDriver) -> PyResult<Option<Boun
 
 /// The result of a job that ended: its figures, or the exception it ended with.
 pub fn outcome_result<'py>(py: Python<'py>, driver: &JobDriver, outcome: Outcome) -> PyResult<Bound<'py, PyDict>> {
+    for stuck in driver.take_stuck() {
+        stuck.warn(py)?;
+    }
     match outcome {
         Outcome::Finished(summary) => summary_dict(py, driver, &summary),
         Outcome::Cancelled => Err(PyRuntimeError::new_err("the job was cancelled")),

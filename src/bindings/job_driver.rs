@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use pyo3::prelude::*;
 
+use crate::bindings::cancellation::{Stopping, StuckReport};
 use crate::bindings::checkpointing::read_restore;
-use crate::bindings::interrupt::interrupt_task_threads;
+use crate::bindings::iterable_source::mark_spent;
 use crate::bindings::value::PyValue;
 use crate::checkpoint::coordinator::{CheckpointHistory, Coordinator};
 use crate::checkpoint::options::Retention;
@@ -64,6 +65,10 @@ pub enum Outcome {
 struct Shared {
     status: Mutex<JobStatus>,
     cancel: AtomicBool,
+    /// Stop waiting for stuck tasks (a second Ctrl-C).
+    abandon: AtomicBool,
+    /// Tasks that did not stop in time, from every run of the job.
+    stuck: Mutex<Vec<StuckReport>>,
     outcome: Mutex<Option<Outcome>>,
     /// Set with the outcome (which the owner takes; this stays).
     done: AtomicBool,
@@ -107,6 +112,8 @@ pub struct JobRun {
     pub setup: RunSetup,
     pub strategy: RestartStrategy,
     pub ignore_unclaimed: bool,
+    /// The iterators of `from_iterable` sources, marked spent when the job does not finish.
+    pub iterables: Vec<Py<PyAny>>,
 }
 
 /// A job running on its driver thread.
@@ -129,6 +136,8 @@ impl JobDriver {
         let shared = Arc::new(Shared {
             status: Mutex::new(JobStatus::Running),
             cancel: AtomicBool::new(false),
+            abandon: AtomicBool::new(false),
+            stuck: Mutex::new(Vec::new()),
             outcome: Mutex::new(None),
             done: AtomicBool::new(false),
             ended: Condvar::new(),
@@ -214,6 +223,17 @@ impl JobDriver {
         }
     }
 
+    /// Stops waiting for tasks stuck in user code: the job lets go of them at once (a second
+    /// Ctrl-C). Only has an effect once the job is stopping.
+    pub fn abandon(&self) {
+        self.shared.abandon.store(true, Ordering::SeqCst);
+    }
+
+    /// The tasks the job let go of because they did not stop in time (taken).
+    pub fn take_stuck(&self) -> Vec<StuckReport> {
+        std::mem::take(&mut *lock(&self.shared.stuck))
+    }
+
     /// Waits up to `timeout` for the job to end; returns whether it has.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         let outcome = lock(&self.shared.outcome);
@@ -283,6 +303,7 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
         mut setup,
         strategy,
         ignore_unclaimed,
+        iterables,
     } = run;
     let initial_restore = setup.restore.clone();
     let mut restarts = RestartTracker::new(strategy);
@@ -290,22 +311,25 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
         if shared.cancel_requested() {
             break Outcome::Cancelled;
         }
-        let job = match DeployedJob::deploy(&graph, &setup) {
+        let mut job = match DeployedJob::deploy(&graph, &setup) {
             Ok(deployed) => deployed.start(),
             Err(e) => break Outcome::NotStarted(e),
         };
-        let (mut cancel_sent, mut interrupted) = (false, false);
+        let mut stopping = Stopping::new(graph.config.cancellation_timeout);
+        let mut cancel_sent = false;
         while !job.wait_timeout(WAIT_SLICE) {
             if shared.cancel_requested() && !cancel_sent {
                 job.cancel();
                 cancel_sent = true;
             }
             // A task failed or the job was cancelled: the others stop now, not after their
-            // batch in progress.
-            if job.is_cancelled() && !interrupted {
-                Python::attach(|py| interrupt_task_threads(py, &job));
-                interrupted = true;
+            // batch in progress, or are let go of after the cancellation timeout.
+            if stopping.check(&mut job, shared.abandon.load(Ordering::SeqCst)) {
+                break;
             }
+        }
+        if let Some(stuck) = stopping.take_stuck() {
+            lock(&shared.stuck).push(stuck);
         }
         match job.join() {
             Ok(summary) => break Outcome::Finished(summary),
@@ -345,7 +369,13 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
     let succeeded_or_cancelled = matches!(outcome, Outcome::Finished(_) | Outcome::Cancelled);
     clean_up_checkpoints(&setup, succeeded_or_cancelled);
     // The plan holds the user's functions: let them go with the interpreter held.
-    Python::attach(|_| drop(graph));
+    Python::attach(|py| {
+        if !matches!(outcome, Outcome::Finished(_)) {
+            let _ = mark_spent(py, &iterables);
+        }
+        drop(iterables);
+        drop(graph)
+    });
     outcome
 }
 

@@ -1,11 +1,13 @@
 //! The Python boundary: the only Rust code that touches Python.
 
+pub mod cancellation;
 pub mod checkpointing;
 pub mod collect;
 pub mod connectors;
 pub mod context;
 pub mod errors;
 pub mod interrupt;
+pub mod iterable_source;
 pub mod job_builder;
 pub mod job_client;
 pub mod job_driver;

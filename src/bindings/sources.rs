@@ -1,9 +1,10 @@
-//! Sources that make Python values: a collection, any Python iterable, a number sequence.
+//! Sources that make Python values: a collection, a number sequence (`from_iterable`'s is in
+//! `iterable_source.rs`).
 
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyIterator, PyList};
+use pyo3::types::PyList;
 
 use crate::bindings::value::PyValue;
 use crate::checkpoint::positions::{restore_positions, write_positions};
@@ -68,48 +69,6 @@ impl Source<PyValue> for CollectionSource {
 
     fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
         write_positions(ctx.directory, vec![(self.next as u64).to_le_bytes().to_vec()]).map_err(snapshot_error)
-    }
-}
-
-/// An iterator that takes this long for one record is slow: its records are sent on one by one.
-const SLOW_RECORD: std::time::Duration = std::time::Duration::from_millis(1);
-
-/// `from_iterable`: whatever a Python iterator (a generator, a file, ...) yields, bounded or not
-/// (parallelism 1). A fast iterator's values go on in batches; a slow one's as they come.
-pub struct IterableSource {
-    iterator: Py<PyIterator>,
-}
-
-impl IterableSource {
-    pub fn new(iterator: Py<PyIterator>) -> Self {
-        IterableSource { iterator }
-    }
-}
-
-impl Source<PyValue> for IterableSource {
-    fn poll_batch(&mut self, max: usize, deadline: Instant, out: &mut Output<PyValue>) -> OperatorResult<SourceStatus> {
-        Python::attach(|py| {
-            let mut iterator = self.iterator.bind(py).clone();
-            let mut asked = Instant::now();
-            for _ in 0..max {
-                match iterator.next() {
-                    None => return Ok(SourceStatus::Exhausted),
-                    Some(Err(e)) => return Err(OperatorError::new(e)),
-                    Some(Ok(v)) => out.emit(Record::new(PyValue(v.unbind()))),
-                }
-                // A slow iterator's records go on as they come (the next one may be long in
-                // coming); a fast one's when the batch is full or the buffer timeout passes.
-                let now = Instant::now();
-                if now.duration_since(asked) >= SLOW_RECORD {
-                    return Ok(SourceStatus::MoreLater);
-                }
-                if now >= deadline {
-                    break;
-                }
-                asked = now;
-            }
-            Ok(SourceStatus::More)
-        })
     }
 }
 

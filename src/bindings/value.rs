@@ -1,6 +1,8 @@
 //! Python objects as the values a job carries.
 
+use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::runtime::record::Data;
 
@@ -26,5 +28,78 @@ impl Data for PyValue {
         // thread keeps its Python thread state, so each per-batch `scope` only re-takes the
         // interpreter lock instead of creating and destroying a thread state.
         Python::attach(|py| py.detach(f))
+    }
+
+    fn size_estimate(&self) -> usize {
+        // SAFETY: only called inside `scope`, where this thread holds the interpreter.
+        let py = unsafe { Python::assume_attached() };
+        size_of_value(self.0.bind(py), CONTAINER_DEPTH)
+    }
+}
+
+/// What any object costs besides its payload: its header, the record around it.
+const OBJECT_BYTES: usize = 64;
+/// How deep into tuples and lists the estimate looks.
+const CONTAINER_DEPTH: u8 = 2;
+/// How many items of a tuple or list are measured; the rest are taken to be like them.
+const SAMPLED_ITEMS: usize = 16;
+
+/// The bytes `value` holds, cheaply: exact for bytes, str, bytearray and objects with a buffer
+/// (memoryview, numpy arrays, array.array); tuples and lists by their first items; other objects
+/// a fixed amount (a dict by its size).
+pub fn size_of_value(value: &Bound<'_, PyAny>, depth: u8) -> usize {
+    if let Ok(b) = value.cast_exact::<PyBytes>() {
+        return OBJECT_BYTES + b.as_bytes().len();
+    }
+    if let Ok(s) = value.cast_exact::<PyString>() {
+        // SAFETY: `s` is a str; the interpreter is held.
+        let chars = unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) };
+        return OBJECT_BYTES + usize::try_from(chars).unwrap_or(0);
+    }
+    if let Ok(t) = value.cast_exact::<PyTuple>() {
+        return OBJECT_BYTES + items_size(t.len(), depth, |i| t.get_item(i).ok());
+    }
+    if let Ok(l) = value.cast_exact::<PyList>() {
+        return OBJECT_BYTES + items_size(l.len(), depth, |i| l.get_item(i).ok());
+    }
+    if let Ok(b) = value.cast_exact::<PyByteArray>() {
+        return OBJECT_BYTES + b.len();
+    }
+    if let Ok(d) = value.cast_exact::<PyDict>() {
+        return OBJECT_BYTES + d.len() * 2 * OBJECT_BYTES;
+    }
+    OBJECT_BYTES + buffer_size(value).unwrap_or(0)
+}
+
+/// The size of `len` items, measuring the first [`SAMPLED_ITEMS`] and scaling.
+fn items_size<'py>(len: usize, depth: u8, item: impl Fn(usize) -> Option<Bound<'py, PyAny>>) -> usize {
+    if depth == 0 {
+        return len * OBJECT_BYTES;
+    }
+    let sampled = len.min(SAMPLED_ITEMS);
+    let measured: usize = (0..sampled)
+        .filter_map(&item)
+        .map(|v| size_of_value(&v, depth - 1))
+        .sum();
+    measured.checked_div(sampled).map_or(0, |per_item| per_item * len)
+}
+
+/// The bytes of an object's buffer (memoryview, numpy array, array.array, ...), if it has one.
+fn buffer_size(value: &Bound<'_, PyAny>) -> Option<usize> {
+    let ptr = value.as_ptr();
+    // SAFETY: the interpreter is held; `view` is released after a successful get, and an error
+    // from a failed get is cleared (the object then counts as a plain object).
+    unsafe {
+        if ffi::PyObject_CheckBuffer(ptr) == 0 {
+            return None;
+        }
+        let mut view = std::mem::MaybeUninit::<ffi::Py_buffer>::zeroed();
+        if ffi::PyObject_GetBuffer(ptr, view.as_mut_ptr(), ffi::PyBUF_FULL_RO) != 0 {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        let len = view.assume_init_ref().len;
+        ffi::PyBuffer_Release(view.as_mut_ptr());
+        usize::try_from(len).ok()
     }
 }

@@ -217,9 +217,11 @@ fn job(armed: &Arc<AtomicBool>, committed: &Arc<Mutex<Committed>>) -> StreamGrap
         flush: FlushPolicy {
             batch_size: 64,
             buffer_timeout: Duration::from_millis(2),
+            batch_bytes: usize::MAX,
         },
         channel_capacity: 4,
         clock: crate::time::clock::Clock::System,
+        cancellation_timeout: None,
     });
     let edge = |source, partitioning| {
         vec![StreamEdge {

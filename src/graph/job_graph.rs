@@ -116,9 +116,11 @@ mod tests {
             flush: FlushPolicy {
                 batch_size: 16,
                 buffer_timeout: Duration::from_millis(10),
+                batch_bytes: usize::MAX,
             },
             channel_capacity: 4,
             clock: crate::time::clock::Clock::System,
+            cancellation_timeout: None,
         }
     }
 

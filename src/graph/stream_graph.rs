@@ -1,6 +1,8 @@
 //! The logical plan of a job, as the user's program described it: nodes (sources, operators,
 //! sinks) and the edges between them, before chaining and before parallel instances exist.
 
+use std::time::Duration;
+
 use crate::runtime::operator::{Operator, OperatorResult, Source, TaskInfo};
 use crate::runtime::output::FlushPolicy;
 use crate::runtime::partitioner::Partitioning;
@@ -77,6 +79,9 @@ pub struct JobConfig {
     pub channel_capacity: usize,
     /// Processing time for the job's operators.
     pub clock: Clock,
+    /// How long a cancelled or failed job waits for tasks stuck in user code before it lets
+    /// go of them (Flink's `task.cancellation.timeout`); None: as long as they take.
+    pub cancellation_timeout: Option<Duration>,
 }
 
 /// A job's logical plan. Nodes are added after their inputs, so their order is topological.

@@ -116,6 +116,10 @@ impl<V: Data> OperatorChain<V> {
         if let Err(e) = result {
             let mut err = self.fail(i, e);
             err.records_before_batch -= n;
+            // What the operator emitted before it failed still goes on through the chain, as
+            // it would have record by record: results computed before a failure reach the user.
+            // A failure there is not the first one.
+            let _ = self.forward(i, outputs);
             return Err(err);
         }
         self.forward(i, outputs)

@@ -117,6 +117,26 @@ impl<V> InputGate<V> {
         self.open == 0 && self.ready.is_empty()
     }
 
+    /// The records already delivered and not yet read, from every channel, without waiting:
+    /// what is left to read once the senders stopped early (failed or cancelled). Other
+    /// messages are dropped; the gate is not read afterwards.
+    pub fn drain_records(&mut self) -> Vec<Record<V>> {
+        let mut records = Vec::new();
+        for event in self.ready.drain(..) {
+            if let GateEvent::Records { batch, .. } = event {
+                records.extend(batch);
+            }
+        }
+        for channel in &self.channels {
+            while let Ok(message) = channel.receiver.try_recv() {
+                if let Message::Batch(batch) = message {
+                    records.extend(batch);
+                }
+            }
+        }
+        records
+    }
+
     /// The next event, waiting until `deadline` at most. `Err(Stopped)` when a sender vanished
     /// without ending its channel (it failed or was cancelled).
     pub fn poll(&mut self, deadline: Instant) -> Result<GateEvent<V>, Stopped> {

@@ -145,21 +145,30 @@ impl JobHandle {
     /// The OS thread ids (`pthread_t`, which is Python's `threading.get_ident()`) of the task
     /// threads still running, for interrupting the user code they run when the job is stopped.
     pub fn running_thread_ids(&self) -> Vec<u64> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::thread::JoinHandleExt;
-            // `pthread_t` is a u64 on Linux and a pointer on macOS.
-            #[allow(clippy::unnecessary_cast)]
-            self.threads
-                .iter()
-                .filter(|t| !t.is_finished())
-                .map(|t| t.as_pthread_t() as u64)
-                .collect()
-        }
-        #[cfg(not(unix))]
-        {
-            Vec::new()
-        }
+        self.running_tasks().into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// The tasks still running: each thread's name (`ferroflow <task> (<subtask>)`) and OS
+    /// thread id (as [`JobHandle::running_thread_ids`]; 0 where there is none).
+    pub fn running_tasks(&self) -> Vec<(String, u64)> {
+        self.threads
+            .iter()
+            .filter(|t| !t.is_finished())
+            .map(|t| {
+                (
+                    t.thread().name().unwrap_or("ferroflow task").to_string(),
+                    os_thread_id(t),
+                )
+            })
+            .collect()
+    }
+
+    /// Lets go of the task threads still running, so that [`JobHandle::join`] and dropping the
+    /// handle do not wait for them: for tasks stuck in a call that ignores the cancel (a user
+    /// function blocked on I/O). Each such thread ends on its own once its call returns, and
+    /// reports nothing that could change how the job ended.
+    pub fn detach_running(&mut self) {
+        self.threads.retain(|t| t.is_finished());
     }
 
     /// Whether every task has ended.
@@ -227,6 +236,23 @@ impl Drop for JobHandle {
             self.control.tasks_done.store(true, Ordering::SeqCst);
             let _ = c.join();
         }
+    }
+}
+
+/// The OS thread id of `thread` (`pthread_t`, Python's `threading.get_ident()`).
+fn os_thread_id(thread: &JoinHandle<()>) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::thread::JoinHandleExt;
+        // `pthread_t` is a u64 on Linux and a pointer on macOS.
+        #[allow(clippy::unnecessary_cast)]
+        let id = thread.as_pthread_t() as u64;
+        id
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = thread;
+        0
     }
 }
 
@@ -571,6 +597,7 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
                 operator_id: operator_id.to_string(),
                 restore: setup.restore.as_ref().and_then(|r| r.operator(operator_id)),
                 run_id: setup.run_id.clone(),
+                batch_bytes: config.flush.batch_bytes,
             };
             let mut source: Option<(Box<dyn Source<V>>, TaskInfo)> = None;
             let mut operators: Vec<(Box<dyn Operator<V>>, TaskInfo)> = Vec::new();

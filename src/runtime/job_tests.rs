@@ -129,9 +129,11 @@ fn graph(capacity: usize) -> StreamGraph<i64> {
         flush: FlushPolicy {
             batch_size: 64,
             buffer_timeout: Duration::from_millis(5),
+            batch_bytes: usize::MAX,
         },
         channel_capacity: capacity,
         clock: crate::time::clock::Clock::System,
+        cancellation_timeout: None,
     })
 }
 

@@ -29,6 +29,10 @@ pub struct TaskInfo {
     /// Unique to this run of the job (a restart after a failure is another run), e.g. for
     /// names of files a run writes.
     pub run_id: String,
+    /// About how many bytes of records a batch holds at most (the job's
+    /// [`FlushPolicy::batch_bytes`](crate::runtime::output::FlushPolicy)): a source reading
+    /// large records hands them on in smaller batches.
+    pub batch_bytes: usize,
 }
 
 /// Progress an operator reports downstream, between its records.

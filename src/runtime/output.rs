@@ -26,6 +26,16 @@ pub fn send_blocking<V>(
     message: Message<V>,
     cancelled: &AtomicBool,
 ) -> Result<Duration, Stopped> {
+    send_until(sender, message, cancelled, None)
+}
+
+/// As [`send_blocking`], giving up at `deadline` too.
+fn send_until<V>(
+    sender: &Sender<Message<V>>,
+    message: Message<V>,
+    cancelled: &AtomicBool,
+    deadline: Option<Instant>,
+) -> Result<Duration, Stopped> {
     let mut message = match sender.try_send(message) {
         Ok(()) => return Ok(Duration::ZERO),
         Err(crossbeam_channel::TrySendError::Disconnected(_)) => return Err(Stopped),
@@ -33,7 +43,7 @@ pub fn send_blocking<V>(
     };
     let blocked_since = Instant::now();
     loop {
-        if cancelled.load(Ordering::Relaxed) {
+        if cancelled.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(Stopped);
         }
         match sender.send_timeout(message, CANCEL_CHECK_INTERVAL) {
@@ -49,25 +59,35 @@ pub fn send_blocking<V>(
 pub struct ChannelWriter<V> {
     sender: Sender<Message<V>>,
     pending: Vec<Record<V>>,
+    /// The estimated bytes of `pending`.
+    pending_bytes: usize,
     pending_since: Option<Instant>,
     ready: VecDeque<Message<V>>,
 }
 
-impl<V> ChannelWriter<V> {
+impl<V: Data> ChannelWriter<V> {
     pub fn new(sender: Sender<Message<V>>) -> Self {
         ChannelWriter {
             sender,
             pending: Vec::new(),
+            pending_bytes: 0,
             pending_since: None,
             ready: VecDeque::new(),
         }
     }
 
-    fn push(&mut self, record: Record<V>) {
+    /// Adds `record` (of about `size` bytes) to the pending batch, and queues that batch once
+    /// it holds `batch_bytes`, so that no message on a channel is much larger. Inside
+    /// [`Data::scope`].
+    fn push(&mut self, record: Record<V>, size: usize, batch_bytes: usize, stats: &mut OutputStats) {
         if self.pending_since.is_none() {
             self.pending_since = Some(Instant::now());
         }
+        self.pending_bytes = self.pending_bytes.saturating_add(size);
         self.pending.push(record);
+        if self.pending_bytes >= batch_bytes {
+            self.seal(stats);
+        }
     }
 
     /// Queues `message` after the records pending now.
@@ -83,6 +103,7 @@ impl<V> ChannelWriter<V> {
         }
         let batch = std::mem::take(&mut self.pending);
         self.pending_since = None;
+        self.pending_bytes = 0;
         stats.records_out += batch.len() as u64;
         stats.batches_out += 1;
         self.ready.push_back(Message::Batch(batch));
@@ -92,15 +113,22 @@ impl<V> ChannelWriter<V> {
         match self.pending_since {
             None => false,
             Some(since) => {
-                self.pending.len() >= policy.batch_size || now.duration_since(since) >= policy.buffer_timeout
+                self.pending.len() >= policy.batch_size
+                    || self.pending_bytes >= policy.batch_bytes
+                    || now.duration_since(since) >= policy.buffer_timeout
             }
         }
     }
 
-    /// Sends the queued messages, in order.
-    fn send_ready(&mut self, cancelled: &AtomicBool, stats: &mut OutputStats) -> Result<(), Stopped> {
+    /// Sends the queued messages, in order, giving up at a cancel or at `deadline`.
+    fn send_ready(
+        &mut self,
+        cancelled: &AtomicBool,
+        deadline: Option<Instant>,
+        stats: &mut OutputStats,
+    ) -> Result<(), Stopped> {
         while let Some(message) = self.ready.pop_front() {
-            stats.blocked += send_blocking(&self.sender, message, cancelled)?;
+            stats.blocked += send_until(&self.sender, message, cancelled, deadline)?;
         }
         Ok(())
     }
@@ -108,6 +136,7 @@ impl<V> ChannelWriter<V> {
     /// Drops what is pending and queued. Only called inside [`Data::scope`].
     fn discard(&mut self) {
         self.pending.clear();
+        self.pending_bytes = 0;
         self.pending_since = None;
         self.ready.clear();
     }
@@ -120,6 +149,9 @@ pub struct FlushPolicy {
     pub batch_size: usize,
     /// ... or once the oldest has waited this long (zero: after every step).
     pub buffer_timeout: Duration,
+    /// ... or once they hold about this many bytes ([`Data::size_estimate`]), so that the data
+    /// in flight on a channel stays within its capacity times this (plus one record per batch).
+    pub batch_bytes: usize,
 }
 
 /// What a task's outputs did, for metrics.
@@ -127,6 +159,8 @@ pub struct FlushPolicy {
 pub struct OutputStats {
     pub records_out: u64,
     pub batches_out: u64,
+    /// Estimated bytes of the records written ([`Data::size_estimate`]).
+    pub bytes_out: u64,
     /// Time spent waiting on full channels: backpressure from downstream.
     pub blocked: Duration,
 }
@@ -142,23 +176,23 @@ impl<V: Data> EdgeWriter<V> {
         EdgeWriter { router, channels }
     }
 
-    fn write(&mut self, record: Record<V>) -> OperatorResult {
+    fn write(&mut self, record: Record<V>, size: usize, batch_bytes: usize, stats: &mut OutputStats) -> OperatorResult {
         let n = self.channels.len();
         if n == 1 {
             if let Router::Custom(_) = self.router {
                 self.router.route(&record, n)?;
             }
-            self.channels[0].push(record);
+            self.channels[0].push(record, size, batch_bytes, stats);
             return Ok(());
         }
         match self.router.route(&record, n)? {
-            Route::One(c) => self.channels[c].push(record),
+            Route::One(c) => self.channels[c].push(record, size, batch_bytes, stats),
             Route::All => {
                 for c in 1..n {
                     let copy = record.duplicate();
-                    self.channels[c].push(copy);
+                    self.channels[c].push(copy, size, batch_bytes, stats);
                 }
-                self.channels[0].push(record);
+                self.channels[0].push(record, size, batch_bytes, stats);
             }
         }
         Ok(())
@@ -216,21 +250,27 @@ impl<V: Data> TaskOutputs<V> {
             records.clear();
             return Ok(());
         };
+        let batch_bytes = self.policy.batch_bytes;
+        let stats = &mut self.stats;
         match targets.len() {
             0 => records.clear(),
             1 => {
                 let edge = &mut self.edges[targets[0]];
                 for record in records.drain(..) {
-                    edge.write(record)?;
+                    let size = record.value.size_estimate();
+                    stats.bytes_out += size as u64;
+                    edge.write(record, size, batch_bytes, stats)?;
                 }
             }
             _ => {
                 let (last, rest) = targets.split_last().expect("two or more targets");
                 for record in records.drain(..) {
+                    let size = record.value.size_estimate();
+                    stats.bytes_out += (size * targets.len()) as u64;
                     for &e in rest {
-                        self.edges[e].write(record.duplicate())?;
+                        self.edges[e].write(record.duplicate(), size, batch_bytes, stats)?;
                     }
-                    self.edges[*last].write(record)?;
+                    self.edges[*last].write(record, size, batch_bytes, stats)?;
                 }
             }
         }
@@ -277,10 +317,25 @@ impl<V: Data> TaskOutputs<V> {
                 if force || channel.is_due(now, &policy) {
                     channel.seal(&mut self.stats);
                 }
-                channel.send_ready(cancelled, &mut self.stats)?;
+                channel.send_ready(cancelled, None, &mut self.stats)?;
             }
         }
         Ok(())
+    }
+
+    /// Sends every record written so far and the messages queued with them, waiting on full
+    /// channels until `deadline` at most (not at all once the job is cancelled): what a task
+    /// that stops early produced still reaches the tasks (and the collecting iterator) that
+    /// read it. Returns whether everything went out.
+    pub fn flush_before_stop(&mut self, cancelled: &AtomicBool, deadline: Instant) -> bool {
+        let mut all_sent = true;
+        for edge in &mut self.edges {
+            for channel in &mut edge.channels {
+                channel.seal(&mut self.stats);
+                all_sent &= channel.send_ready(cancelled, Some(deadline), &mut self.stats).is_ok();
+            }
+        }
+        all_sent
     }
 
     /// The earliest time a pending batch becomes due, if any is pending.
@@ -345,6 +400,7 @@ mod tests {
         let policy = FlushPolicy {
             batch_size: 4,
             buffer_timeout: Duration::from_millis(200),
+            batch_bytes: usize::MAX,
         };
         let (mut out, rxs) = outputs(Partitioning::Forward, 1, policy);
         out.write(0, &mut batch(0..6)).unwrap();
@@ -362,11 +418,54 @@ mod tests {
     }
 
     #[test]
+    fn batches_are_cut_at_their_share_of_the_bytes() {
+        let never = AtomicBool::new(false);
+        // An i64 counts 8 bytes: a batch is cut once it holds 3 values.
+        let policy = FlushPolicy {
+            batch_size: 1024,
+            buffer_timeout: Duration::from_secs(10),
+            batch_bytes: 24,
+        };
+        let (mut out, rxs) = outputs(Partitioning::Forward, 1, policy);
+        out.write(0, &mut batch(0..7)).unwrap();
+        out.flush(false, &never).unwrap();
+        assert_eq!(received(&rxs[0]), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+        assert_eq!(out.stats.bytes_out, 56);
+        out.flush(true, &never).unwrap();
+        assert_eq!(received(&rxs[0]), vec![vec![6]]);
+    }
+
+    #[test]
+    fn a_stopping_task_sends_what_it_has_but_does_not_wait_once_cancelled() {
+        let policy = FlushPolicy {
+            batch_size: 2,
+            buffer_timeout: Duration::from_secs(10),
+            batch_bytes: usize::MAX,
+        };
+        let (mut out, rxs) = outputs(Partitioning::Forward, 1, policy);
+        out.write(0, &mut batch(0..3)).unwrap();
+        let never = AtomicBool::new(false);
+        assert!(out.flush_before_stop(&never, Instant::now() + Duration::from_secs(5)));
+        assert_eq!(received(&rxs[0]), vec![vec![0, 1, 2]]);
+        // More than a channel holds (4 messages): a cancelled job's task gives up at once.
+        for w in 0..5 {
+            out.write(0, &mut batch(w..w + 1)).unwrap();
+            out.emit_watermark(w);
+        }
+        let cancelled = AtomicBool::new(true);
+        let started = Instant::now();
+        assert!(!out.flush_before_stop(&cancelled, Instant::now() + Duration::from_secs(60)));
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert_eq!(rxs[0].len(), 4);
+    }
+
+    #[test]
     fn zero_timeout_flushes_after_every_step() {
         let never = AtomicBool::new(false);
         let policy = FlushPolicy {
             batch_size: 1024,
             buffer_timeout: Duration::ZERO,
+            batch_bytes: usize::MAX,
         };
         let (mut out, rxs) = outputs(Partitioning::Forward, 1, policy);
         out.write(0, &mut batch(0..1)).unwrap();
@@ -380,6 +479,7 @@ mod tests {
         let policy = FlushPolicy {
             batch_size: 100,
             buffer_timeout: Duration::from_secs(10),
+            batch_bytes: usize::MAX,
         };
         let (mut out, rxs) = outputs(Partitioning::Rebalance, 2, policy);
         out.write(0, &mut batch(0..3)).unwrap();
@@ -402,6 +502,7 @@ mod tests {
         let policy = FlushPolicy {
             batch_size: 1,
             buffer_timeout: Duration::ZERO,
+            batch_bytes: usize::MAX,
         };
         let (mut out, rxs) = outputs(Partitioning::Broadcast, 3, policy);
         out.write(0, &mut batch(0..2)).unwrap();

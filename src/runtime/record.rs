@@ -19,6 +19,13 @@ pub trait Data: Send + Sized + 'static {
         f()
     }
 
+    /// About how many bytes this value holds, for bounding the data in flight between tasks in
+    /// bytes. Cheap: called once per record sent on a channel. Only called inside
+    /// [`Data::scope`].
+    fn size_estimate(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+
     /// Runs a whole task thread. Values that need per-thread set-up (an interpreter thread state)
     /// do it here once, so that each [`Data::scope`] is cheap.
     fn run_thread<R>(f: impl FnOnce() -> R + Send) -> R
@@ -84,5 +91,9 @@ impl Data for i64 {
 impl Data for String {
     fn duplicate(&self) -> Self {
         self.clone()
+    }
+
+    fn size_estimate(&self) -> usize {
+        std::mem::size_of::<Self>() + self.len()
     }
 }

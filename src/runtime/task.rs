@@ -22,6 +22,12 @@ use crate::time::clock::Clock;
 
 /// How long a task waits for input before it looks at the cancel flag again.
 const IDLE_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+/// How long a failing task waits for room in full channels to send what it emitted before the
+/// failure.
+const STOP_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+/// A source task polls as many records as its chain turns into about this many batches' worth
+/// of bytes (`FlushPolicy::batch_bytes`), so that large records go in small polls.
+const STEP_BATCHES: usize = 8;
 
 /// Where a task's records come from.
 pub enum TaskInput<V: Data> {
@@ -86,6 +92,8 @@ pub struct Task<V: Data> {
     valve: Option<WatermarkValve>,
     source_out: Output<V>,
     records_in: u64,
+    /// The estimated bytes a source record became in the last poll (source tasks).
+    bytes_per_source_record: Option<usize>,
     ended: bool,
     /// With checkpoints: the control channel to the coordinator.
     control: Option<TaskControl>,
@@ -121,6 +129,7 @@ impl<V: Data> Task<V> {
             valve,
             source_out: Output::default(),
             records_in: 0,
+            bytes_per_source_record: None,
             ended: false,
             control: None,
             drained: false,
@@ -153,6 +162,14 @@ impl<V: Data> Task<V> {
                 }
             }
         });
+        if result.is_err() {
+            // What the operators emitted before the failure or the stop still goes out, so
+            // that results computed before a failure reach the user. A failing task waits a
+            // little for room in full channels; a cancelled one does not wait.
+            let _ = self
+                .outputs
+                .flush_before_stop(cancelled, Instant::now() + STOP_FLUSH_TIMEOUT);
+        }
         self.close(result)
     }
 
@@ -389,14 +406,27 @@ impl<V: Data> Task<V> {
             + policy
                 .buffer_timeout
                 .clamp(Duration::from_millis(1), Duration::from_secs(1));
+        // As many records as keep what the chain emits for them within one channel's worth of
+        // bytes, going by what the records of the last poll became (one record at first).
+        let max = match self.bytes_per_source_record {
+            None if policy.batch_bytes < usize::MAX => 1,
+            Some(per_record) if per_record > 0 => {
+                let budget = policy.batch_bytes.saturating_mul(STEP_BATCHES);
+                (budget / per_record).clamp(1, policy.batch_size)
+            }
+            _ => policy.batch_size,
+        };
+        let (records_before, bytes_before) = (self.records_in, self.outputs.stats.bytes_out);
         let status = V::scope(|| {
-            let status = source
-                .poll_batch(policy.batch_size, deadline, &mut self.source_out)
-                .map_err(Err)?;
+            let status = source.poll_batch(max, deadline, &mut self.source_out).map_err(Err)?;
             self.records_in += self.source_out.main.len() as u64;
             self.chain.ingest(&mut self.source_out, &mut self.outputs).map_err(Ok)?;
             Ok(status)
         });
+        let polled = self.records_in - records_before;
+        if let Some(per_record) = (self.outputs.stats.bytes_out - bytes_before).checked_div(polled) {
+            self.bytes_per_source_record = usize::try_from(per_record).ok();
+        }
         match status {
             Ok(SourceStatus::Exhausted) => Ok(Step::Finished),
             Ok(SourceStatus::More) => Ok(Step::Busy),

@@ -131,6 +131,7 @@ impl Subtasks {
                     operator_id: "window".into(),
                     restore: restore.clone(),
                     run_id: "test".into(),
+                    batch_bytes: usize::MAX,
                 };
                 op.open(&info).unwrap();
                 op

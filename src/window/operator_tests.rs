@@ -90,6 +90,7 @@ impl Harness {
             operator_id: "window".into(),
             restore: None,
             run_id: "test".into(),
+            batch_bytes: usize::MAX,
         };
         op.open(&info).unwrap();
         Harness {

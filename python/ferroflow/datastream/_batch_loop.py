@@ -19,6 +19,9 @@ Stage = tuple[str, Callable[..., Any], str, str]
 
 # Set on an exception that leaves a batch loop: (operator name, index of the record in the batch).
 FAILED_AT = "__ferroflow_failed_at__"
+# ... and what the loop returned for the records before the failing one (a LoopResult), which
+# the engine still hands on (the engine removes it).
+PARTIAL = "__ferroflow_partial__"
 
 
 def _not_iterable(function_name: str, result: Any) -> TypeError:
@@ -93,13 +96,14 @@ def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
     else:
         emit(depth, "pass")
     emit(1, "except BaseException as e:")
-    emit(2, "raise _failed(e, i)" if indexed else "raise _failed(e, it.__reduce__()[2] - 1)")
+    partial = f"(out, {'indexes' if indexed else 'None'}, {'keys' if keyed else 'None'})"
+    emit(2, f"raise _failed(e, i, {partial})" if indexed else f"raise _failed(e, it.__reduce__()[2] - 1, {partial})")
     emit(1, f"return (out, {'indexes' if indexed else 'None'}, {'keys' if keyed else 'None'})")
 
     source = "\n".join(lines) + "\n"
     names = {f"f{n}": f for n, (_s, f, _op, _fn) in enumerate(stages)}
 
-    def failed(error: BaseException, index: int) -> BaseException:
+    def failed(error: BaseException, index: int, partial: LoopResult) -> BaseException:
         tb = error.__traceback__
         line = tb.tb_lineno if tb is not None else -1
         stage = stage_of_line.get(line, 0)
@@ -115,6 +119,7 @@ def _compile(stages: Sequence[Stage], indexed: bool) -> Any:
         counts_match = all(s[0] in ("map", "sink") for s in stages[:stage])
         try:
             setattr(error, FAILED_AT, (operator_name, index if counts_match else None))
+            setattr(error, PARTIAL, partial)
         except (AttributeError, TypeError):
             pass
         return error

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ferroflow import _engine
 from ferroflow.datastream._checkpoint_plan import check_sources_rewindable
+from ferroflow.datastream._iterables import check_not_spent
 from ferroflow.datastream._plan_specs import (
     AggregateSpec,
     EdgeSpec,
@@ -18,6 +19,7 @@ from ferroflow.datastream._plan_specs import (
     WatermarksSpec,
     WindowSpec,
 )
+from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
 from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
@@ -73,6 +75,7 @@ def build_job(
     )
     if manual_start is not None:
         builder.use_manual_clock(manual_start)
+    builder.set_runtime(runtime_spec(env._configuration))
     backend = env.get_state_backend()
     if isinstance(backend, EmbeddedRocksDBStateBackend):
         builder.set_state_backend("rocksdb", backend._directory(), backend.get_memory_budget())
@@ -135,6 +138,9 @@ def _add(
                 raise TypeError(
                     f"the function given to from_iterable() must return an iterable, got {describe(payload)}"
                 )
+        if t.source_kind == "iterable":
+            payload = iter(payload)
+            check_not_spent(payload)
         return builder.add_source(node, SourceSpec(t.source_kind, payload))
     if t.kind == "udf":
         spec = UdfSpec(t.style, t.spec, t.function_name, numbered_ports, t.keyed, t.is_sink, t.has_on_timer)

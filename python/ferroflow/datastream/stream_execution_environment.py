@@ -18,7 +18,9 @@ from ferroflow.datastream._checkpoint_options import apply_checkpoint_options
 from ferroflow.datastream._checkpoint_plan import CheckpointPlan, make_plan
 from ferroflow.datastream._checkpoint_settings import CheckpointSettings
 from ferroflow.datastream._checks import check_parallelism, check_type_info
+from ferroflow.datastream._iterables import check_not_spent
 from ferroflow.datastream._job import build_job
+from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Transformation
 from ferroflow.datastream._udf import describe
 from ferroflow.datastream.checkpoint_config import CheckpointConfig, check_interval
@@ -101,6 +103,8 @@ class StreamExecutionEnvironment:
             pairs = dict(p.split(":", 1) for p in raw.split(",") if ":" in p)
             self._config.set_global_job_parameters({k.strip(): v.strip() for k, v in pairs.items()})
         apply_checkpoint_options(self._checkpointing, conf)
+        # Read now, so that a value that cannot work is refused where it is set.
+        runtime_spec(self._configuration)
 
     def configure(self, configuration: Configuration) -> None:
         """Applies the keys of ``configuration`` (e.g. ``parallelism.default``)."""
@@ -261,11 +265,15 @@ class StreamExecutionEnvironment:
         self, iterable: Iterable[Any] | Callable[[], Iterable[Any]], type_info: TypeInformation | None = None
     ) -> DataStream:
         """A stream of whatever ``iterable`` yields: a generator, a file, any iterator; bounded or
-        not (parallelism 1). The iterator is read on the job's own thread.
+        not (parallelism 1). The iterator is read on a thread of the job's own, a little ahead
+        of the job, so a call that blocks inside it (``queue.get()``, a socket read) never holds
+        back the records before it or keeps the job from stopping.
 
-        A generator is used up by the first job that reads it. Pass a function that returns the
-        iterable instead (a generator function, ``lambda: open(path)``) to get a fresh one each
-        time the job runs."""
+        A generator is used up by the first job that reads it. A job that stops before its end
+        (``execute_and_collect(limit=...)``, a cancel, a failure) may have read items it did not
+        deliver: the iterator is then spent, and ``from_iterable`` refuses it. Pass a function
+        that returns the iterable instead (a generator function, ``lambda: open(path)``) to get
+        a fresh one each time the job runs."""
         if callable(iterable) and not hasattr(iterable, "__iter__"):
             return self._source("Source: Iterable Source", "iterable", iterable, 1, True, check_type_info(type_info, "type_info"))
         if isinstance(iterable, (str, bytes)) or not hasattr(iterable, "__iter__"):
@@ -274,6 +282,7 @@ class StreamExecutionEnvironment:
                 f"got {describe(iterable)}"
             )
         check_type_info(type_info, "type_info")
+        check_not_spent(iterable)
         return self._source("Source: Iterable Source", "iterable", iterable, 1, True, type_info)
 
     def from_source(

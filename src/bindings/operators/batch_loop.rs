@@ -16,6 +16,7 @@ use crate::runtime::record::Record;
 
 static COMPILE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 const FAILED_AT: &str = "__ferroflow_failed_at__";
+const PARTIAL: &str = "__ferroflow_partial__";
 
 /// What a loop returns: outputs, the input index of each (when timestamps differ), and the key
 /// of each (when the loop ends with a key selector).
@@ -77,6 +78,39 @@ impl BatchLoop {
 }
 
 impl BatchLoop {
+    /// Emits what a loop returned (a [`LoopResult`]): each output with the timestamp of the
+    /// record it came from, and its key when the last stage is a key selector.
+    fn emit(
+        &self,
+        result: &Bound<'_, PyAny>,
+        timestamp: i64,
+        timestamps: &[i64],
+        out: &mut Output<PyValue>,
+    ) -> OperatorResult {
+        let (outputs, indexes, keys): LoopResult<'_> = result.extract().map_err(OperatorError::new)?;
+        out.main.reserve(outputs.len());
+        for (j, v) in outputs.iter().enumerate() {
+            let ts = match &indexes {
+                Some(idx) => idx
+                    .get(j)
+                    .and_then(|&i| timestamps.get(i))
+                    .copied()
+                    .unwrap_or(timestamp),
+                None => timestamp,
+            };
+            let mut record = Record::with_timestamp(PyValue(v.unbind()), ts);
+            if let Some(keys) = &keys {
+                let key = keys
+                    .get_item(j)
+                    .and_then(|k| key_from_py(&k))
+                    .map_err(|e| self.key_error(e, j))?;
+                record.key = Some(key);
+            }
+            out.main.push(record);
+        }
+        Ok(())
+    }
+
     /// Runs `f` on every stage, first to last; an error names the stage's operator.
     fn each_stage(&self, f: impl Fn(&Stage) -> OperatorResult) -> OperatorResult {
         for stage in &self.stages {
@@ -145,31 +179,19 @@ impl Operator<PyValue> for BatchLoop {
         };
         Python::attach(|py| {
             let values = PyList::new(py, batch.drain(..).map(|r| r.value.0)).map_err(OperatorError::new)?;
-            let result = if uniform { run } else { run_indexed }
-                .bind(py)
-                .call1((values,))
-                .map_err(|e| self.error(py, e))?;
-            let (outputs, indexes, keys): LoopResult<'_> = result.extract().map_err(OperatorError::new)?;
-            out.main.reserve(outputs.len());
-            for (j, v) in outputs.iter().enumerate() {
-                let ts = match &indexes {
-                    Some(idx) => timestamps[idx[j]],
-                    None => timestamp,
-                };
-                let mut record = Record::with_timestamp(PyValue(v.unbind()), ts);
-                if let Some(keys) = &keys {
-                    let key = keys
-                        .get_item(j)
-                        .and_then(|k| key_from_py(&k))
-                        .map_err(|e| self.key_error(e, j))?;
-                    record.key = Some(key);
+            let result = match if uniform { run } else { run_indexed }.bind(py).call1((values,)) {
+                Ok(result) => result,
+                Err(e) => {
+                    // What the records before the failing one produced still goes on.
+                    if let Some(partial) = take_partial(py, &e) {
+                        let _ = self.emit(&partial, timestamp, &timestamps, out);
+                    }
+                    return Err(self.error(py, e));
                 }
-                out.main.push(record);
-            }
-            Ok(())
+            };
+            self.emit(&result, timestamp, &timestamps, out)
         })
     }
-
     fn close(&mut self) -> OperatorResult {
         let mut first = None;
         for stage in &self.stages {
@@ -226,4 +248,13 @@ impl Operator<PyValue> for BatchLoop {
     fn fusion_parts(&mut self) -> Option<Box<dyn std::any::Any + Send>> {
         Some(Box::new(std::mem::take(&mut self.stages)))
     }
+}
+
+/// What a loop that raised `error` had produced before (the `PARTIAL` attribute of
+/// `_batch_loop.py`), removed from the exception.
+fn take_partial<'py>(py: Python<'py>, error: &PyErr) -> Option<Bound<'py, PyAny>> {
+    let value = error.value(py);
+    let partial = value.getattr(PARTIAL).ok()?;
+    let _ = value.delattr(PARTIAL);
+    Some(partial)
 }

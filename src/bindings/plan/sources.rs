@@ -5,8 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use super::boxed_source;
+use crate::bindings::iterable_source::IterableSource;
 use crate::bindings::rewindable_source::RewindableSource;
-use crate::bindings::sources::{CollectionSource, IterableSource, SequenceSource};
+use crate::bindings::sources::{CollectionSource, SequenceSource};
 use crate::bindings::value::PyValue;
 use crate::connectors::manual_source::ManualFeed;
 use crate::graph::stream_graph::{NodeKind, SourceFactory};

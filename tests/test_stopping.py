@@ -1,0 +1,297 @@
+"""A job always stops: user code blocked in a call (a queue, a sleep) cannot keep ``execute()``
+from returning after a failure or Ctrl-C. Each case runs in a child process, so that a hang
+fails the test (by the child's timeout) instead of hanging the suite."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+# A hang shows as this timeout; every case ends long before it.
+CHILD_TIMEOUT = 120
+
+PRELUDE = """
+import os, queue, sys, threading, time, warnings
+from ferroflow.common import Configuration
+from ferroflow.datastream import StreamExecutionEnvironment
+
+warnings.simplefilter("always")
+P = int(sys.argv[1])
+TIMEOUT = sys.argv[2]
+blocker = queue.Queue()
+# Set once a user function is blocked: failures wait for it, so that they come second.
+entered = threading.Event()
+
+def new_env():
+    conf = Configuration()
+    conf.set_string("task.cancellation.timeout", TIMEOUT)
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    env.set_parallelism(P)
+    return env
+
+def blocked(x):
+    entered.set()
+    blocker.get()
+    return x
+
+def ferroflow_threads():
+    names = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return [n for n in names if n.startswith("ferroflow")]
+
+def run(env):
+    started = time.monotonic()
+    try:
+        env.execute()
+        print("RESULT finished")
+    except KeyboardInterrupt:
+        print("RESULT KeyboardInterrupt")
+    except Exception as e:
+        print(f"RESULT {type(e).__name__}: {e}")
+    print(f"ELAPSED {time.monotonic() - started:.1f}", flush=True)
+
+def next_job_runs():
+    env = StreamExecutionEnvironment.get_execution_environment()
+    print("NEXT", env.from_collection([1, 2, 3]).map(lambda x: x * 10).execute_and_collect(limit=3), flush=True)
+
+def unblock_and_check_threads():
+    for _ in range(8):
+        blocker.put(None)
+    deadline = time.monotonic() + 10
+    while ferroflow_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print("THREADS", ferroflow_threads(), flush=True)
+"""
+
+
+def _run_child(tmp_path: Path, body: str, parallelism: int, timeout: str, signals: list[float] = ()) -> str:
+    script = tmp_path / "child.py"
+    script.write_text(PRELUDE + textwrap.dedent(body))
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(parallelism), timeout],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        started = time.monotonic()
+        for at in signals:
+            time.sleep(max(0.0, at - (time.monotonic() - started)))
+            child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=CHILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, _ = child.communicate()
+        pytest.fail(f"the child hung:\n{out}")
+    assert child.returncode == 0, out
+    return out
+
+
+def _line(out: str, prefix: str) -> str:
+    lines = [line for line in out.splitlines() if line.startswith(prefix)]
+    assert lines, f"no {prefix!r} line in:\n{out}"
+    return lines[0][len(prefix) :].strip()
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_a_failure_stops_a_job_whose_map_is_blocked(tmp_path: Path, parallelism: int) -> None:
+    out = _run_child(
+        tmp_path,
+        """
+        def fail(x):
+            if x == 5:
+                entered.wait(30)
+                raise ValueError("boom at 5")
+            return x
+        env = new_env()
+        # The source feeds two branches: in one, the map blocks on the first record; in the
+        # other, a map fails.
+        numbers = env.from_collection(list(range(10)))
+        numbers.map(lambda x: blocked(x) if x == 0 else x).add_sink(lambda x: None)
+        numbers.map(fail).add_sink(lambda x: None)
+        run(env)
+        next_job_runs()
+        unblock_and_check_threads()
+        """,
+        parallelism,
+        "1 s",
+    )
+    assert _line(out, "RESULT") == "ValueError: boom at 5"
+    # Named with the operator's task and the user's blocked call.
+    assert "StuckTaskWarning" in out and "did not stop within the cancellation timeout of 1 s" in out
+    assert "Map" in out and "blocker.get()" in out
+    assert _line(out, "NEXT") == "[10, 20, 30]"
+    assert _line(out, "THREADS") == "[]"
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_a_failure_stops_a_job_whose_sink_is_blocked(tmp_path: Path, parallelism: int) -> None:
+    out = _run_child(
+        tmp_path,
+        """
+        def check(x):
+            if x == 3:
+                entered.wait(30)
+                raise RuntimeError("bad record 3")
+            return x
+        env = new_env()
+        # The source feeds two branches: a sink that blocks on the first record, and a map
+        # that fails.
+        numbers = env.from_collection(list(range(10)))
+        numbers.add_sink(lambda x: blocked(x) if x == 0 else None)
+        numbers.map(check).add_sink(lambda x: None)
+        run(env)
+        next_job_runs()
+        unblock_and_check_threads()
+        """,
+        parallelism,
+        "1 s",
+    )
+    assert _line(out, "RESULT") == "RuntimeError: bad record 3"
+    assert "Sink" in out and "blocker.get()" in out
+    assert _line(out, "NEXT") == "[10, 20, 30]"
+    assert _line(out, "THREADS") == "[]"
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_a_failure_stops_a_job_whose_source_blocks(tmp_path: Path, parallelism: int) -> None:
+    # The generator waits on a queue after two records; the sink fails on the second. The
+    # records before the blocking call are not held back, and the job ends at once.
+    out = _run_child(
+        tmp_path,
+        """
+        def gen():
+            yield 1
+            yield 2
+            while True:
+                yield blocker.get()
+        def sink(x):
+            if x == 2:
+                raise ValueError("boom on 2")
+        env = new_env()
+        env.from_iterable(gen()).rebalance().add_sink(sink)
+        run(env)
+        next_job_runs()
+        unblock_and_check_threads()
+        """,
+        parallelism,
+        "60 s",
+    )
+    assert _line(out, "RESULT") == "ValueError: boom on 2"
+    assert float(_line(out, "ELAPSED")) < 30  # far below the 60 s timeout: nothing waited for it
+    assert "StuckTaskWarning" not in out
+    assert _line(out, "NEXT") == "[10, 20, 30]"
+    assert _line(out, "THREADS") == "[]"
+
+
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_ctrl_c_stops_a_job_whose_map_is_blocked(tmp_path: Path, parallelism: int) -> None:
+    out = _run_child(
+        tmp_path,
+        """
+        import itertools
+        env = new_env()
+        env.from_iterable(itertools.count()).rebalance().map(blocked).add_sink(lambda x: None)
+        print("STARTED", flush=True)
+        run(env)
+        next_job_runs()
+        unblock_and_check_threads()
+        """,
+        parallelism,
+        "1 s",
+        signals=[1.5],
+    )
+    assert _line(out, "RESULT") == "KeyboardInterrupt"
+    assert "StuckTaskWarning" in out and "blocker.get()" in out
+    assert _line(out, "NEXT") == "[10, 20, 30]"
+    assert _line(out, "THREADS") == "[]"
+
+
+def test_a_second_ctrl_c_skips_the_cancellation_timeout(tmp_path: Path) -> None:
+    out = _run_child(
+        tmp_path,
+        """
+        import itertools
+        env = new_env()
+        env.from_iterable(itertools.count()).map(blocked).add_sink(lambda x: None)
+        run(env)
+        unblock_and_check_threads()
+        """,
+        1,
+        "10 min",
+        signals=[1.5, 3.0],
+    )
+    assert _line(out, "RESULT") == "KeyboardInterrupt"
+    assert "before it was cut short (a second Ctrl-C)" in out
+    assert _line(out, "THREADS") == "[]"
+
+
+def test_a_blocked_source_does_not_keep_ctrl_c_waiting(tmp_path: Path) -> None:
+    out = _run_child(
+        tmp_path,
+        """
+        def gen():
+            yield 1
+            while True:
+                yield blocker.get()
+        env = new_env()
+        env.from_iterable(gen()).add_sink(lambda x: None)
+        run(env)
+        unblock_and_check_threads()
+        """,
+        1,
+        "10 min",
+        signals=[1.5],
+    )
+    assert _line(out, "RESULT") == "KeyboardInterrupt"
+    assert "StuckTaskWarning" not in out
+    assert _line(out, "THREADS") == "[]"
+
+
+def test_a_zero_cancellation_timeout_waits_for_the_blocked_call(tmp_path: Path) -> None:
+    # Flink's 0: no timeout. The blocked call returns after a while, and the job then ends
+    # with its failure and no warning.
+    out = _run_child(
+        tmp_path,
+        """
+        def fail(x):
+            if x == 1:
+                time.sleep(0.5)
+                raise ValueError("boom")
+            return x
+        env = new_env()
+        env.from_collection([0, 1]).rebalance().map(
+            lambda x: time.sleep(3) or x if x == 0 else fail(x)
+        ).add_sink(lambda x: None)
+        run(env)
+        """,
+        2,
+        "0",
+    )
+    assert _line(out, "RESULT") == "ValueError: boom"
+    assert "StuckTaskWarning" not in out
+
+
+def test_cancellation_timeout_is_checked_where_it_is_set() -> None:
+    from ferroflow.common import Configuration
+    from ferroflow.datastream import StreamExecutionEnvironment
+
+    conf = Configuration()
+    conf.set_string("task.cancellation.timeout", "soon")
+    with pytest.raises(ValueError, match="task.cancellation.timeout"):
+        StreamExecutionEnvironment.get_execution_environment(conf)
+    conf.set_string("task.cancellation.timeout", "-1 s")
+    with pytest.raises(ValueError, match="at least 0"):
+        StreamExecutionEnvironment.get_execution_environment(conf)
+
