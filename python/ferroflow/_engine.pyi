@@ -26,6 +26,10 @@ def latest_checkpoint(directory: str | os.PathLike[str]) -> str | None:
     """The newest complete checkpoint at or under ``directory`` (skipping incomplete and damaged
     ones), or None."""
 
+def damaged_checkpoints(directory: str | os.PathLike[str]) -> list[str]:
+    """What is wrong with each complete checkpoint at or under ``directory`` that cannot be
+    restored from (incomplete ones are left out)."""
+
 def check_checkpoint(path: str | os.PathLike[str]) -> str | None:
     """What is wrong with the checkpoint at ``path``, or None when it can be restored from."""
 
