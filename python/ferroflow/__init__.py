@@ -4,8 +4,8 @@ The API follows PyFlink's DataStream API: ``from ferroflow.datastream import
 StreamExecutionEnvironment``.
 """
 
-from ferroflow._warnings import DamagedCheckpointWarning
+from ferroflow._warnings import DamagedCheckpointWarning, DroppedTimersWarning
 
-__all__ = ["DamagedCheckpointWarning"]
+__all__ = ["DamagedCheckpointWarning", "DroppedTimersWarning"]
 
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
+use crate::bindings::dropped_timers::warn_dropped_at_end;
 use crate::bindings::errors::job_error;
 use crate::bindings::interrupt::interrupt_task_threads;
 use crate::bindings::job_driver::clean_up_checkpoints;
@@ -51,12 +52,15 @@ impl CollectIterator {
             interrupt_task_threads(py, &job);
         }
         let result = match py.detach(|| job.join()) {
-            Ok(_) => Ok(()),
-            Err(_) if cancelled_by_us && !failed_before => Ok(()),
+            Ok(summary) => Ok(Some(summary)),
+            Err(_) if cancelled_by_us && !failed_before => Ok(None),
             Err(e) => Err(job_error(py, e)),
         };
         clean_up_checkpoints(&self.setup, result.is_ok());
-        result
+        match result? {
+            Some(summary) => warn_dropped_at_end(py, &summary.tasks),
+            None => Ok(()),
+        }
     }
 }
 

@@ -4,6 +4,7 @@ pub mod checkpointing;
 pub mod collect;
 pub mod connectors;
 pub mod context;
+pub mod dropped_timers;
 pub mod errors;
 pub mod interrupt;
 pub mod job_builder;
