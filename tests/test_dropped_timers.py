@@ -111,3 +111,14 @@ def test_a_warning_filter_that_raises_makes_the_job_raise(env: StreamExecutionEn
         warnings.simplefilter("error", DroppedTimersWarning)
         with pytest.raises(DroppedTimersWarning, match="2 processing-time windows"):
             list(stream.execute_and_collect())
+
+
+def test_count_and_global_windows_left_open_are_not_processing_time(env: StreamExecutionEnvironment):
+    """A trailing partial count window (not emitted, as in PyFlink) and a global window whose
+    trigger never fires have no processing time to wait for: no warning."""
+    keyed = env.from_collection([("a", v) for v in range(5)]).key_by(lambda t: t[0])
+    counts = keyed.count_window(3).reduce(lambda a, b: (a[0], a[1] + b[1]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert list(counts.execute_and_collect()) == [("a", 3)]
+    assert dropped_warnings(caught) == []

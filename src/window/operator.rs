@@ -558,13 +558,14 @@ impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
         // A bounded input ends without firing processing-time timers (Flink's STREAMING mode);
         // the job reports the windows (with contents) and other timers that never fire.
         let timers = self.timers.clear_processing() as u64;
-        let windows = if self.assigner.is_event_time() {
-            0
-        } else {
+        let windows = if self.assigner.is_processing_time() {
             self.contents.values().map(|w| w.len() as u64).sum()
+        } else {
+            0
         };
         self.dropped_at_end.windows += windows;
-        // Each pending processing-time window has its own timer at its end.
+        // Each pending processing-time window has its own timer at its end; the others are a
+        // trigger's (global and count windows have no end, so nothing of theirs is counted).
         self.dropped_at_end.timers += timers.saturating_sub(windows);
         Ok(())
     }
