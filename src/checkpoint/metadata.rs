@@ -20,6 +20,9 @@ const VERSION: u32 = 2;
 pub struct OperatorEntry {
     pub name: String,
     pub parallelism: usize,
+    /// The key groups of its keyed state (None: the checkpoint's `max_parallelism`).
+    #[serde(default)]
+    pub max_parallelism: Option<usize>,
     /// Whether any subtask wrote state (an operator without state may be removed from the job).
     pub has_state: bool,
 }
@@ -286,6 +289,7 @@ mod tests {
             OperatorEntry {
                 name: "Op".into(),
                 parallelism: 1,
+                max_parallelism: None,
                 has_state: true,
             },
         );
