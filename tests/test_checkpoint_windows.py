@@ -416,7 +416,7 @@ def generator_strategy(factory: Callable[[], WatermarkGenerator]) -> WatermarkSt
 
 def read_generator_snapshot(checkpoint: Path) -> tuple[int, bytes | None]:
     data = (checkpoint / "stamps" / "0" / "watermark-generator.bin").read_bytes()
-    assert data[:8] == b"FFWMGEN1"
+    assert data[:8] == b"FFWMGEN2"
     max_timestamp = int.from_bytes(data[8:16], "little", signed=True)
     if data[16] == 0:
         return max_timestamp, None

@@ -43,7 +43,6 @@ def test_package_exports_exactly_the_public_names():
             "RestartStrategyConfiguration",
             "Row",
             "RowKind",
-            "StuckTaskWarning",
             "Time",
             "TimestampAssigner",
             "TypeInformation",

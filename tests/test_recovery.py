@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -207,15 +208,22 @@ def test_a_resumed_job_leaves_no_stale_checkpoint_behind(tmp_path: Path, expecte
     assert list(checkpoints.iterdir()) == []
 
 
+def sealed_metadata(n: int) -> str:
+    """A checkpoint's `_metadata` as ferroflow writes it: its checksum is the CRC-32 of the file
+    with the checksum's digits as 00000000."""
+    text = (
+        '{"format": "ferroflow-checkpoint", "version": 2, "job_id": "j", "job_name": "n", '
+        f'"checkpoint_id": {n}, "timestamp": {n}, "kind": "checkpoint", "max_parallelism": 128, '
+        '"operators": {}, "bytes": 0, "new_bytes": 0, "checksum": "00000000"}'
+    )
+    return text.replace("00000000", f"{zlib.crc32(text.encode()):08x}")
+
+
 def test_a_damaged_checkpoint_is_refused_and_the_previous_one_used(tmp_path: Path):
     job = tmp_path / "job"
     for n in (1, 2):
         (job / f"chk-{n}").mkdir(parents=True)
-        (job / f"chk-{n}" / "_metadata").write_text(
-            '{"format": "ferroflow-checkpoint", "version": 1, "job_id": "j", "job_name": "n", '
-            f'"checkpoint_id": {n}, "timestamp": {n}, "kind": "checkpoint", "max_parallelism": 128, '
-            '"operators": {}, "bytes": 0, "new_bytes": 0}'
-        )
+        (job / f"chk-{n}" / "_metadata").write_text(sealed_metadata(n))
     assert latest_checkpoint(tmp_path) == str(job / "chk-2")
     (job / "chk-2" / "_metadata").write_text('{"format": "ferroflow-check')
     assert "corrupt or truncated" in (check_checkpoint(job / "chk-2") or "")

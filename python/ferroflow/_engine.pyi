@@ -27,6 +27,10 @@ def latest_checkpoint(directory: str | os.PathLike[str]) -> str | None:
     """The newest complete checkpoint at or under ``directory`` (skipping incomplete and damaged
     ones), or None."""
 
+def damaged_checkpoints(directory: str | os.PathLike[str]) -> list[str]:
+    """What is wrong with each complete checkpoint at or under ``directory`` that cannot be
+    restored from (incomplete ones are left out)."""
+
 def check_checkpoint(path: str | os.PathLike[str]) -> str | None:
     """What is wrong with the checkpoint at ``path``, or None when it can be restored from."""
 
@@ -75,6 +79,10 @@ class JobBuilder:
     def set_chaining(self, node: int, chaining: str) -> None:
         """chaining: always, head (start_new_chain), never (disable_chaining)."""
     def set_uid(self, node: int, uid: str) -> None: ...
+    def set_max_parallelism(self, node: int, max_parallelism: int) -> None:
+        """The key groups of the node's keyed state; ValueError below its parallelism."""
+    def set_buffer_timeout(self, node: int, buffer_timeout_ms: int) -> None:
+        """How long the node's output may wait in a partly filled batch (ms)."""
     def plan_json(self) -> str: ...
     def set_checkpointing(self, plan: Any) -> None:
         """Checkpoints, restore and restarts, as ``CheckpointPlan`` (``_checkpoint_plan.py``)

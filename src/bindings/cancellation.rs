@@ -135,9 +135,7 @@ fn describe(py: Python<'_>, job: &JobHandle) -> Vec<StuckTask> {
 impl StuckReport {
     /// Warns about each task with a `ferroflow.StuckTaskWarning`.
     pub fn warn(&self, py: Python<'_>) -> PyResult<()> {
-        let category = py
-            .import("ferroflow.common.job_warnings")?
-            .getattr("StuckTaskWarning")?;
+        let category = py.import("ferroflow._warnings")?.getattr("StuckTaskWarning")?;
         let warn = py.import("warnings")?.getattr("warn")?;
         for task in &self.tasks {
             let place = if task.stack.is_empty() {

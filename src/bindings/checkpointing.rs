@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::checkpoint::coordinator::CheckpointHistory;
-use crate::checkpoint::metadata::{find_latest, CheckpointMetadata};
+use crate::checkpoint::metadata::{find_damaged, find_latest, CheckpointMetadata};
 use crate::checkpoint::options::{CheckpointOptions, CheckpointingMode, Retention};
 use crate::checkpoint::restart::RestartStrategy;
 use crate::checkpoint::restore::RestorePlan;
@@ -200,6 +200,13 @@ pub fn history_list<'py>(py: Python<'py>, history: &CheckpointHistory) -> PyResu
 pub fn latest_checkpoint(directory: PathBuf) -> Option<String> {
     let (best, _refused) = find_latest(&directory);
     best.map(|(dir, _)| dir.to_string_lossy().into_owned())
+}
+
+/// What is wrong with each complete checkpoint at or under `directory` that cannot be restored
+/// from (incomplete ones, without `_metadata`, are left out).
+#[pyfunction]
+pub fn damaged_checkpoints(directory: PathBuf) -> Vec<String> {
+    find_damaged(&directory).into_iter().map(|e| e.0).collect()
 }
 
 /// What is wrong with the checkpoint at `path`, or None when it can be restored from.

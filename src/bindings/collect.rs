@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 
 use crate::bindings::cancellation::Stopping;
+use crate::bindings::dropped_timers::warn_dropped_at_end;
 use crate::bindings::errors::job_error;
 use crate::bindings::iterable_source::mark_spent;
 use crate::bindings::job_driver::clean_up_checkpoints;
@@ -76,15 +77,18 @@ impl CollectIterator {
             stuck.warn(py)?;
         }
         let result = match py.detach(|| job.join()) {
-            Ok(_) => Ok(()),
-            Err(_) if cancelled_by_us && !failed_before => Ok(()),
+            Ok(summary) => Ok(Some(summary)),
+            Err(_) if cancelled_by_us && !failed_before => Ok(None),
             Err(e) => Err(job_error(py, e)),
         };
         clean_up_checkpoints(&self.setup, result.is_ok());
         if result.is_err() {
             mark_spent(py, &self.iterables)?;
         }
-        result
+        match result? {
+            Some(summary) => warn_dropped_at_end(py, &summary.tasks),
+            None => Ok(()),
+        }
     }
 }
 

@@ -314,6 +314,23 @@ impl JobBuilder {
         Ok(())
     }
 
+    /// The key groups of the node's keyed state (`DataStream.set_max_parallelism`).
+    fn set_max_parallelism(&mut self, node: NodeId, max_parallelism: usize) -> PyResult<()> {
+        self.graph()?
+            .set_max_parallelism(node, max_parallelism)
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// How long the node's output may wait in a partly filled batch, in ms
+    /// (`DataStream.set_buffer_timeout`). A job run by hand sends every record at once anyway.
+    fn set_buffer_timeout(&mut self, node: NodeId, buffer_timeout_ms: u64) -> PyResult<()> {
+        let graph = self.graph()?;
+        if !matches!(graph.config.clock, Clock::Manual(_)) {
+            graph.node_mut(node).buffer_timeout = Some(Duration::from_millis(buffer_timeout_ms));
+        }
+        Ok(())
+    }
+
     /// Runs the job by hand (tests): processing time from a manual clock starting at
     /// `start_time`, every record sent on at once, no threads. Call before adding nodes.
     fn use_manual_clock(&mut self, start_time: i64) -> PyResult<()> {

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::bindings::checkpointing::history_list;
+use crate::bindings::dropped_timers::{dropped_dict, warn_dropped_at_end};
 use crate::bindings::errors::{deploy_error, job_error};
 use crate::bindings::job_driver::{JobDriver, Outcome};
 use crate::runtime::job::JobSummary;
@@ -34,8 +35,10 @@ pub fn summary_dict<'py>(py: Python<'py>, driver: &JobDriver, summary: &JobSumma
             counters.set_item(*name, *value)?;
         }
         d.set_item("counters", counters)?;
+        d.set_item("dropped_at_end", dropped_dict(py, t)?)?;
         tasks.append(d)?;
     }
+    warn_dropped_at_end(py, &summary.tasks)?;
     result.set_item("tasks", tasks)?;
     result.set_item("job_id", &driver.job_id)?;
     result.set_item("restarts", driver.restarts())?;

@@ -5,6 +5,7 @@ pub mod checkpointing;
 pub mod collect;
 pub mod connectors;
 pub mod context;
+pub mod dropped_timers;
 pub mod errors;
 pub mod interrupt;
 pub mod iterable_source;
@@ -43,6 +44,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<operators::window::WindowContext>()?;
     m.add_class::<operators::window::PyTriggerContext>()?;
     m.add_function(wrap_pyfunction!(checkpointing::latest_checkpoint, m)?)?;
+    m.add_function(wrap_pyfunction!(checkpointing::damaged_checkpoints, m)?)?;
     m.add_function(wrap_pyfunction!(checkpointing::check_checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(connectors::file_connector_charset, m)?)?;
     m.add_function(wrap_pyfunction!(connectors::check_date_time_bucket_assigner, m)?)?;

@@ -118,7 +118,7 @@ impl CheckpointHistory {
 }
 
 /// The operators a checkpoint describes: id → (name, parallelism).
-pub type OperatorList = BTreeMap<String, (String, usize)>;
+pub type OperatorList = BTreeMap<String, (String, usize, usize)>;
 
 struct Pending {
     id: u64,
@@ -348,13 +348,14 @@ impl Coordinator {
     /// Makes checkpoint `p` complete: metadata written and durable, then every task told.
     fn complete(&self, p: &Pending) -> Result<(), String> {
         let mut operators = BTreeMap::new();
-        for (id, (name, parallelism)) in &self.operators {
+        for (id, (name, parallelism, max_parallelism)) in &self.operators {
             let has_state = (0..*parallelism).any(|s| has_files(&subtask_directory(&p.directory, id, s)));
             operators.insert(
                 id.clone(),
                 OperatorEntry {
                     name: name.clone(),
                     parallelism: *parallelism,
+                    max_parallelism: Some(*max_parallelism),
                     has_state,
                 },
             );

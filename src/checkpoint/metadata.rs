@@ -1,6 +1,6 @@
 //! The `_metadata` file of a checkpoint: what it holds and where, written last and renamed into
 //! place, so that a directory without it is never taken for a complete checkpoint. Reading one
-//! checks it, and finding the newest complete checkpoint under a directory skips damaged ones.
+//! checks it (its format version and its checksum, `crate::state::checksum`), and finding the newest complete checkpoint under a directory skips damaged ones.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -9,15 +9,20 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::state::checksum;
+
 pub const METADATA_FILE: &str = "_metadata";
 const FORMAT: &str = "ferroflow-checkpoint";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// One operator of the job, as the checkpoint knows it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OperatorEntry {
     pub name: String,
     pub parallelism: usize,
+    /// The key groups of its keyed state (None: the checkpoint's `max_parallelism`).
+    #[serde(default)]
+    pub max_parallelism: Option<usize>,
     /// Whether any subtask wrote state (an operator without state may be removed from the job).
     pub has_state: bool,
 }
@@ -38,6 +43,10 @@ pub struct CheckpointMetadata {
     pub operators: BTreeMap<String, OperatorEntry>,
     pub bytes: u64,
     pub new_bytes: u64,
+    /// The CRC-32 of the file (with these digits as `00000000`), filled in when it is written.
+    /// Last, so that it is the file's last field.
+    #[serde(default)]
+    pub checksum: String,
 }
 
 /// A checkpoint that cannot be used, with what is wrong.
@@ -77,13 +86,18 @@ impl CheckpointMetadata {
             operators,
             bytes,
             new_bytes,
+            checksum: checksum::UNSEALED.into(),
         }
     }
 
     /// Writes `_metadata` into `directory`: to a temporary file, synced, then renamed into
     /// place and the directory synced, so it is either complete or absent.
     pub fn write_to(&self, directory: &Path) -> std::io::Result<()> {
-        let text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        let unsealed = CheckpointMetadata {
+            checksum: checksum::UNSEALED.into(),
+            ..self.clone()
+        };
+        let text = checksum::seal_json(serde_json::to_vec_pretty(&unsealed).map_err(std::io::Error::other)?);
         let tmp = directory.join(format!("{METADATA_FILE}.inprogress"));
         {
             let mut f = fs::File::create(&tmp)?;
@@ -138,10 +152,12 @@ impl CheckpointMetadata {
         let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
         if version != u64::from(VERSION) {
             return Err(MetadataError(format!(
-                "{} has checkpoint format version {version}; this ferroflow reads version {VERSION}",
+                "{} was written by another version of ferroflow (checkpoint format version {version}; \
+                 this version reads version {VERSION})",
                 file.display()
             )));
         }
+        checksum::check_json(&bytes).map_err(|e| MetadataError(format!("{} is corrupt: {e}", file.display())))?;
         let meta: CheckpointMetadata =
             serde_json::from_value(value).map_err(|e| MetadataError(format!("{} is corrupt: {e}", file.display())))?;
         for (id, op) in &meta.operators {
@@ -245,6 +261,17 @@ pub fn find_latest(root: &Path) -> (Option<(PathBuf, CheckpointMetadata)>, Vec<M
     (best, refused)
 }
 
+/// The checkpoints at or under `root` that are complete (they have their `_metadata`) but cannot
+/// be restored from, with what is wrong with each: what [`find_latest`] skips beside the
+/// incomplete ones, and what its caller should report.
+pub fn find_damaged(root: &Path) -> Vec<MetadataError> {
+    candidates(root)
+        .into_iter()
+        .filter(|dir| dir.join(METADATA_FILE).is_file())
+        .filter_map(|dir| CheckpointMetadata::read(&dir).err())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +289,7 @@ mod tests {
             OperatorEntry {
                 name: "Op".into(),
                 parallelism: 1,
+                max_parallelism: None,
                 has_state: true,
             },
         );
@@ -289,6 +317,9 @@ mod tests {
         let (best, refused) = find_latest(&root);
         assert_eq!(best.unwrap().1.checkpoint_id, 1);
         assert!(refused.iter().any(|e| e.0.contains("corrupt or truncated")));
+        let damaged = find_damaged(&root);
+        assert_eq!(damaged.len(), 1, "chk-3 is incomplete, not damaged: {damaged:?}");
+        assert!(damaged[0].0.contains("chk-2"), "{damaged:?}");
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -307,6 +338,24 @@ mod tests {
             .unwrap_err()
             .0
             .contains("does not exist"));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn every_changed_byte_of_metadata_is_refused_naming_it() {
+        let root = temp("flips");
+        fs::create_dir_all(root.join("op/0")).unwrap();
+        meta(4, 44).write_to(&root).unwrap();
+        let file = root.join(METADATA_FILE);
+        crate::state::checksum::assert_every_flip_refused(&file, || {
+            CheckpointMetadata::read(&root).map(drop).map_err(|e| e.0)
+        });
+        let text = fs::read_to_string(&file)
+            .unwrap()
+            .replace("\"version\": 2", "\"version\": 1");
+        fs::write(&file, text).unwrap();
+        let e = CheckpointMetadata::read(&root).unwrap_err();
+        assert!(e.0.contains("written by another version of ferroflow"), "{e}");
         fs::remove_dir_all(&root).unwrap();
     }
 }

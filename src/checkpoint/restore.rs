@@ -1,7 +1,7 @@
 //! Restoring a job from a checkpoint or savepoint: which state each operator gets, and the
 //! checks that the checkpoint fits the job.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -33,13 +33,14 @@ impl RestorePlan {
         }))
     }
 
-    /// Checks that the job (its operator ids, its max parallelism) can take this state.
-    pub fn check(&self, operator_ids: &BTreeSet<String>, max_parallelism: usize) -> Result<(), String> {
+    /// Checks that the job can take this state: `operators` are the job's operator ids with
+    /// their max parallelism (the key groups of their keyed state, which cannot change).
+    pub fn check(&self, operators: &BTreeMap<String, usize>) -> Result<(), String> {
         let unclaimed: Vec<&str> = self
             .metadata
             .operators
             .iter()
-            .filter(|(id, entry)| entry.has_state && !operator_ids.contains(*id))
+            .filter(|(id, entry)| entry.has_state && !operators.contains_key(*id))
             .map(|(id, _)| id.as_str())
             .collect();
         if !unclaimed.is_empty() && !self.ignore_unclaimed {
@@ -55,14 +56,20 @@ impl RestorePlan {
                 names.join(", ")
             ));
         }
-        if self.metadata.max_parallelism != max_parallelism {
-            return Err(format!(
-                "the checkpoint {} was written with max parallelism {} but the job has {}: keyed \
-                 state is split into max-parallelism key groups, which cannot change",
-                self.directory.display(),
-                self.metadata.max_parallelism,
-                max_parallelism
-            ));
+        for (id, max_parallelism) in operators {
+            let Some(entry) = self.metadata.operators.get(id).filter(|e| e.has_state) else {
+                continue;
+            };
+            let written = entry.max_parallelism.unwrap_or(self.metadata.max_parallelism);
+            if written != *max_parallelism {
+                return Err(format!(
+                    "the checkpoint {} was written with max parallelism {written} but the job has \
+                     {max_parallelism} for operator '{id}' ({}): keyed state is split into \
+                     max-parallelism key groups, which cannot change",
+                    self.directory.display(),
+                    entry.name
+                ));
+            }
         }
         Ok(())
     }

@@ -105,6 +105,7 @@ mod tests {
             OperatorEntry {
                 name: "Map".into(),
                 parallelism: 1,
+                max_parallelism: None,
                 has_state: true,
             },
         );

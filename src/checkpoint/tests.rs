@@ -444,6 +444,11 @@ fn restoring_checks_operator_ids_and_max_parallelism() {
         ..RunSetup::default()
     };
     assert!(DeployedJob::deploy(&other, &ignoring).is_ok());
+    // Each operator's key groups are recorded with it (older metadata: the job's only).
+    assert!(plan.metadata.operators.values().all(|e| e.max_parallelism == Some(128)));
+    for entry in plan.metadata.operators.values_mut() {
+        entry.max_parallelism = None;
+    }
     plan.metadata.max_parallelism = 64;
     let err = DeployedJob::deploy(
         &g,

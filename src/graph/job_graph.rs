@@ -229,4 +229,27 @@ mod tests {
             .unwrap();
         assert!(err.0.contains("Forward partitioning"), "{err}");
     }
+
+    #[test]
+    fn a_chains_buffer_timeout_is_its_last_operators_and_max_parallelism_is_per_operator() {
+        use std::time::Duration;
+        let mut g = StreamGraph::new(config(true));
+        let s = g.add_node("Source", 2, source(), vec![]).unwrap();
+        let a = g.add_node("Map", 2, op(), edge(s, Partitioning::Forward)).unwrap();
+        let k = g.add_node("Keyed", 2, op(), edge(a, Partitioning::Keyed)).unwrap();
+        g.node_mut(s).buffer_timeout = Some(Duration::from_millis(500));
+        assert_eq!(chains(&g), vec![vec![s, a], vec![k]]);
+        // Set on the source, which sends nothing itself: the chain keeps the job's timeout.
+        assert_eq!(g.flush_of_chain(&[s, a]).buffer_timeout, Duration::from_millis(10));
+        g.node_mut(a).buffer_timeout = Some(Duration::ZERO);
+        assert_eq!(g.flush_of_chain(&[s, a]).buffer_timeout, Duration::ZERO);
+        assert_eq!(g.flush_of_chain(&[s, a]).batch_size, g.config.flush.batch_size);
+        assert_eq!(g.flush_of_chain(&[k]).buffer_timeout, Duration::from_millis(10));
+
+        assert_eq!(g.max_parallelism_of(k), 128);
+        g.set_max_parallelism(k, 16).unwrap();
+        assert_eq!((g.max_parallelism_of(k), g.max_parallelism_of(a)), (16, 128));
+        let err = g.set_max_parallelism(a, 1).unwrap_err();
+        assert!(err.0.contains("must be at least its parallelism 2"), "{err}");
+    }
 }

@@ -63,6 +63,11 @@ pub struct StreamNode<V: Data> {
     pub uid: Option<String>,
     pub parallelism: usize,
     pub chaining: Chaining,
+    /// The key groups of this operator's keyed state (`set_max_parallelism`); None: the job's.
+    pub max_parallelism: Option<usize>,
+    /// How long its output may wait in a partly filled batch (`set_buffer_timeout`); None: the
+    /// job's. Only a chain's last operator sends to channels, so only its value counts.
+    pub buffer_timeout: Option<Duration>,
     pub kind: NodeKind<V>,
     pub inputs: Vec<StreamEdge<V>>,
 }
@@ -170,10 +175,40 @@ impl<V: Data> StreamGraph<V> {
             uid: None,
             parallelism,
             chaining: Chaining::Always,
+            max_parallelism: None,
+            buffer_timeout: None,
             kind,
             inputs,
         });
         Ok(id)
+    }
+
+    /// The max parallelism (key groups) of node `id`: its own, else the job's.
+    pub fn max_parallelism_of(&self, id: NodeId) -> usize {
+        self.nodes[id].max_parallelism.unwrap_or(self.config.max_parallelism)
+    }
+
+    /// When the task running the chain of `nodes` sends its output: the job's policy, with the
+    /// buffer timeout of the chain's last node if it has one (only the last sends to channels).
+    pub fn flush_of_chain(&self, nodes: &[NodeId]) -> FlushPolicy {
+        let mut flush = self.config.flush;
+        if let Some(timeout) = nodes.last().and_then(|&id| self.nodes[id].buffer_timeout) {
+            flush.buffer_timeout = timeout;
+        }
+        flush
+    }
+
+    /// Gives node `id` a max parallelism of its own, at least its parallelism.
+    pub fn set_max_parallelism(&mut self, id: NodeId, max_parallelism: usize) -> Result<(), GraphError> {
+        let node = &mut self.nodes[id];
+        if max_parallelism == 0 || node.parallelism > max_parallelism {
+            return Err(GraphError(format!(
+                "operator '{}': max parallelism {max_parallelism} must be at least its parallelism {}",
+                node.name, node.parallelism
+            )));
+        }
+        node.max_parallelism = Some(max_parallelism);
+        Ok(())
     }
 
     pub fn node_mut(&mut self, id: NodeId) -> &mut StreamNode<V> {

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats};
-use crate::runtime::operator::{Operator, OperatorError, Output, Progress, TaskInfo};
+use crate::runtime::operator::{DroppedAtEnd, Operator, OperatorError, Output, Progress, TaskInfo};
 use crate::runtime::output::TaskOutputs;
 use crate::runtime::record::{Data, Record};
 
@@ -313,6 +313,16 @@ impl<V: Data> OperatorChain<V> {
             self.forward(i, outputs)?;
         }
         Ok(())
+    }
+
+    /// The operators that dropped processing-time windows or timers at the end of their input,
+    /// by name, with what they dropped.
+    pub fn dropped_at_end(&self) -> Vec<(String, DroppedAtEnd)> {
+        self.links
+            .iter()
+            .map(|l| (l.info.operator_name.clone(), l.operator.dropped_at_end()))
+            .filter(|(_, d)| !d.is_empty())
+            .collect()
     }
 
     /// The operators' counters, summed by name.

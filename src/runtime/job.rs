@@ -2,7 +2,7 @@
 //! channels, each task on its own thread; the handle waits for them, cancels them, and reports
 //! the first failure.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -491,15 +491,13 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
     let n_vertices = job.vertices.len();
     let ids = operator_ids(graph)?;
     if let Some(restore) = &setup.restore {
-        let stateful: BTreeSet<String> = graph
+        let operators: BTreeMap<String, usize> = graph
             .nodes
             .iter()
             .filter(|n| !matches!(n.kind, NodeKind::External))
-            .map(|n| ids[n.id].clone())
+            .map(|n| (ids[n.id].clone(), graph.max_parallelism_of(n.id)))
             .collect();
-        restore
-            .check(&stateful, config.max_parallelism)
-            .map_err(DeployError::Restore)?;
+        restore.check(&operators).map_err(DeployError::Restore)?;
     }
     let barrier_mode = match &setup.checkpointing {
         Some(c) => BarrierMode {
@@ -565,7 +563,8 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
                         });
                     }
                 }
-                let router = Router::new(&edge.partitioning, s, config.max_parallelism);
+                // Keys go to the key groups of the operator that reads them.
+                let router = Router::new(&edge.partitioning, s, graph.max_parallelism_of(node.id));
                 sender_edges.push((edge.port, EdgeWriter::new(router, writers)));
             }
         }
@@ -580,19 +579,20 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
         let mut kinds = Vec::with_capacity(vertex.nodes.len());
         for &id in &vertex.nodes {
             let node = &graph.nodes[id];
-            kinds.push((&node.name, &node.kind, &ids[id]));
+            kinds.push((&node.name, &node.kind, &ids[id], graph.max_parallelism_of(id)));
         }
+        let flush = graph.flush_of_chain(&vertex.nodes);
         let mut gates = std::mem::take(&mut gate_channels[v]).into_iter();
         let mut outs = std::mem::take(&mut edges_out[v]).into_iter();
         for s in 0..vertex.parallelism {
-            let info = |operator_name: &str, operator_id: &str| TaskInfo {
+            let info = |operator_name: &str, operator_id: &str, max_parallelism: usize| TaskInfo {
                 clock: config.clock.clone(),
                 job_name: config.name.clone(),
                 operator_name: operator_name.to_string(),
                 task_name: vertex.name.clone(),
                 subtask_index: s,
                 parallelism: vertex.parallelism,
-                max_parallelism: config.max_parallelism,
+                max_parallelism,
                 attempt_number: setup.attempt,
                 operator_id: operator_id.to_string(),
                 restore: setup.restore.as_ref().and_then(|r| r.operator(operator_id)),
@@ -601,8 +601,8 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
             };
             let mut source: Option<(Box<dyn Source<V>>, TaskInfo)> = None;
             let mut operators: Vec<(Box<dyn Operator<V>>, TaskInfo)> = Vec::new();
-            for (name, kind, operator_id) in &kinds {
-                let i = info(name, operator_id);
+            for (name, kind, operator_id, max_parallelism) in &kinds {
+                let i = info(name, operator_id, *max_parallelism);
                 let instantiate = |e: OperatorError| DeployError::Instantiate {
                     operator: (*name).clone(),
                     error: e,
@@ -630,7 +630,7 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
                 source_info,
                 input,
                 OperatorChain::new(operators),
-                TaskOutputs::new(edges, config.flush),
+                TaskOutputs::new(edges, flush),
                 config.clock.clone(),
             ));
         }
@@ -659,7 +659,12 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
                 .nodes
                 .iter()
                 .filter(|n| !matches!(n.kind, NodeKind::External))
-                .map(|n| (ids[n.id].clone(), (n.name.clone(), n.parallelism)))
+                .map(|n| {
+                    (
+                        ids[n.id].clone(),
+                        (n.name.clone(), n.parallelism, graph.max_parallelism_of(n.id)),
+                    )
+                })
                 .collect();
             Some(Coordinator {
                 options: c.options.clone(),

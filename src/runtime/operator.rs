@@ -123,6 +123,21 @@ impl fmt::Display for OperatorError {
 
 pub type OperatorResult<T = ()> = Result<T, OperatorError>;
 
+/// What an operator had pending when its bounded input ended, which never fires: processing-time
+/// windows (`windows`, by key and window) and other processing-time timers (`timers`). The job
+/// reports them so that their results are not missing without a word.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DroppedAtEnd {
+    pub windows: u64,
+    pub timers: u64,
+}
+
+impl DroppedAtEnd {
+    pub fn is_empty(&self) -> bool {
+        self.windows == 0 && self.timers == 0
+    }
+}
+
 /// An operator instance: one per parallel subtask. Every method is called inside
 /// [`Data::scope`], one batch at a time.
 pub trait Operator<V: Data>: Send {
@@ -150,6 +165,12 @@ pub trait Operator<V: Data>: Send {
     /// watermarks).
     fn on_processing_time(&mut self, _now: i64, _out: &mut Output<V>) -> OperatorResult {
         Ok(())
+    }
+
+    /// What was still pending when the operator's bounded input ended and so never fired
+    /// (processing-time windows and timers; Flink's STREAMING mode does not fire them either).
+    fn dropped_at_end(&self) -> DroppedAtEnd {
+        DroppedAtEnd::default()
     }
 
     /// Counters for the job's metrics, e.g. `("numLateRecordsDropped", 3)`.

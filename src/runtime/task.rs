@@ -14,7 +14,7 @@ use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats, END_O
 use crate::runtime::chain::{ChainError, OperatorChain};
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::message::Message;
-use crate::runtime::operator::{OperatorError, Output, Source, SourceStatus, TaskInfo};
+use crate::runtime::operator::{DroppedAtEnd, OperatorError, Output, Source, SourceStatus, TaskInfo};
 use crate::runtime::output::{OutputStats, Stopped, TaskOutputs};
 use crate::runtime::record::Data;
 use crate::runtime::watermark_valve::WatermarkValve;
@@ -67,6 +67,9 @@ pub struct TaskStats {
     pub output: OutputStats,
     /// The operators' own counters (e.g. late records dropped).
     pub counters: Vec<(&'static str, u64)>,
+    /// The operators (by name) that dropped processing-time windows or timers at the end of
+    /// their input.
+    pub dropped_at_end: Vec<(String, DroppedAtEnd)>,
 }
 
 /// What a step did.
@@ -518,6 +521,7 @@ impl<V: Data> Task<V> {
                     records_in: self.records_in,
                     output: self.outputs.stats,
                     counters: self.chain.metrics(),
+                    dropped_at_end: self.chain.dropped_at_end(),
                 }),
             },
         };

@@ -3,6 +3,7 @@
 //! instance) and how it is redistributed on restore.
 
 pub mod backend;
+pub mod checksum;
 pub mod codec;
 pub mod keyed;
 pub mod operator_state;

@@ -9,7 +9,8 @@
 //! A snapshot is one file, `operator-state.bin`, in a directory of its own:
 //!
 //! ```text
-//! "FFOPST01"  states:u32  { name:bytes  mode:u8  elements:u64  { element:bytes }* }*
+//! "FFOPST02"  states:u32  { name:bytes  mode:u8  elements:u64  { element:bytes }* }*
+//! crc32:u32 (crate::state::checksum)
 //! ```
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use std::path::Path;
 use crate::state::codec::{DecodeError, Reader, Writer};
 use crate::state::snapshot::{read_snapshot_file, write_snapshot_file, SnapshotError};
 
-const MAGIC: &[u8; 8] = b"FFOPST01";
+const MAGIC: &[u8; 8] = b"FFOPST02";
 const FILE_NAME: &str = "operator-state.bin";
 
 /// How a list state's elements go to the subtasks of a restored job.
@@ -80,8 +81,7 @@ impl OperatorStateSnapshot {
                 w.bytes(e);
             }
         }
-        write_snapshot_file(dir, FILE_NAME, &w.bytes)?;
-        Ok(w.bytes.len() as u64)
+        write_snapshot_file(dir, FILE_NAME, &w.bytes)
     }
 
     fn read_from(dir: &Path) -> Result<OperatorStateSnapshot, SnapshotError> {
@@ -249,6 +249,24 @@ mod tests {
             OperatorStateSnapshot::redistribute(&[s, other], 0, 1),
             Err(SnapshotError::KindClash(_))
         ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn every_changed_byte_of_a_snapshot_is_refused_naming_it() {
+        let dir = std::env::temp_dir().join(format!("ferroflow-opstate-flips-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        snapshot(&[
+            ("offsets", Distribution::Split, &["1", "22"]),
+            ("u", Distribution::Union, &["x"]),
+        ])
+        .write_to(&dir)
+        .unwrap();
+        crate::state::checksum::assert_every_flip_refused(&dir.join(FILE_NAME), || {
+            OperatorStateSnapshot::restore_from(&[&dir], 0, 1)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        });
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,10 +4,16 @@
 //! A snapshot is one file, `keyed-state.bin`, in a directory of its own:
 //!
 //! ```text
-//! "FFKEYED1"  max_parallelism:u32
+//! "FFKEYED2"  max_parallelism:u32
 //! states:u32   { id:u32  kind:u8 (high bit: values stamped with a TTL)  name:bytes }*
 //! groups:u32   { key_group:u32  length:u64  { state:u32 key namespace value:bytes }* }*
+//! crc32:u32
 //! ```
+//!
+//! Every snapshot file of the engine has this frame (`write_snapshot_file`,
+//! `read_snapshot_file`): 8 bytes of magic whose last byte is the format version, and the CRC-32
+//! of everything before it at the end (`crate::state::checksum`). A file whose checksum does not
+//! match, or of another format version, is refused with an error naming it.
 //!
 //! Groups are written in order with their byte length, so a restore skips the groups outside
 //! the key-group range it wants without decoding them. Values go through the caller's codec
@@ -21,10 +27,11 @@ use std::path::{Path, PathBuf};
 
 use crate::runtime::key::Key;
 use crate::runtime::key_group::key_group_for_hash;
+use crate::state::checksum;
 use crate::state::codec::{DecodeError, Reader, Writer};
 use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
 
-const MAGIC: &[u8; 8] = b"FFKEYED1";
+const MAGIC: &[u8; 8] = b"FFKEYED2";
 const FILE_NAME: &str = "keyed-state.bin";
 
 /// Why a snapshot could not be written or restored.
@@ -34,10 +41,16 @@ pub enum SnapshotError {
         path: PathBuf,
         error: std::io::Error,
     },
-    /// The snapshot's bytes are not what was written (truncated, another format).
+    /// The snapshot's bytes are not what was written (damaged, truncated, another kind of file).
     Corrupt {
         path: PathBuf,
         error: DecodeError,
+    },
+    /// The snapshot was written in another format version (by another version of ferroflow).
+    Version {
+        path: PathBuf,
+        found: char,
+        expected: char,
     },
     /// The state's value codec refused a value (it cannot be serialized or read back).
     Value {
@@ -59,8 +72,14 @@ impl fmt::Display for SnapshotError {
         match self {
             SnapshotError::Io { path, error } => write!(f, "{}: {error}", path.display()),
             SnapshotError::Corrupt { path, error } => {
-                write!(f, "{} is not a readable keyed-state snapshot: {error}", path.display())
+                write!(f, "{} cannot be restored: {error}", path.display())
             }
+            SnapshotError::Version { path, found, expected } => write!(
+                f,
+                "{} was written by another version of ferroflow (snapshot format {found}; this \
+                 version reads format {expected})",
+                path.display()
+            ),
             SnapshotError::Value { state, message } => write!(f, "state '{state}': {message}"),
             SnapshotError::MaxParallelism { expected, found, path } => write!(
                 f,
@@ -75,22 +94,32 @@ impl fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
-/// Writes `bytes` to `dir/name` (`dir` made if needed): under a temporary name, then renamed,
-/// so a snapshot directory never holds half a file.
-pub(crate) fn write_snapshot_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SnapshotError> {
+/// Writes `bytes` to `dir/name` (`dir` made if needed), followed by their checksum
+/// (`crate::state::checksum`): under a temporary name, then renamed, so a snapshot directory
+/// never holds half a file. `bytes` start with the file's magic, whose last byte is its format
+/// version. Returns the bytes written.
+pub(crate) fn write_snapshot_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<u64, SnapshotError> {
+    use std::io::Write;
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |error| SnapshotError::Io { path, error }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let partial = dir.join(format!("{name}.partial"));
-    std::fs::write(&partial, bytes).map_err(io(&partial))?;
+    std::fs::File::create(&partial)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.write_all(&checksum::trailer(bytes))
+        })
+        .map_err(io(&partial))?;
     let target = dir.join(name);
-    std::fs::rename(&partial, &target).map_err(io(&target))
+    std::fs::rename(&partial, &target).map_err(io(&target))?;
+    Ok((bytes.len() + checksum::TRAILER_LEN) as u64)
 }
 
-/// The path and bytes of `dir/name`, which must start with `magic` (`what` the file should
-/// be, for the error).
+/// The path and bytes (checksum trailer removed) of `dir/name`, which must start with `magic`
+/// (`what` the file should be, for the error) and match its checksum. A file of the same kind
+/// but another format version (the magic's last byte) is refused as written by another version.
 pub(crate) fn read_snapshot_file(
     dir: &Path,
     name: &str,
@@ -98,16 +127,27 @@ pub(crate) fn read_snapshot_file(
     what: &str,
 ) -> Result<(PathBuf, Vec<u8>), SnapshotError> {
     let path = dir.join(name);
-    let bytes = std::fs::read(&path).map_err(|error| SnapshotError::Io {
+    let mut bytes = std::fs::read(&path).map_err(|error| SnapshotError::Io {
         path: path.clone(),
         error,
     })?;
-    if !bytes.starts_with(magic) {
-        return Err(SnapshotError::Corrupt {
+    let family = &magic[..magic.len() - 1];
+    if bytes.len() >= magic.len() && bytes.starts_with(family) && !bytes.starts_with(magic) {
+        return Err(SnapshotError::Version {
             path,
-            error: DecodeError(format!("not {what}")),
+            found: char::from(bytes[magic.len() - 1]),
+            expected: char::from(magic[magic.len() - 1]),
         });
     }
+    let corrupt = |message: String| SnapshotError::Corrupt {
+        path: path.clone(),
+        error: DecodeError(message),
+    };
+    if !bytes.starts_with(magic) {
+        return Err(corrupt(format!("it is not {what}")));
+    }
+    let body = checksum::check_trailer(&bytes).map_err(corrupt)?.len();
+    bytes.truncate(body);
     Ok((path, bytes))
 }
 
@@ -186,11 +226,11 @@ impl<V> KeyedState<V> {
             out.u32(*key_group as u32);
             out.bytes(&group.bytes);
         }
-        write_snapshot_file(dir, FILE_NAME, &out.bytes)?;
+        let bytes = write_snapshot_file(dir, FILE_NAME, &out.bytes)?;
         Ok(SnapshotInfo {
             entries,
             key_groups: groups.len(),
-            bytes: out.bytes.len() as u64,
+            bytes,
         })
     }
 
@@ -413,5 +453,34 @@ mod tests {
             KeyedState::<i64>::restore_from(&[&missing.0], 0..128, decode),
             Err(SnapshotError::Io { .. })
         ));
+    }
+
+    #[test]
+    fn every_changed_byte_of_a_keyed_snapshot_is_refused_naming_it() {
+        let dir = TempDir::new("snapshot-flips");
+        subtask_state(0, 1, 3).snapshot_to(&dir.0, 128, encode).unwrap();
+        crate::state::checksum::assert_every_flip_refused(&dir.0.join(FILE_NAME), || {
+            KeyedState::restore_from(&[&dir.0], 0..128, decode)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    #[test]
+    fn a_snapshot_of_another_format_version_says_so() {
+        let dir = TempDir::new("snapshot-version");
+        subtask_state(0, 1, 3).snapshot_to(&dir.0, 128, encode).unwrap();
+        let file = dir.0.join(FILE_NAME);
+        let mut bytes = std::fs::read(&file).unwrap();
+        bytes[7] = b'1';
+        std::fs::write(&file, &bytes).unwrap();
+        let err = KeyedState::restore_from(&[&dir.0], 0..128, decode).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} was written by another version of ferroflow (snapshot format 1; this version reads format 2)",
+                file.display()
+            )
+        );
     }
 }

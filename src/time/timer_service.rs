@@ -204,9 +204,12 @@ impl<N: Eq + Hash + Clone> TimerService<N> {
         out
     }
 
-    /// Drops every processing-time timer (a bounded job that ends does not fire them).
-    pub fn clear_processing(&mut self) {
+    /// Drops every processing-time timer (a bounded job that ends does not fire them); returns
+    /// how many there were.
+    pub fn clear_processing(&mut self) -> usize {
+        let dropped = self.processing.len;
         self.processing.clear();
+        dropped
     }
 }
 

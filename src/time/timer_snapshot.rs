@@ -3,7 +3,8 @@
 //! subtasks.
 //!
 //! ```text
-//! "FFTIMER1"  count:u64  { domain:u8  time:i64  key  namespace:bytes }*
+//! "FFTIMER2"  count:u64  { domain:u8  time:i64  key  namespace:bytes }*
+//! crc32:u32 (crate::state::checksum)
 //! ```
 
 use std::hash::Hash;
@@ -15,7 +16,7 @@ use crate::state::codec::{DecodeError, Reader, Writer};
 use crate::state::snapshot::{read_snapshot_file, write_snapshot_file, SnapshotError};
 use crate::time::timer_service::{TimeDomain, TimerService};
 
-const MAGIC: &[u8; 8] = b"FFTIMER1";
+const MAGIC: &[u8; 8] = b"FFTIMER2";
 const FILE_NAME: &str = "timers.bin";
 
 /// Writes every timer of `timers` to `dir`; `namespace` gives a namespace's bytes. Writes
@@ -41,8 +42,7 @@ pub fn write_timers<N: Eq + Hash + Clone>(
         w.key(&timer.key);
         w.bytes(&namespace(timer.namespace));
     }
-    write_snapshot_file(dir, FILE_NAME, &w.bytes)?;
-    Ok(w.bytes.len() as u64)
+    write_snapshot_file(dir, FILE_NAME, &w.bytes)
 }
 
 /// Registers in `timers` the timers of keys in `key_groups` (of `max_parallelism`) found in
@@ -118,6 +118,24 @@ mod tests {
             );
         }
         assert_eq!(total, 50);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_changed_byte_of_a_timer_snapshot_is_refused_naming_it() {
+        let dir = std::env::temp_dir().join(format!("ff-timers-flips-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut t: TimerService<Vec<u8>> = TimerService::default();
+        t.register(TimeDomain::EventTime, 100, Key::Int(1), vec![7]);
+        t.register(TimeDomain::ProcessingTime, 7, Key::Str("k".into()), vec![]);
+        write_timers(&dir, &t, |n| n.clone()).unwrap();
+        crate::state::checksum::assert_every_flip_refused(&dir.join(FILE_NAME), || {
+            let mut restored: TimerService<Vec<u8>> = TimerService::default();
+            restore_timers(std::slice::from_ref(&dir), 0..128, 128, &mut restored, |b| {
+                Ok(b.to_vec())
+            })
+            .map_err(|e| e.to_string())
+        });
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -45,6 +45,17 @@ impl Assigner {
         }
     }
 
+    /// Whether windows end at a processing time (tumbling, sliding and session windows of
+    /// processing time; not global or count windows).
+    pub fn is_processing_time(&self) -> bool {
+        match self {
+            Assigner::Tumbling { event_time, .. }
+            | Assigner::Sliding { event_time, .. }
+            | Assigner::Session { event_time, .. } => !*event_time,
+            Assigner::Global | Assigner::CountTumbling { .. } | Assigner::CountSliding { .. } => false,
+        }
+    }
+
     pub fn is_merging(&self) -> bool {
         matches!(self, Assigner::Session { .. })
     }

@@ -17,7 +17,7 @@ mod triggering;
 use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::key::{FastMap, Key, KeyMap};
 use crate::runtime::key_group::DEFAULT_MAX_PARALLELISM;
-use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
+use crate::runtime::operator::{DroppedAtEnd, Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::{Data, Record, NO_TIMESTAMP};
 use crate::time::clock::Clock;
 use crate::time::timer_service::{TimeDomain, TimerService};
@@ -75,6 +75,8 @@ pub struct WindowOperator<V, F: WindowFunctions<V>> {
     watermark: i64,
     clock: Clock,
     late_dropped: u64,
+    /// The processing-time windows and timers the end of its bounded input dropped.
+    dropped_at_end: DroppedAtEnd,
     windows: Vec<Window>,
     /// Key groups of checkpoints are of this max parallelism.
     max_parallelism: usize,
@@ -132,6 +134,7 @@ impl<V: Data, F: WindowFunctions<V>> WindowOperator<V, F> {
             watermark: i64::MIN,
             clock: Clock::System,
             late_dropped: 0,
+            dropped_at_end: DroppedAtEnd::default(),
             windows: Vec::new(),
             max_parallelism: DEFAULT_MAX_PARALLELISM,
         }
@@ -552,9 +555,23 @@ impl<V: Data, F: WindowFunctions<V>> Operator<V> for WindowOperator<V, F> {
     }
 
     fn finish(&mut self, _out: &mut Output<V>) -> OperatorResult {
-        // A bounded input ends without firing processing-time timers (Flink's STREAMING mode).
-        self.timers.clear_processing();
+        // A bounded input ends without firing processing-time timers (Flink's STREAMING mode);
+        // the job reports the windows (with contents) and other timers that never fire.
+        let timers = self.timers.clear_processing() as u64;
+        let windows = if self.assigner.is_processing_time() {
+            self.contents.values().map(|w| w.len() as u64).sum()
+        } else {
+            0
+        };
+        self.dropped_at_end.windows += windows;
+        // Each pending processing-time window has its own timer at its end; the others are a
+        // trigger's (global and count windows have no end, so nothing of theirs is counted).
+        self.dropped_at_end.timers += timers.saturating_sub(windows);
         Ok(())
+    }
+
+    fn dropped_at_end(&self) -> DroppedAtEnd {
+        self.dropped_at_end
     }
 
     fn metrics(&self) -> Vec<(&'static str, u64)> {

@@ -3,7 +3,7 @@
 //! takes exactly the entries of the key groups it owns.
 //!
 //! ```text
-//! "FFWINDW1"  max_parallelism:u32  watermark:i64
+//! "FFWINDW2"  max_parallelism:u32  watermark:i64
 //! groups:u32  { key_group:u32  length:u64  { entry }* }*
 //!
 //! entry:  0 key window contents:bytes               a window's contents (general path)
@@ -12,6 +12,7 @@
 //!         3 key n:u32 window*                        a key's merging sessions
 //!         4 key count:i64                            a key's records seen (count windows)
 //! window: as a namespace of keyed state (src/state/codec.rs)
+//! crc32:u32 (crate::state::checksum)
 //! ```
 //!
 //! Contents are the bytes the window functions make of them (`WindowFunctions::encode`; pickle
@@ -30,7 +31,7 @@ use crate::state::snapshot::{read_snapshot_file, write_snapshot_file, SnapshotEr
 use crate::window::trigger::TriggerState;
 use crate::window::window::Window;
 
-const MAGIC: &[u8; 8] = b"FFWINDW1";
+const MAGIC: &[u8; 8] = b"FFWINDW2";
 pub const FILE_NAME: &str = "window-state.bin";
 
 const CONTENTS: u8 = 0;
@@ -145,8 +146,7 @@ impl WindowStateWriter {
             out.u32(*group as u32);
             out.bytes(&w.bytes);
         }
-        write_snapshot_file(dir, FILE_NAME, &out.bytes)?;
-        Ok(out.bytes.len() as u64)
+        write_snapshot_file(dir, FILE_NAME, &out.bytes)
     }
 
     pub fn entries(&self) -> usize {
@@ -373,5 +373,31 @@ mod tests {
             assert_eq!(window_of_bytes(&window_bytes(&w)).unwrap(), w);
         }
         assert!(window_of_bytes(&[0]).is_err(), "the global namespace is no window");
+    }
+
+    #[test]
+    fn every_changed_byte_of_a_window_snapshot_is_refused_naming_it() {
+        let dir = temp_dir("flips");
+        let mut w = WindowStateWriter::new(128);
+        let win = Window::Time { start: 0, end: 10 };
+        w.contents(&Key::Int(1), &win, b"c");
+        w.grouped(&Key::Int(2), &win, true, b"g");
+        w.trigger_state(
+            &Key::Int(1),
+            &win,
+            &TriggerState {
+                count: 2,
+                fire_time: Some(9),
+            },
+        );
+        w.sessions(&Key::Int(3), &[win]);
+        w.count(&Key::Int(4), 5);
+        w.write(&dir, 3).unwrap();
+        crate::state::checksum::assert_every_flip_refused(&dir.join(FILE_NAME), || {
+            read_window_state(std::slice::from_ref(&dir), 0..128, 128, |_| Ok(()))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

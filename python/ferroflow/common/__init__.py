@@ -5,7 +5,6 @@ from ferroflow.common.execution_config import ExecutionConfig
 from ferroflow.common.job_client import JobClient
 from ferroflow.common.job_execution_result import JobExecutionResult
 from ferroflow.common.job_status import JobStatus
-from ferroflow.common.job_warnings import StuckTaskWarning
 from ferroflow.common.restart_strategy import RestartStrategies, RestartStrategyConfiguration
 from ferroflow.common.serialization import Encoder
 from ferroflow.common.time import Duration, Instant, Time
@@ -26,7 +25,6 @@ __all__ = [
     "RestartStrategyConfiguration",
     "Row",
     "RowKind",
-    "StuckTaskWarning",
     "Time",
     "TimestampAssigner",
     "TypeInformation",

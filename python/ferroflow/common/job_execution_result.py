@@ -82,7 +82,9 @@ class JobExecutionResult:
     def get_task_metrics(self) -> list[dict[str, Any]]:
         """What each parallel task did: ``task``, ``subtask``, ``records_in``, ``records_out``,
         ``batches_out``, ``backpressured_ms`` (time spent waiting for a slower downstream task)
-        and ``counters`` (its operators' counters by name, e.g. ``numLateRecordsDropped``)."""
+        ``counters`` (its operators' counters by name, e.g. ``numLateRecordsDropped``) and
+        ``dropped_at_end`` (by operator name, the ``windows`` and ``timers`` of processing time
+        still pending when the bounded input ended, which never fired)."""
         return [dict(m) for m in self._task_metrics]
 
     def get_counter(self, name: str) -> int:

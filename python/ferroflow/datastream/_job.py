@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ferroflow import _engine
 from ferroflow.datastream._checkpoint_plan import check_sources_rewindable
+from ferroflow.datastream._checks import effective_buffer_timeout
 from ferroflow.datastream._iterables import check_not_spent
 from ferroflow.datastream._plan_specs import (
     AggregateSpec,
@@ -102,6 +103,10 @@ def build_job(
             builder.set_chaining(node, t.chaining)
         if t.uid is not None:
             builder.set_uid(node, t.uid)
+        if t.max_parallelism is not None:
+            builder.set_max_parallelism(node, t.max_parallelism)
+        if t.buffer_timeout is not None:
+            builder.set_buffer_timeout(node, effective_buffer_timeout(t.buffer_timeout))
     return builder
 
 

@@ -59,6 +59,9 @@ class Transformation:
     # Fixed (from_collection, from_iterable): set_parallelism may not change it.
     parallelism_fixed: bool = False
     uid: str | None = None
+    # set_max_parallelism (key groups of its keyed state) and set_buffer_timeout (ms), if set.
+    max_parallelism: int | None = None
+    buffer_timeout: int | None = None
     description: str | None = None
     chaining: str = "always"
     style: str | None = None

@@ -11,6 +11,7 @@ from ferroflow import _engine
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
+from ferroflow.datastream._operator_properties import OperatorProperties
 from ferroflow.datastream._transformations import Input, StreamPart, Transformation
 from ferroflow.datastream._udf import UdfSpec, check_function, describe
 from ferroflow.datastream.broadcast import BroadcastConnectedStream, BroadcastStream, check_broadcast_descriptors
@@ -110,7 +111,7 @@ class CloseableIterator:
         self.close()
 
 
-class DataStream:
+class DataStream(OperatorProperties):
     """A stream of values. Transformations return new streams; the operator that produced this
     one can be named and configured with ``name``, ``set_parallelism`` and so on."""
 
@@ -123,62 +124,6 @@ class DataStream:
         self._env = env
         self._parts = parts
         self._type_info = type_info
-
-    # -- the operator behind the stream -----------------------------------------------------
-
-    def _operator(self, what: str) -> Transformation:
-        if len(self._parts) != 1:
-            raise ValueError(f"{what}() cannot be applied to a union of streams; apply it to each stream")
-        return self._parts[0].transformation
-
-    def name(self, name: str) -> DataStream:
-        """Names the operator (shown in the plan and in error messages)."""
-        self._operator("name").name = check_str(name, "name")
-        return self
-
-    def get_name(self) -> str:
-        return self._operator("get_name").name
-
-    def uid(self, uid: str) -> DataStream:
-        """A stable id for the operator, which later keys its state in checkpoints."""
-        self._operator("uid").uid = check_str(uid, "uid")
-        return self
-
-    def set_uid_hash(self, uid_hash: str) -> DataStream:
-        self._operator("set_uid_hash").uid = check_str(uid_hash, "uid_hash")
-        return self
-
-    def set_description(self, description: str) -> DataStream:
-        self._operator("set_description").description = check_str(description, "description")
-        return self
-
-    def set_parallelism(self, parallelism: int) -> DataStream:
-        """How many parallel subtasks run the operator."""
-        t = self._operator("set_parallelism")
-        parallelism = check_parallelism(parallelism)
-        if t.parallelism_fixed and parallelism != 1:
-            raise ValueError(f"'{t.name}' is not a parallel operator: its parallelism must be 1, got {parallelism}")
-        t.parallelism = parallelism
-        return self
-
-    def force_non_parallel(self) -> DataStream:
-        self._operator("force_non_parallel").parallelism = 1
-        return self
-
-    def start_new_chain(self) -> DataStream:
-        """Starts a new chain (task) at this operator; following operators may chain to it."""
-        self._operator("start_new_chain").chaining = "head"
-        return self
-
-    def disable_chaining(self) -> DataStream:
-        """Runs this operator in a task of its own."""
-        self._operator("disable_chaining").chaining = "never"
-        return self
-
-    def slot_sharing_group(self, slot_sharing_group: Any) -> DataStream:
-        """Accepted for compatibility: ferroflow runs every task in one process, so slots do not
-        apply."""
-        return self
 
     def get_type(self) -> TypeInformation | None:
         return self._type_info
@@ -463,6 +408,12 @@ class KeyedStream(DataStream):
 
     def set_parallelism(self, parallelism: int) -> DataStream:
         return self._unsupported("Setting parallelism")
+
+    def set_max_parallelism(self, max_parallelism: int) -> DataStream:
+        return self._unsupported("Setting max parallelism")
+
+    def set_buffer_timeout(self, timeout_millis: int) -> DataStream:
+        return self._unsupported("Setting buffer time out")
 
     def force_non_parallel(self) -> DataStream:
         return self._unsupported("Setting force non-parallel")

@@ -17,7 +17,13 @@ from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checkpoint_options import apply_checkpoint_options
 from ferroflow.datastream._checkpoint_plan import CheckpointPlan, make_plan
 from ferroflow.datastream._checkpoint_settings import CheckpointSettings
-from ferroflow.datastream._checks import check_parallelism, check_type_info
+from ferroflow.datastream._checks import (
+    check_buffer_timeout,
+    check_max_parallelism,
+    check_parallelism,
+    check_type_info,
+    effective_buffer_timeout,
+)
 from ferroflow.datastream._iterables import check_not_spent
 from ferroflow.datastream._job import build_job
 from ferroflow.datastream._runtime_options import runtime_spec
@@ -144,9 +150,7 @@ class StreamExecutionEnvironment:
     def set_max_parallelism(self, max_parallelism: int) -> StreamExecutionEnvironment:
         """The number of key groups keyed state is split into (default 128): the upper bound of
         any operator's parallelism, now and when restoring at another parallelism."""
-        max_parallelism = check_parallelism(max_parallelism, "max_parallelism")
-        if max_parallelism > 32768:
-            raise ValueError(f"max_parallelism must be at most 32768, got {max_parallelism}")
+        max_parallelism = check_max_parallelism(max_parallelism)
         self._max_parallelism = max_parallelism
         self._config.set_max_parallelism(max_parallelism)
         return self
@@ -157,19 +161,14 @@ class StreamExecutionEnvironment:
     def set_buffer_timeout(self, timeout_millis: int) -> StreamExecutionEnvironment:
         """How long (ms) records may wait in a partly filled batch before it is sent on
         (default 100). 0 sends after every step, -1 only when a batch is full."""
-        if isinstance(timeout_millis, bool) or not isinstance(timeout_millis, int):
-            raise TypeError(f"buffer timeout must be an int (milliseconds), got {describe(timeout_millis)}")
-        if timeout_millis < -1:
-            raise ValueError(f"buffer timeout must be -1, 0 or positive, got {timeout_millis}")
-        self._buffer_timeout = timeout_millis
+        self._buffer_timeout = check_buffer_timeout(timeout_millis)
         return self
 
     def get_buffer_timeout(self) -> int:
         return self._buffer_timeout
 
     def _effective_buffer_timeout(self) -> int:
-        # -1 (flush only full batches) still ends every job: the end of input flushes everything.
-        return 2**62 if self._buffer_timeout == -1 else self._buffer_timeout
+        return effective_buffer_timeout(self._buffer_timeout)
 
     def _batch_size(self) -> int:
         return self._configuration.get_integer("python.fn-execution.bundle.size", DEFAULT_BATCH_SIZE)

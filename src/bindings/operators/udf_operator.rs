@@ -14,7 +14,7 @@ use crate::bindings::value::PyValue;
 use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::key::Key;
 use crate::runtime::key_group::{key_group_range, DEFAULT_MAX_PARALLELISM};
-use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
+use crate::runtime::operator::{DroppedAtEnd, Operator, OperatorError, OperatorResult, Output, TaskInfo};
 use crate::runtime::record::{Record, NO_TIMESTAMP};
 use crate::time::clock::Clock;
 use crate::time::timer_service::{TimeDomain, TimerService};
@@ -78,6 +78,8 @@ pub struct UdfOperator {
     ctx: Option<Py<ProcessContext>>,
     keyed: bool,
     timers: TimerService<()>,
+    /// The processing-time timers its bounded input's end dropped.
+    dropped_at_end: DroppedAtEnd,
     /// Keyed operators: their keyed state (the store's current key is the record's).
     state: Option<Py<StateStore>>,
     max_parallelism: usize,
@@ -118,6 +120,7 @@ impl UdfOperator {
             ctx,
             keyed,
             timers: TimerService::default(),
+            dropped_at_end: DroppedAtEnd::default(),
             state,
             max_parallelism: DEFAULT_MAX_PARALLELISM,
         })
@@ -345,9 +348,14 @@ impl Operator<PyValue> for UdfOperator {
     }
 
     fn finish(&mut self, _out: &mut Output<PyValue>) -> OperatorResult {
-        // A bounded input ends without firing processing-time timers (Flink's STREAMING mode).
-        self.timers.clear_processing();
+        // A bounded input ends without firing processing-time timers (Flink's STREAMING mode);
+        // the job reports how many there were.
+        self.dropped_at_end.timers += self.timers.clear_processing() as u64;
         self.udf.finish()
+    }
+
+    fn dropped_at_end(&self) -> DroppedAtEnd {
+        self.dropped_at_end
     }
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> OperatorResult {

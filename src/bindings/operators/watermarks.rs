@@ -8,7 +8,7 @@
 //! pickles (one that does not is left out: the restored job makes a new one).
 //!
 //! ```text
-//! "FFWMGEN1"  max_timestamp:i64  has_generator:u8  [generator:bytes]
+//! "FFWMGEN2"  max_timestamp:i64  has_generator:u8  [generator:bytes]  crc32:u32
 //! ```
 //!
 //! On restore at the same parallelism each subtask takes its own snapshot; at another
@@ -32,7 +32,7 @@ use crate::state::codec::{DecodeError, Reader, Writer};
 use crate::state::snapshot::{read_snapshot_file, write_snapshot_file, SnapshotError};
 use crate::time::clock::Clock;
 
-const MAGIC: &[u8; 8] = b"FFWMGEN1";
+const MAGIC: &[u8; 8] = b"FFWMGEN2";
 const FILE_NAME: &str = "watermark-generator.bin";
 
 /// The strategy's Python `WatermarkGenerator`, and its methods looked up once.
@@ -40,6 +40,21 @@ struct Generator {
     object: Py<PyAny>,
     on_event: Py<PyAny>,
     on_periodic_emit: Py<PyAny>,
+}
+
+/// Writes a subtask's snapshot: its max timestamp, and its generator pickled (when it pickles).
+fn write_snapshot(dir: &std::path::Path, max_timestamp: i64, generator: Option<&[u8]>) -> Result<u64, SnapshotError> {
+    let mut w = Writer::default();
+    w.bytes.extend_from_slice(MAGIC);
+    w.i64(max_timestamp);
+    match generator {
+        Some(bytes) => {
+            w.u8(1);
+            w.bytes(bytes);
+        }
+        None => w.u8(0),
+    }
+    write_snapshot_file(dir, FILE_NAME, &w.bytes)
 }
 
 /// What a subtask's snapshot holds: its max timestamp, and its generator pickled.
@@ -228,18 +243,9 @@ impl Operator<PyValue> for TimestampsAndWatermarks {
             .map_err(OperatorError::new)?,
             None => None,
         };
-        let mut w = Writer::default();
-        w.bytes.extend_from_slice(MAGIC);
-        w.i64(self.max_timestamp);
-        match &generator {
-            Some(bytes) => {
-                w.u8(1);
-                w.bytes(bytes);
-            }
-            None => w.u8(0),
-        }
-        write_snapshot_file(ctx.directory, FILE_NAME, &w.bytes).map_err(|e| OperatorError::new(e.to_string()))?;
-        stats.add(SnapshotStats::full(w.bytes.len() as u64));
+        let bytes = write_snapshot(ctx.directory, self.max_timestamp, generator.as_deref())
+            .map_err(|e| OperatorError::new(e.to_string()))?;
+        stats.add(SnapshotStats::full(bytes));
         Ok(stats)
     }
 
@@ -391,4 +397,21 @@ fn timestamp_from(value: &Bound<'_, PyAny>, assigner: &Bound<'_, PyAny>) -> PyRe
         value.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string()),
         from()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_changed_byte_of_a_generator_snapshot_is_refused_naming_it() {
+        let dir = std::env::temp_dir().join(format!("ferroflow-wmgen-flips-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write_snapshot(&dir, 1234, Some(b"pickled")).unwrap();
+        assert_eq!(read_snapshot(&dir).unwrap(), (1234, Some(b"pickled".to_vec())));
+        crate::state::checksum::assert_every_flip_refused(&dir.join(FILE_NAME), || {
+            read_snapshot(&dir).map(drop).map_err(|e| e.to_string())
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -3,7 +3,8 @@
 //! A snapshot directory holds `rocksdb/`, a native RocksDB checkpoint (SST files hard-linked from
 //! the live database, so files that did not change since the last snapshot are shared, not
 //! copied: snapshots are incremental), and `rocksdb-state.json`, written last and renamed into
-//! place: the states (name, kind, time-to-live) and the max parallelism of the key groups.
+//! place: the states (name, kind, time-to-live) and the max parallelism of the key groups, with
+//! its checksum (`crate::state::checksum`; RocksDB checks its own files).
 //!
 //! Restoring links the files of the first snapshot into a new database and deletes the key groups
 //! outside the wanted range (as Flink does when rescaling); rows of the wanted range in the other
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use rocksdb::{ColumnFamilyDescriptor, WriteBatch, DB};
 use serde::{Deserialize, Serialize};
 
+use crate::state::checksum;
 use crate::state::keyed::StateKind;
 
 use super::layout::{key_group_of, key_group_rows};
@@ -24,7 +26,7 @@ use super::{column_family_of, RemoveOnDrop, RocksDbError, RocksDbKeyedState, Roc
 
 const META_FILE: &str = "rocksdb-state.json";
 const CHECKPOINT_DIR: &str = "rocksdb";
-const FORMAT: &str = "ferroflow-rocksdb-1";
+const FORMAT: &str = "ferroflow-rocksdb-2";
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 struct StateMeta {
@@ -38,6 +40,9 @@ struct Meta {
     format: String,
     max_parallelism: usize,
     states: Vec<StateMeta>,
+    /// The file's CRC-32 (`crate::state::checksum`); last, so that it is the file's last field.
+    #[serde(default)]
+    checksum: String,
 }
 
 /// What a snapshot holds, and what it added to the one before.
@@ -73,16 +78,18 @@ pub fn is_rocksdb_snapshot(directory: &Path) -> bool {
 
 fn read_meta(directory: &Path) -> Result<Meta, RocksDbError> {
     let path = directory.join(META_FILE);
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-    let meta: Meta = serde_json::from_str(&text)
+    let bytes = std::fs::read(&path).map_err(io(&path))?;
+    let meta: Meta = serde_json::from_slice(&bytes)
         .map_err(|e| RocksDbError(format!("{} is not a readable RocksDB snapshot: {e}", path.display())))?;
     if meta.format != FORMAT {
         return Err(RocksDbError(format!(
-            "{} is of format '{}', not '{FORMAT}'",
+            "{} was written by another version of ferroflow (format '{}'; this version reads '{FORMAT}')",
             path.display(),
             meta.format
         )));
     }
+    checksum::check_json(&bytes)
+        .map_err(|e| RocksDbError(format!("{} is not a readable RocksDB snapshot: {e}", path.display())))?;
     Ok(meta)
 }
 
@@ -151,8 +158,9 @@ impl RocksDbKeyedState {
                     ttl_ms: s.ttl.get(),
                 })
                 .collect(),
+            checksum: checksum::UNSEALED.into(),
         };
-        let text = serde_json::to_string_pretty(&meta).map_err(|e| RocksDbError(e.to_string()))?;
+        let text = checksum::seal_json(serde_json::to_vec_pretty(&meta).map_err(|e| RocksDbError(e.to_string()))?);
         let partial = directory.join(format!("{META_FILE}.partial"));
         std::fs::write(&partial, text).map_err(io(&partial))?;
         let target = directory.join(META_FILE);

@@ -277,6 +277,34 @@ fn snapshots_of_other_max_parallelisms_are_refused() {
 }
 
 #[test]
+fn every_changed_byte_of_a_snapshots_state_file_is_refused() {
+    let tmp = TempDir::new();
+    let mut store = open(&tmp.join("db"));
+    fill(&mut store, 0..3);
+    store.snapshot_to(&tmp.join("s")).unwrap();
+    let restores = AtomicUsize::new(0);
+    crate::state::checksum::assert_every_flip_refused(&tmp.join("s").join("rocksdb-state.json"), || {
+        let n = restores.fetch_add(1, Ordering::SeqCst);
+        RocksDbKeyedState::restore_from(
+            &[&tmp.join("s")],
+            0..128,
+            tmp.join(&format!("r{n}")),
+            settings(Clock::System),
+        )
+        .map(drop)
+        .map_err(|e| e.0)
+    });
+    let meta = tmp.join("s").join("rocksdb-state.json");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace("ferroflow-rocksdb-2", "ferroflow-rocksdb-1");
+    std::fs::write(&meta, text).unwrap();
+    let err = RocksDbKeyedState::restore_from(&[&tmp.join("s")], 0..128, tmp.join("old"), settings(Clock::System))
+        .unwrap_err();
+    assert!(err.0.contains("written by another version of ferroflow"), "{err}");
+}
+
+#[test]
 fn compaction_drops_expired_entries_of_states_with_a_time_to_live() {
     let tmp = TempDir::new();
     let clock = Clock::manual(1_000);
