@@ -1,13 +1,13 @@
 //! The heap backend: Python objects held as they are, no serialization on access. A list state's
-//! entry is a Python list, a map state's a dict from each map key's byte form (the form keys of
-//! keyed streams have, so that `True`, `1` and `1.0` are three entries, as on RocksDB) to a
-//! `(map key, entry)` tuple.
+//! entry is a Python list, a map state's a dict from each map key's form (an int or str as it
+//! is, other keys by the byte form keys of keyed streams have, so that `True`, `1` and `1.0` are
+//! three entries, as on RocksDB) to a `(map key, entry)` tuple.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::bindings::key::{key_bytes_from_py, type_name};
 use crate::runtime::key::Key;
@@ -332,8 +332,13 @@ impl KeyedBackend for HeapBackend {
     }
 }
 
-/// The dict key a map entry is held under: the byte form of the map key.
-fn map_key_form<'py>(user_key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+/// The dict key a map entry is held under: an int or a str of exactly that type as it is (the
+/// common case; no other kept key equals one), any other key by its byte form (bytes), so that
+/// keys of different types are different entries.
+fn map_key_form<'py>(user_key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if user_key.is_exact_instance_of::<PyInt>() || user_key.is_exact_instance_of::<PyString>() {
+        return Ok(user_key.clone());
+    }
     let form = key_bytes_from_py(user_key, Vec::new())?;
-    Ok(PyBytes::new(user_key.py(), &form))
+    Ok(PyBytes::new(user_key.py(), &form).into_any())
 }
