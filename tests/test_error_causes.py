@@ -90,6 +90,15 @@ def test_an_error_in_a_partitioner_class_or_its_key_selector_names_it(env):
     assert "partition_custom key selector 'test_an_error_in_a_partitioner_class_or_its_key_selector_names_it.<locals>.bad_selector'" in notes(info.value)
 
 
+def test_a_partition_out_of_range_names_the_partitioner(env):
+    out = env.from_collection([1, 2]).map(lambda v: v).name("Upstream").partition_custom(lambda k, n: n, lambda v: v)
+    with pytest.raises(RuntimeError, match=r"the partitioner returned 2, but there are 2 partitions") as info:
+        list(out.map(lambda v: v).set_parallelism(2).execute_and_collect())
+    assert "raised in operator 'partition_custom partitioner 'test_a_partition_out_of_range_names_the_partitioner.<locals>.<lambda>''" in notes(
+        info.value
+    )
+
+
 class Bounds(ProcessWindowFunction):
     def process(self, key: Any, context: Any, elements: Any) -> Any:
         window = context.window()

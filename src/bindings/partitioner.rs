@@ -53,15 +53,17 @@ impl RecordPartitioner<PyValue> for PyPartitioner {
                 .call1((key, channels))
                 .and_then(|c| c.extract::<i64>())
                 .map_err(|e| self.failed(py, false, OperatorError::new(e)))?;
-            usize::try_from(chosen).map_err(|_| {
-                self.failed(
+            match usize::try_from(chosen) {
+                Ok(c) if c < channels => Ok(c),
+                _ => Err(self.failed(
                     py,
                     false,
                     OperatorError::new(format!(
-                        "the partitioner returned {chosen}, but partitions are numbered 0..{channels}"
+                        "the partitioner returned {chosen}, but there are {channels} partitions \
+                         (expected a number in 0..{channels})"
                     )),
-                )
-            })
+                )),
+            }
         })
     }
 }
