@@ -20,6 +20,7 @@ use pyo3::types::PyIterator;
 
 use crate::bindings::interrupt::interrupt_thread;
 use crate::bindings::value::{size_of_value, PyValue};
+use crate::runtime::job::TASK_STACK_BYTES;
 use crate::runtime::operator::{OperatorError, OperatorResult, Output, Source, SourceStatus, TaskInfo};
 use crate::runtime::record::Record;
 
@@ -108,6 +109,7 @@ impl Source<PyValue> for IterableSource {
         let budget = info.batch_bytes;
         std::thread::Builder::new()
             .name(format!("ferroflow {} reader", info.task_name))
+            .stack_size(TASK_STACK_BYTES)
             .spawn(move || read(iterator, sender, shared, budget))
             .map_err(|e| OperatorError::new(format!("could not start the thread that reads the iterable: {e}")))?;
         self.items = Some(receiver);

@@ -20,7 +20,7 @@ use crate::checkpoint::options::Retention;
 use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
 use crate::checkpoint::savepoint::SavepointRequest;
 use crate::graph::stream_graph::StreamGraph;
-use crate::runtime::job::{panic_message, DeployError, DeployedJob, JobError, JobSummary, RunSetup};
+use crate::runtime::job::{panic_message, DeployError, DeployedJob, JobError, JobSummary, RunSetup, TASK_STACK_BYTES};
 use crate::runtime::lock::lock;
 
 /// How often the driver looks at a cancel request while it waits.
@@ -156,6 +156,7 @@ impl JobDriver {
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name(format!("ferroflow job {}", &job_id[..job_id.len().min(8)]))
+            .stack_size(TASK_STACK_BYTES)
             .spawn(move || {
                 // A panic is a bug in ferroflow; it must still end the job, not hang its waiters.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive(run, &for_thread)))

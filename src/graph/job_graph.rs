@@ -88,7 +88,7 @@ fn can_chain_to_input<V: Data>(graph: &StreamGraph<V>, consumers: &[Vec<(NodeId,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::stream_graph::{JobConfig, StreamEdge};
+    use crate::graph::stream_graph::{JobConfig, StreamEdge, MAX_CHANNELS};
     use crate::runtime::operator::{Operator, OperatorResult, Output, Source, SourceStatus};
     use crate::runtime::output::FlushPolicy;
     use crate::runtime::record::Record;
@@ -251,5 +251,27 @@ mod tests {
         assert_eq!((g.max_parallelism_of(k), g.max_parallelism_of(a)), (16, 128));
         let err = g.set_max_parallelism(a, 1).unwrap_err();
         assert!(err.0.contains("must be at least its parallelism 2"), "{err}");
+    }
+
+    #[test]
+    fn jobs_with_more_channels_than_the_bound_are_rejected() {
+        let mut c = config(true);
+        c.max_parallelism = 4096;
+        let mut g = StreamGraph::new(c);
+        let s = g.add_node("Source", 512, source(), vec![]).unwrap();
+        let m = g.add_node("Map", 512, op(), edge(s, Partitioning::Forward)).unwrap();
+        // Pointwise edges count one channel per subtask of the wider side, all-to-all ones p × q.
+        let k = g.add_node("Keyed", 1023, op(), edge(m, Partitioning::Keyed)).unwrap();
+        assert_eq!(512 + 512 * 1023, MAX_CHANNELS);
+        let err = g
+            .add_node("Rebalanced", 1, op(), edge(k, Partitioning::Rebalance))
+            .err()
+            .unwrap();
+        assert!(err.0.contains("operator 'Rebalanced'"), "{err}");
+        assert!(
+            err.0.contains(&format!("needs {} channels", MAX_CHANNELS + 1023)),
+            "{err}"
+        );
+        assert!(err.0.contains("Lower the parallelism"), "{err}");
     }
 }

@@ -31,6 +31,12 @@ use crate::runtime::partitioner::{pointwise_targets, Router};
 use crate::runtime::record::Data;
 use crate::runtime::task::{Step, Task, TaskFailure, TaskInput, TaskStats};
 
+/// The stack of a task thread: 8 MiB, what a Python thread gets on Linux (the default stack
+/// size of pthreads, from `ulimit -s`), so that user functions that recurse deeply in C (hashing
+/// or pickling deeply nested values) run as they would in a plain Python thread; Rust's 2 MiB
+/// default overflows. The memory is reserved, not used, until the stack grows.
+pub const TASK_STACK_BYTES: usize = 8 << 20;
+
 /// How one run of a job is set up: its identity, the checkpoint it restores from, and its
 /// checkpoints. A job that restarts after a failure runs again with another setup.
 #[derive(Clone, Default)]
@@ -381,24 +387,29 @@ impl<V: Data> DeployedJob<V> {
             let control_for_task = Arc::clone(&control);
             let thread_name = format!("ferroflow {} ({})", task.name, task.subtask_index + 1);
             let (task_name, subtask_index, parallelism) = task.failed_operator(None);
-            let spawned = std::thread::Builder::new().name(thread_name).spawn(move || {
-                let control = control_for_task;
-                // A panic is a bug in ferroflow, but it must still end the job, not hang it.
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    V::run_thread(|| task.run(&control.cancelled))
-                }))
-                .unwrap_or_else(|panic| {
-                    let message = panic_message(panic.as_ref());
-                    Err(TaskFailure::Operator {
-                        operator: task_name,
-                        subtask_index,
-                        parallelism,
-                        record_index: None,
-                        error: OperatorError::new(format!("internal error in ferroflow (task panicked): {message}")),
-                    })
+            let spawned = std::thread::Builder::new()
+                .name(thread_name)
+                .stack_size(TASK_STACK_BYTES)
+                .spawn(move || {
+                    let control = control_for_task;
+                    // A panic is a bug in ferroflow, but it must still end the job, not hang it.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        V::run_thread(|| task.run(&control.cancelled))
+                    }))
+                    .unwrap_or_else(|panic| {
+                        let message = panic_message(panic.as_ref());
+                        Err(TaskFailure::Operator {
+                            operator: task_name,
+                            subtask_index,
+                            parallelism,
+                            record_index: None,
+                            error: OperatorError::new(format!(
+                                "internal error in ferroflow (task panicked): {message}"
+                            )),
+                        })
+                    });
+                    control.task_ended(result);
                 });
-                control.task_ended(result);
-            });
             match spawned {
                 Ok(handle) => threads.push(handle),
                 Err(e) => {

@@ -9,8 +9,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
+/// How deeply tuples may nest in a key: a key is refused when it is made (and a snapshot when it
+/// is read) past this depth, so that nothing that walks a key (hashing, encoding, dropping)
+/// recurses without bound.
+pub const MAX_KEY_DEPTH: usize = 64;
+
 /// A key. Python values map to the variant of their type; values of other types are kept as a
-/// stable byte encoding of the value (`Opaque`).
+/// stable byte encoding of the value (`Opaque`). Two keys are equal when they have the same type
+/// and the same value, recursively in tuples (PyFlink compares keys in serialized form): `True`,
+/// `1` and `1.0` are three keys, `0.0` and `-0.0` two.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     None,
@@ -18,7 +25,8 @@ pub enum Key {
     Int(i64),
     /// An integer outside the range of `i64`, in decimal.
     BigInt(Box<str>),
-    /// A float that is not a whole number, by its bits (`-0.0` and whole floats become `Int`).
+    /// A float, by its bits (`-0.0` is not `0.0`); every NaN is one key, with the bits of
+    /// `f64::NAN`.
     Float(u64),
     Str(Box<str>),
     Bytes(Box<[u8]>),
@@ -73,11 +81,11 @@ impl Key {
         }
     }
 
-    /// The key for a float, equal to the key of the same number as an integer when the float
-    /// is a whole number (Python's `1.0 == 1`).
+    /// The key of a float: its bits, so that it stays a float and `-0.0` stays apart from
+    /// `0.0`; every NaN is the same key (a NaN key finds its own state again).
     pub fn from_f64(value: f64) -> Key {
-        if value.fract() == 0.0 && value >= i64::MIN as f64 && value < i64::MAX as f64 {
-            Key::Int(value as i64)
+        if value.is_nan() {
+            Key::Float(f64::NAN.to_bits())
         } else {
             Key::Float(value.to_bits())
         }
@@ -261,10 +269,20 @@ mod tests {
     }
 
     #[test]
-    fn whole_floats_equal_ints() {
-        assert_eq!(Key::from_f64(3.0), Key::Int(3));
-        assert_eq!(Key::from_f64(-0.0), Key::Int(0));
-        assert!(matches!(Key::from_f64(2.5), Key::Float(_)));
-        assert!(matches!(Key::from_f64(f64::NAN), Key::Float(_)));
+    fn keys_of_other_types_or_signs_differ() {
+        assert_eq!(Key::from_f64(3.0), Key::Float(3.0f64.to_bits()));
+        assert_ne!(Key::from_f64(1.0), Key::Int(1));
+        assert_ne!(Key::Int(1), Key::Bool(true));
+        assert_ne!(Key::from_f64(0.0), Key::from_f64(-0.0));
+        assert_ne!(Key::from_f64(0.0).stable_hash(), Key::from_f64(-0.0).stable_hash());
+        assert_ne!(Key::from_f64(1.0).stable_hash(), Key::Int(1).stable_hash());
+        // Every NaN, whatever its sign and payload, is one key with one hash.
+        let other_nan = f64::from_bits(f64::NAN.to_bits() | 1);
+        assert!(other_nan.is_nan());
+        assert_eq!(Key::from_f64(f64::NAN), Key::from_f64(-other_nan));
+        assert_eq!(
+            Key::from_f64(f64::NAN).stable_hash(),
+            Key::from_f64(-other_nan).stable_hash()
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::runtime::key::Key;
+use crate::runtime::key::{Key, MAX_KEY_DEPTH};
 use crate::state::keyed::Namespace;
 use crate::window::window::Window;
 
@@ -105,9 +105,6 @@ impl Writer {
         }
     }
 }
-
-/// How deeply tuples may nest in a key that is read back.
-const MAX_KEY_DEPTH: usize = 64;
 
 /// Reads what a [`Writer`] wrote; every read checks the bytes are there.
 pub struct Reader<'a> {

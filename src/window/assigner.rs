@@ -1,6 +1,6 @@
 //! Window assigners: which windows a record belongs to.
 
-use crate::window::window::{window_start, Window};
+use crate::window::window::{exact_window_start, time_window, Window};
 
 /// The built-in assigners. Dynamic session gaps and count windows need more than the record's
 /// timestamp; the window operator supplies it.
@@ -72,24 +72,20 @@ impl Assigner {
     /// assigners). `gap` is the record's session gap, `count` its number among its key's records.
     pub fn assign(&self, time: i64, gap: i64, count: i64, out: &mut Vec<Window>) {
         match *self {
+            // Starts are computed exactly (i128) and windows cut at the ends of the range, so that
+            // timestamps near them never wrap into windows at the other end.
             Assigner::Tumbling { size, offset, .. } => {
-                let start = window_start(time, offset, size);
-                out.push(Window::Time {
-                    start,
-                    end: start.saturating_add(size),
-                });
+                out.push(time_window(exact_window_start(time, offset, size), size));
             }
             Assigner::Sliding {
                 size, slide, offset, ..
             } => {
                 // Newest first, as Flink lists them.
-                let mut start = window_start(time, offset, slide);
-                while start > time.saturating_sub(size) {
-                    out.push(Window::Time {
-                        start,
-                        end: start.saturating_add(size),
-                    });
-                    start -= slide;
+                let mut start = exact_window_start(time, offset, slide);
+                let before_first = i128::from(time) - i128::from(size);
+                while start > before_first {
+                    out.push(time_window(start, size));
+                    start -= i128::from(slide);
                 }
             }
             Assigner::Session { .. } => out.push(Window::Time {
@@ -146,6 +142,41 @@ mod tests {
         };
         assert_eq!(assign(b, 2), vec![time(2, 5), time(0, 3)]);
         assert_eq!(assign(b, 1), vec![time(0, 3)]);
+    }
+
+    #[test]
+    fn windows_near_the_ends_of_the_range_never_wrap() {
+        let (min, max) = (i64::MIN, i64::MAX);
+        let tumbling = Assigner::Tumbling {
+            event_time: true,
+            size: 10,
+            offset: 0,
+        };
+        assert_eq!(assign(tumbling, min + 5), vec![time(min, min + 8)]);
+        assert_eq!(assign(tumbling, max - 1), vec![time(max - 7, max)]);
+        let sliding = Assigner::Sliding {
+            event_time: true,
+            size: 10,
+            slide: 4,
+            offset: 0,
+        };
+        // i64::MIN is 0 modulo 4: windows starting at MIN, MIN - 4, MIN - 8 (cut at MIN).
+        assert_eq!(
+            assign(sliding, min + 1),
+            vec![time(min, min + 10), time(min, min + 6), time(min, min + 2)]
+        );
+        // i64::MAX is 3 modulo 4.
+        assert_eq!(assign(sliding, max), vec![time(max - 3, max), time(max - 7, max)]);
+        assert_eq!(
+            assign(sliding, max - 4),
+            vec![time(max - 7, max), time(max - 11, max - 1)]
+        );
+        for w in assign(sliding, min + 1).iter().chain(&assign(sliding, max)) {
+            let Window::Time { start, end } = *w else {
+                unreachable!()
+            };
+            assert!(start < end);
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::runtime::key::Key;
 use crate::runtime::operator::OperatorResult;
 use crate::time::timer_service::TimeDomain;
-use crate::window::window::Window;
+use crate::window::window::{window_start, Window};
 
 /// What a trigger decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,7 +175,7 @@ impl Trigger {
                 }
                 ctx.register(TimeDomain::EventTime, window.max_timestamp());
                 if state.fire_time.is_none() {
-                    let start = timestamp - timestamp.rem_euclid(*interval);
+                    let start = window_start(timestamp, 0, *interval);
                     let next = start.saturating_add(*interval).min(window.max_timestamp());
                     state.fire_time = Some(next);
                     ctx.register(TimeDomain::EventTime, next);
@@ -185,7 +185,7 @@ impl Trigger {
             Trigger::ContinuousProcessingTime(interval) => {
                 if state.fire_time.is_none() {
                     let now = ctx.processing_time;
-                    let start = now - now.rem_euclid(*interval);
+                    let start = window_start(now, 0, *interval);
                     let next = start.saturating_add(*interval).min(window.max_timestamp());
                     state.fire_time = Some(next);
                     ctx.register(TimeDomain::ProcessingTime, next);

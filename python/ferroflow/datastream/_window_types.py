@@ -31,6 +31,26 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} ({text})"
 
 
+# The most windows one element may belong to (size / slide of a sliding window). Each window an
+# element is in holds its own state entry and timer and fires on its own, and the windows of an
+# element are listed at once: a day sliding by a millisecond (86,400,000 windows) would exhaust
+# memory on the first record. 100,000 admits a day sliding by a second (86,400).
+MAX_WINDOWS_PER_ELEMENT = 100_000
+
+
+def _check_windows_per_element(assigner: str, size: int, slide: int, unit: str) -> None:
+    """Refuses a sliding window whose elements would each be in too many windows."""
+    windows = -(-size // slide)
+    if windows > MAX_WINDOWS_PER_ELEMENT:
+        raise ValueError(
+            f"{assigner} of size {size} {unit} and slide {slide} {unit} puts every element into "
+            f"{windows} windows; ferroflow allows at most {MAX_WINDOWS_PER_ELEMENT:,} windows per "
+            "element, since each window keeps its own state and fires on its own. Use a larger "
+            "slide (size / slide at most that many), or keep a running aggregate in keyed state "
+            "with a KeyedProcessFunction."
+        )
+
+
 def _count(value: Any, what: str) -> int:
     """``value`` as a positive int (a number of elements)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -29,6 +29,7 @@ from ferroflow.datastream._window_types import (
     TimeWindow,
     W,
     Window,
+    _check_windows_per_element,
     _count,
     _describe,
 )
@@ -231,6 +232,7 @@ class _SlidingWindows(_BuiltinAssigner):
             raise ValueError(
                 f"{name} parameters must satisfy abs(offset) < slide, got slide={slide} ms, offset={offset} ms"
             )
+        _check_windows_per_element(name, size, slide, "ms")
         self._size = size
         self._slide = slide
         self._offset = offset
@@ -476,6 +478,7 @@ class CountSlidingWindowAssigner(_CountWindows):
     def __init__(self, window_size: int, window_slide: int) -> None:
         self._window_size = _count(window_size, "count window size")
         self._window_slide = _count(window_slide, "count window slide")
+        _check_windows_per_element("CountSlidingWindowAssigner", self._window_size, self._window_slide, "elements")
 
     @staticmethod
     def of(window_size: int, window_slide: int) -> CountSlidingWindowAssigner:

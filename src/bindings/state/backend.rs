@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyList;
 
 use crate::runtime::key::Key;
 use crate::state::keyed::{Namespace, StateId, StateKind};
@@ -25,6 +25,10 @@ pub struct Slot<'a> {
 /// A Python object the store let go of: dropped by the caller once the store is free again,
 /// since its `__del__` may use state.
 pub type Released = Option<Py<PyAny>>;
+
+/// A map's entries, `(user key, stored entry)` pairs: keys a dict would merge (`1` and `True`)
+/// are separate entries.
+pub type MapEntries<'py> = Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>;
 
 /// What a snapshot wrote, as `(name, number)` pairs for Python.
 pub type SnapshotSummary = Vec<(&'static str, u64)>;
@@ -73,9 +77,8 @@ pub trait KeyedBackend: Send + Sync {
     /// Removes one map entry, if it is there.
     fn map_remove(&mut self, py: Python<'_>, at: Slot<'_>, user_key: &Bound<'_, PyAny>) -> PyResult<Released>;
 
-    /// A map's entries (none: no map); the dict may be the one the backend holds: callers must
-    /// not change it.
-    fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyDict>>>;
+    /// A map's entries (none: no map).
+    fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<MapEntries<'py>>>;
 
     /// The keys with an entry of `state` in `namespace`.
     fn keys(&mut self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>>;

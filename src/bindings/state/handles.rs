@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyIterator, PyList};
 
 use crate::state::keyed::{Namespace, StateId};
 
-use super::backend::{KeyedBackend, Slot};
+use super::backend::{KeyedBackend, MapEntries, Slot};
 use super::store::{no_current_key, state_in_use, StateStore};
 use super::ttl::Ttl;
 
@@ -241,29 +241,36 @@ impl MapState {
     }
 
     /// The entries as a read returns them (expired ones dropped), or None when there are none.
-    /// Callers must not change the dict: it may be the one the heap backend holds.
-    fn entries<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(d) = self.0.at(py, |b, at| b.map_entries(py, at))? else {
+    fn entries<'py>(&self, py: Python<'py>) -> PyResult<Option<MapEntries<'py>>> {
+        let Some(entries) = self.0.at(py, |b, at| b.map_entries(py, at))? else {
             return Ok(None);
         };
         let Some(ttl) = self.0.ttl else {
-            return Ok(Some(d));
+            return Ok(Some(entries));
         };
         let now = self.0.now(py)?;
-        let visible = PyDict::new(py);
-        for item in d.items().iter() {
-            let (key, stored): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let mut visible = Vec::with_capacity(entries.len());
+        for (key, stored) in entries {
             let entry = ttl.open(&stored, now)?;
-            if ttl.visible(&entry) {
-                visible.set_item(&key, &entry.value)?;
-            }
             if entry.expired {
                 self.remove_entry(py, &key)?;
             } else if ttl.refresh_on_read {
-                self.put_entry(py, &key, ttl.stamp(entry.value, now)?)?;
+                self.put_entry(py, &key, ttl.stamp(entry.value.clone(), now)?)?;
+            }
+            if ttl.visible(&entry) {
+                visible.push((key, entry.value));
             }
         }
         Ok(Some(visible))
+    }
+
+    /// What `f` makes of each entry, as a list.
+    fn list_of<'py, T: IntoPyObject<'py>>(
+        &self,
+        py: Python<'py>,
+        f: impl Fn((Bound<'py, PyAny>, Bound<'py, PyAny>)) -> T,
+    ) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.entries(py)?.unwrap_or_default().into_iter().map(f))
     }
 }
 #[pymethods]
@@ -306,15 +313,15 @@ impl MapState {
     }
 
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        Ok(self.entries(py)?.map_or_else(|| PyList::empty(py), |d| d.keys()))
+        self.list_of(py, |(k, _)| k)
     }
 
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        Ok(self.entries(py)?.map_or_else(|| PyList::empty(py), |d| d.values()))
+        self.list_of(py, |(_, v)| v)
     }
 
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        Ok(self.entries(py)?.map_or_else(|| PyList::empty(py), |d| d.items()))
+        self.list_of(py, |kv| kv)
     }
 
     fn is_empty(&self, py: Python<'_>) -> PyResult<bool> {

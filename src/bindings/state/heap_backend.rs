@@ -1,17 +1,19 @@
 //! The heap backend: Python objects held as they are, no serialization on access. A list state's
-//! entry is a Python list, a map state's a dict.
+//! entry is a Python list, a map state's a dict from each map key's form (an int or str as it
+//! is, other keys by the byte form keys of keyed streams have, so that `True`, `1` and `1.0` are
+//! three entries, as on RocksDB) to a `(map key, entry)` tuple.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
-use crate::bindings::key::type_name;
+use crate::bindings::key::{key_bytes_from_py, type_name};
 use crate::runtime::key::Key;
 use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
 
-use super::backend::{KeyedBackend, Released, Slot, SnapshotSummary};
+use super::backend::{KeyedBackend, MapEntries, Released, Slot, SnapshotSummary};
 use super::errors::snapshot_error;
 use super::ttl::Ttl;
 use super::value_codec::PICKLE_PROTOCOL;
@@ -101,11 +103,11 @@ impl HeapBackend {
             StateKind::Map => {
                 let d = stored.cast::<PyDict>()?;
                 for item in d.items().iter() {
-                    let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+                    let (form, entry): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+                    let (_, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = entry.extract()?;
                     if ttl.expired(&v, now)? {
-                        d.del_item(&k)?;
-                        dropped.push(k.unbind());
-                        dropped.push(v.unbind());
+                        d.del_item(&form)?;
+                        dropped.push(entry.unbind());
                     }
                 }
                 if d.is_empty() {
@@ -193,8 +195,11 @@ impl KeyedBackend for HeapBackend {
         at: Slot<'_>,
         user_key: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match self.held_dict(py, at)? {
-            Some(d) => d.get_item(user_key),
+        let Some(d) = self.held_dict(py, at)? else {
+            return Ok(None);
+        };
+        match d.get_item(map_key_form(user_key)?)? {
+            Some(entry) => Ok(Some(entry.cast_into::<PyTuple>()?.get_item(1)?)),
             None => Ok(None),
         }
     }
@@ -206,6 +211,7 @@ impl KeyedBackend for HeapBackend {
         user_key: &Bound<'_, PyAny>,
         value: Bound<'_, PyAny>,
     ) -> PyResult<Released> {
+        let form = map_key_form(user_key)?;
         let d = match self.held_dict(py, at)? {
             Some(d) => d,
             None => {
@@ -215,8 +221,8 @@ impl KeyedBackend for HeapBackend {
                 d
             }
         };
-        let replaced = d.get_item(user_key)?.map(Bound::unbind);
-        d.set_item(user_key, value)?;
+        let replaced = d.get_item(&form)?.map(Bound::unbind);
+        d.set_item(form, PyTuple::new(py, [user_key.clone(), value])?)?;
         Ok(replaced)
     }
 
@@ -224,9 +230,10 @@ impl KeyedBackend for HeapBackend {
         let Some(d) = self.held_dict(py, at)? else {
             return Ok(None);
         };
-        let removed = d.get_item(user_key)?.map(Bound::unbind);
+        let form = map_key_form(user_key)?;
+        let removed = d.get_item(&form)?.map(Bound::unbind);
         if removed.is_some() {
-            d.del_item(user_key)?;
+            d.del_item(form)?;
         }
         if d.is_empty() {
             self.state.remove(at.state, at.key, at.namespace);
@@ -234,8 +241,16 @@ impl KeyedBackend for HeapBackend {
         Ok(removed)
     }
 
-    fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        self.held_dict(py, at)
+    fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<MapEntries<'py>>> {
+        let Some(d) = self.held_dict(py, at)? else {
+            return Ok(None);
+        };
+        let entries = d
+            .values()
+            .iter()
+            .map(|entry| entry.extract())
+            .collect::<PyResult<_>>()?;
+        Ok(Some(entries))
     }
 
     fn keys(&mut self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>> {
@@ -315,4 +330,15 @@ impl KeyedBackend for HeapBackend {
     fn compact(&mut self) -> PyResult<()> {
         Ok(())
     }
+}
+
+/// The dict key a map entry is held under: an int or a str of exactly that type as it is (the
+/// common case; no other kept key equals one), any other key by its byte form (bytes), so that
+/// keys of different types are different entries.
+fn map_key_form<'py>(user_key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if user_key.is_exact_instance_of::<PyInt>() || user_key.is_exact_instance_of::<PyString>() {
+        return Ok(user_key.clone());
+    }
+    let form = key_bytes_from_py(user_key, Vec::new())?;
+    Ok(PyBytes::new(user_key.py(), &form).into_any())
 }

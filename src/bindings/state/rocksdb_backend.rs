@@ -1,6 +1,7 @@
 //! The RocksDB backend: values serialized by [`ValueCodec`], a map state's entries one row each
-//! (keyed by the map key's byte form, with keys equal as dict keys made equal: `True` is `1`,
-//! `1.0` is `1`), a list's appends merged without reading the list.
+//! (keyed by the map key's byte form, so map keys are equal when keys of a keyed stream would
+//! be: same type and same value; `True`, `1` and `1.0` are three entries), a list's appends
+//! merged without reading the list.
 //!
 //! A map entry's row value is `[stamp] | value length:u32 | value | map key`: the map key as it
 //! was given comes back from `keys()` and `items()` (a namedtuple stays one). The order of a
@@ -11,16 +12,15 @@ use std::path::{Path, PathBuf};
 
 use pyo3::exceptions::{PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 
-use crate::bindings::key::key_from_py;
+use crate::bindings::key::key_bytes_from_py;
 use crate::runtime::key::Key;
-use crate::state::codec::Writer;
 use crate::state::keyed::{Namespace, StateId, StateKind};
 use crate::state::rocksdb::layout::{elements, push_element, stamp, unstamp, STAMP_BYTES};
 use crate::state::rocksdb::{RocksDbError, RocksDbKeyedState, RocksDbSettings};
 
-use super::backend::{KeyedBackend, Released, Slot, SnapshotSummary};
+use super::backend::{KeyedBackend, MapEntries, Released, Slot, SnapshotSummary};
 use super::ttl::Ttl;
 use super::value_codec::ValueCodec;
 
@@ -86,14 +86,10 @@ impl RocksDbBackend {
         })
     }
 
-    /// The row of a map entry: the prefix, then the map key's byte form.
+    /// The row of a map entry: the prefix, then the map key's byte form (keys of another type
+    /// are other entries, as keys of keyed streams are other keys).
     fn map_row(&mut self, at: Slot<'_>, user_key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-        let key = as_dict_key(key_from_py(&plain_dict_key(user_key)?)?);
-        let mut writer = Writer {
-            bytes: self.row.at(&self.store, at).to_vec(),
-        };
-        writer.key(&key);
-        Ok(writer.bytes)
+        key_bytes_from_py(user_key, self.row.at(&self.store, at).to_vec())
     }
 
     fn is_stamped(&self, state: StateId) -> bool {
@@ -286,7 +282,7 @@ impl KeyedBackend for RocksDbBackend {
         Ok(None)
     }
 
-    fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    fn map_entries<'py>(&mut self, py: Python<'py>, at: Slot<'_>) -> PyResult<Option<MapEntries<'py>>> {
         let prefix = self.row.at(&self.store, at).to_vec();
         let mut values = Vec::new();
         self.store
@@ -298,12 +294,11 @@ impl KeyedBackend for RocksDbBackend {
         if values.is_empty() {
             return Ok(None);
         }
-        let d = PyDict::new(py);
-        for value in values {
-            let (k, v) = self.decode_map_entry(py, at.state, &value)?;
-            d.set_item(k, v)?;
-        }
-        Ok(Some(d))
+        let entries = values
+            .iter()
+            .map(|value| self.decode_map_entry(py, at.state, value))
+            .collect::<PyResult<_>>()?;
+        Ok(Some(entries))
     }
 
     fn keys(&mut self, state: StateId, namespace: Namespace) -> PyResult<Vec<Key>> {
@@ -344,55 +339,5 @@ impl KeyedBackend for RocksDbBackend {
 
     fn compact(&mut self) -> PyResult<()> {
         self.store.compact().map_err(rocksdb_error)
-    }
-}
-
-/// A map key as the plain value a dict compares it as: a namedtuple as a tuple; an IntEnum, a
-/// numpy integer or anything else with `__index__` as an int; a float subclass (numpy's float64)
-/// as a float; a str or bytes subclass (a StrEnum) as a str or bytes. Also inside tuples.
-fn plain_dict_key<'py>(user_key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let py = user_key.py();
-    if let Ok(t) = user_key.cast::<PyTuple>() {
-        if user_key.is_exact_instance_of::<PyTuple>() && t.iter().all(|i| is_plain(&i)) {
-            return Ok(user_key.clone());
-        }
-        let items = t.iter().map(|i| plain_dict_key(&i)).collect::<PyResult<Vec<_>>>()?;
-        return Ok(PyTuple::new(py, items)?.into_any());
-    }
-    if is_plain(user_key) {
-        return Ok(user_key.clone());
-    }
-    if let Ok(f) = user_key.cast::<PyFloat>() {
-        return Ok(PyFloat::new(py, f.value()).into_any());
-    }
-    if let Ok(s) = user_key.cast::<PyString>() {
-        return Ok(PyString::new(py, s.to_str()?).into_any());
-    }
-    if let Ok(b) = user_key.cast::<PyBytes>() {
-        return Ok(PyBytes::new(py, b.as_bytes()).into_any());
-    }
-    if user_key.hasattr("__index__")? {
-        return py.import("operator")?.call_method1("index", (user_key,));
-    }
-    Ok(user_key.clone())
-}
-
-/// Whether a key is already in the form a dict compares it as: None, a bool, or an int, float,
-/// str or bytes of exactly that type.
-fn is_plain(key: &Bound<'_, PyAny>) -> bool {
-    key.is_none()
-        || key.is_instance_of::<PyBool>()
-        || key.is_exact_instance_of::<PyInt>()
-        || key.is_exact_instance_of::<PyFloat>()
-        || key.is_exact_instance_of::<PyString>()
-        || key.is_exact_instance_of::<PyBytes>()
-}
-
-/// `key` as a dict compares it: `True`/`False` are `1`/`0` (also inside tuples).
-fn as_dict_key(key: Key) -> Key {
-    match key {
-        Key::Bool(b) => Key::Int(b as i64),
-        Key::Tuple(items) => Key::Tuple(items.iter().cloned().map(as_dict_key).collect()),
-        other => other,
     }
 }
