@@ -31,8 +31,9 @@ from typing import Any
 
 import pytest
 
+from checkpoint_env import checkpoint_config
 from ferroflow._engine import OperatorStateStore, latest_checkpoint
-from ferroflow.common import Configuration, Duration, Types, WatermarkStrategy
+from ferroflow.common import Duration, Types, WatermarkStrategy
 from ferroflow.common.time import Time
 from ferroflow.common.watermark_strategy import TimestampAssigner, WatermarkGenerator
 from ferroflow.datastream import (
@@ -121,14 +122,7 @@ def run(
 ) -> None:
     """Runs numbers ``0..RECORDS`` (event time ``timestamp_of``) through ``build`` into a
     two-phase-commit sink writing ``out``."""
-    cfg = Configuration()
-    cfg.set_string("execution.checkpointing.dir", str(checkpoints))
-    cfg.set_string("restart-strategy.type", "none")
-    cfg.set_string("python.fn-execution.bundle.size", "8")
-    if restore is not None:
-        cfg.set_string("execution.state-recovery.path", restore)
-        # The tests look into the checkpoint after the restored run: it must not take it over.
-        cfg.set_string("execution.state-recovery.claim-mode", "NO_CLAIM")
+    cfg = checkpoint_config(checkpoints, restore, bundle_size=8)
     env = StreamExecutionEnvironment.get_execution_environment(cfg)
     env.enable_checkpointing(15)
     if configure is not None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from ferroflow.common import Configuration, Types
+from checkpoint_env import checkpoint_config
+from ferroflow.common import Types
 from ferroflow.datastream import KeyedProcessFunction, StreamExecutionEnvironment, latest_checkpoint
 from ferroflow.datastream.data_stream import UnsupportedOperationError
 from ferroflow.datastream.state import ValueStateDescriptor
@@ -116,13 +117,7 @@ def test_the_operator_sees_its_own_max_parallelism_and_keys_are_routed_by_it(env
 
 
 def checkpointed_counts(tmp_path: Path, max_parallelism: int, restore: str | None = None, fail: bool = False) -> list[Any]:
-    cfg = Configuration()
-    cfg.set_string("execution.checkpointing.dir", str(tmp_path / "checkpoints"))
-    cfg.set_string("restart-strategy.type", "none")
-    cfg.set_string("python.fn-execution.bundle.size", "4")
-    if restore is not None:
-        cfg.set_string("execution.state-recovery.path", restore)
-        cfg.set_string("execution.state-recovery.claim-mode", "NO_CLAIM")
+    cfg = checkpoint_config(tmp_path / "checkpoints", restore)
     env = StreamExecutionEnvironment.get_execution_environment(cfg)
     env.set_parallelism(2)
     env.enable_checkpointing(10)

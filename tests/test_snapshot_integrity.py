@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from checkpoint_env import checkpoint_config
 from ferroflow import DamagedCheckpointWarning
-from ferroflow.common import Configuration, Duration, Types, WatermarkStrategy
+from ferroflow.common import Duration, Types, WatermarkStrategy
 from ferroflow.common.time import Time
 from ferroflow.common.watermark_strategy import TimestampAssigner
 from ferroflow.datastream import (
@@ -82,13 +83,7 @@ class CountPerKey(KeyedProcessFunction):
 
 
 def run(checkpoints: Path, *, fail_at: int | None = None, restore: str | None = None) -> list[Any]:
-    cfg = Configuration()
-    cfg.set_string("execution.checkpointing.dir", str(checkpoints))
-    cfg.set_string("restart-strategy.type", "none")
-    cfg.set_string("python.fn-execution.bundle.size", "4")
-    if restore is not None:
-        cfg.set_string("execution.state-recovery.path", restore)
-        cfg.set_string("execution.state-recovery.claim-mode", "NO_CLAIM")
+    cfg = checkpoint_config(checkpoints, restore)
     env = StreamExecutionEnvironment.get_execution_environment(cfg)
     env.enable_checkpointing(10)
     strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(0)).with_timestamp_assigner(Stamp())
