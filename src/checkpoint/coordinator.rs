@@ -487,7 +487,8 @@ mod tests {
 
     #[test]
     fn a_claimed_checkpoint_takes_older_and_incomplete_ones_along_but_not_newer_ones() {
-        let job = crate::checkpoint::test_directory("claimed").join("job");
+        let root = crate::checkpoint::test_directory("claimed");
+        let job = root.join("job");
         for n in 1..=4 {
             let chk = job.join(format!("chk-{n}"));
             std::fs::create_dir_all(&chk).unwrap();
@@ -504,5 +505,6 @@ mod tests {
         assert_eq!(left, vec!["chk-4".to_string()]);
         remove_claimed(&job.join("chk-4"));
         assert!(!job.exists(), "the dead job's directory goes with its last checkpoint");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

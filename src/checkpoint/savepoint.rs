@@ -137,6 +137,7 @@ mod tests {
             .unwrap();
         let sp2 = materialize(&chk2, &target, "abcdef0123").unwrap();
         assert_ne!(sp, sp2);
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
@@ -146,5 +147,6 @@ mod tests {
         fs::create_dir_all(&chk).unwrap();
         let err = materialize(&chk, &root.join("sp"), "job").unwrap_err();
         assert!(err.contains("_metadata"), "{err}");
+        fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -8,27 +8,71 @@ pub mod file_sink;
 pub mod file_source;
 pub mod manual_source;
 
+/// A fresh, empty directory for a test, removed with what it holds when dropped.
+#[cfg(test)]
+pub(crate) struct TestDir(std::path::PathBuf);
+
+#[cfg(test)]
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl AsRef<std::path::Path> for TestDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh, empty directory for a test.
 #[cfg(test)]
-pub(crate) fn test_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn test_dir(name: &str) -> TestDir {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("ferroflow-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a test directory can be made");
-    dir
+    TestDir(dir)
+}
+
+/// Each old subtask's operator state in a directory of its own under a fresh test directory,
+/// in subtask order; removed when dropped.
+#[cfg(test)]
+pub(crate) struct TestSnapshots {
+    _dir: TestDir,
+    dirs: Vec<std::path::PathBuf>,
+}
+
+#[cfg(test)]
+impl std::ops::Deref for TestSnapshots {
+    type Target = [std::path::PathBuf];
+
+    fn deref(&self) -> &[std::path::PathBuf] {
+        &self.dirs
+    }
 }
 
 /// Writes each old subtask's operator state into a directory of its own under a fresh test
-/// directory; returns the directories in subtask order.
+/// directory.
 #[cfg(test)]
 pub(crate) fn write_test_snapshots(
     snapshots: impl IntoIterator<Item = crate::state::operator_state::OperatorStateSnapshot>,
     name: &str,
-) -> Vec<std::path::PathBuf> {
+) -> TestSnapshots {
     let dir = test_dir(name);
-    snapshots
+    let dirs = snapshots
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
@@ -36,7 +80,8 @@ pub(crate) fn write_test_snapshots(
             s.write_to(&d).expect("a test snapshot can be written");
             d
         })
-        .collect()
+        .collect();
+    TestSnapshots { _dir: dir, dirs }
 }
 
 /// A task info for tests of connectors: subtask `index` of `parallelism`, restoring from

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::state::rocksdb::directory_lock::{DirectoryLease, PREFIX};
 use crate::state::rocksdb::options::RocksDbMemory;
+use crate::state::rocksdb::StoreDirectory;
 
 /// The memory budget of a job's RocksDB stores when none is configured.
 pub const DEFAULT_ROCKSDB_MEMORY: usize = 256 << 20;
@@ -34,18 +36,25 @@ impl RocksDbBackendConfig {
         }
     }
 
-    /// A directory no other store of this process uses, named after the operator and subtask.
-    pub fn store_directory(&self, operator: &str, subtask: usize) -> PathBuf {
+    /// A directory no other store of this process uses, named after the operator and subtask,
+    /// with this process's lease on its working directories in the local directory (taking it
+    /// removes what killed processes left there).
+    pub fn store_directory(&self, operator: &str, subtask: usize) -> std::io::Result<StoreDirectory> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let operator: String = operator
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
             .take(40)
             .collect();
-        self.local_directory.join(format!(
-            "ferroflow-rocksdb-{}-{}-{operator}-{subtask}",
+        let lease = DirectoryLease::take(&self.local_directory)?;
+        let path = self.local_directory.join(format!(
+            "{PREFIX}{}-{}-{operator}-{subtask}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
-        ))
+        ));
+        Ok(StoreDirectory {
+            path,
+            lease: Some(lease),
+        })
     }
 }

@@ -72,7 +72,7 @@ impl WindowFunctions<i64> for Collect {
     }
 
     fn decode(&mut self, bytes: &[u8]) -> OperatorResult<Vec<i64>> {
-        if bytes.len() % 8 != 0 {
+        if !bytes.len().is_multiple_of(8) {
             return Err(OperatorError::new("contents of a length that is no multiple of 8"));
         }
         Ok(bytes

@@ -18,7 +18,7 @@ use crate::bindings::key::key_bytes_from_py;
 use crate::runtime::key::Key;
 use crate::state::keyed::{Namespace, StateId, StateKind};
 use crate::state::rocksdb::layout::{elements, push_element, stamp, unstamp, STAMP_BYTES};
-use crate::state::rocksdb::{RocksDbError, RocksDbKeyedState, RocksDbSettings};
+use crate::state::rocksdb::{RocksDbError, RocksDbKeyedState, RocksDbSettings, StoreDirectory};
 
 use super::backend::{KeyedBackend, MapEntries, Released, Slot, SnapshotSummary};
 use super::ttl::Ttl;
@@ -57,7 +57,7 @@ pub fn rocksdb_error(e: RocksDbError) -> PyErr {
 }
 
 impl RocksDbBackend {
-    pub fn open(py: Python<'_>, directory: PathBuf, settings: RocksDbSettings) -> PyResult<Self> {
+    pub fn open(py: Python<'_>, directory: StoreDirectory, settings: RocksDbSettings) -> PyResult<Self> {
         let store = RocksDbKeyedState::open(directory, settings).map_err(rocksdb_error)?;
         Self::with_store(py, store)
     }
@@ -66,7 +66,7 @@ impl RocksDbBackend {
         py: Python<'_>,
         directories: &[PathBuf],
         key_groups: std::ops::Range<usize>,
-        directory: PathBuf,
+        directory: StoreDirectory,
         settings: RocksDbSettings,
     ) -> PyResult<Self> {
         let paths: Vec<&Path> = directories.iter().map(PathBuf::as_path).collect();

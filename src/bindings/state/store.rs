@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -18,7 +18,7 @@ use crate::runtime::operator::TaskInfo;
 use crate::state::backend::{RocksDbBackendConfig, StateBackendConfig, DEFAULT_ROCKSDB_MEMORY};
 use crate::state::keyed::{Namespace, StateId, StateKind};
 use crate::state::rocksdb::snapshot::is_rocksdb_snapshot;
-use crate::state::rocksdb::RocksDbSettings;
+use crate::state::rocksdb::{RocksDbSettings, StoreDirectory};
 use crate::time::clock::Clock;
 
 use super::backend::{KeyedBackend, Slot};
@@ -66,7 +66,7 @@ impl StateStore {
             StateBackendConfig::HashMap => Box::<HeapBackend>::default(),
             StateBackendConfig::RocksDb(config) => Box::new(RocksDbBackend::open(
                 py,
-                config.store_directory(site.operator, site.subtask),
+                working_directory(config, site.operator, site.subtask)?,
                 RocksDbSettings {
                     memory: config.memory.clone(),
                     max_parallelism: site.max_parallelism,
@@ -99,7 +99,7 @@ impl StateStore {
                 py,
                 &snapshots,
                 key_groups,
-                config.store_directory(site.operator, site.subtask),
+                working_directory(config, site.operator, site.subtask)?,
                 RocksDbSettings {
                     memory: config.memory.clone(),
                     max_parallelism: info.max_parallelism,
@@ -216,23 +216,36 @@ pub(super) fn state_in_use() -> PyErr {
 /// What a descriptor's `_engine_spec()` gives: kind, name, function, and time-to-live.
 type DescriptorSpec = (String, String, Option<Py<PyAny>>, Option<TtlSpec>);
 
+/// A new working directory for a RocksDB store of `operator`'s `subtask`.
+fn working_directory(config: &RocksDbBackendConfig, operator: &str, subtask: usize) -> PyResult<StoreDirectory> {
+    config.store_directory(operator, subtask).map_err(|e| {
+        PyOSError::new_err(format!(
+            "the RocksDB local directory {} cannot be used: {e}",
+            config.local_directory.display()
+        ))
+    })
+}
+
 /// The RocksDB settings of a store of its own (tests, benchmarks).
 fn standalone_rocksdb(
     directory: Option<PathBuf>,
     max_parallelism: usize,
     memory_budget: Option<usize>,
     clock: &Clock,
-) -> (PathBuf, RocksDbSettings) {
+) -> PyResult<(StoreDirectory, RocksDbSettings)> {
     let config = RocksDbBackendConfig::new(None, memory_budget.unwrap_or(DEFAULT_ROCKSDB_MEMORY));
-    let directory = directory.unwrap_or_else(|| config.store_directory("store", 0));
-    (
+    let directory = match directory {
+        Some(path) => StoreDirectory::from(path),
+        None => working_directory(&config, "store", 0)?,
+    };
+    Ok((
         directory,
         RocksDbSettings {
             memory: config.memory,
             max_parallelism,
             clock: clock.clone(),
         },
-    )
+    ))
 }
 
 #[pymethods]
@@ -256,7 +269,7 @@ impl StateStore {
         let backend: Box<dyn KeyedBackend> = match backend {
             "hashmap" => Box::<HeapBackend>::default(),
             "rocksdb" => {
-                let (directory, settings) = standalone_rocksdb(directory, max_parallelism, memory_budget, &clock);
+                let (directory, settings) = standalone_rocksdb(directory, max_parallelism, memory_budget, &clock)?;
                 Box::new(RocksDbBackend::open(py, directory, settings)?)
             }
             other => {
@@ -360,7 +373,7 @@ impl StateStore {
         let backend: Box<dyn KeyedBackend> = if rocksdb == 0 {
             Box::new(HeapBackend::restore(py, &directories, key_groups)?)
         } else if rocksdb == directories.len() {
-            let (directory, settings) = standalone_rocksdb(directory, max_parallelism, memory_budget, &clock);
+            let (directory, settings) = standalone_rocksdb(directory, max_parallelism, memory_budget, &clock)?;
             Box::new(RocksDbBackend::restore(
                 py,
                 &directories,

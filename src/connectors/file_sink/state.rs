@@ -180,7 +180,7 @@ mod tests {
         }
     }
 
-    fn write(states: &[SinkState], name: &str) -> Vec<PathBuf> {
+    fn write(states: &[SinkState], name: &str) -> crate::connectors::TestSnapshots {
         crate::connectors::write_test_snapshots(states.iter().map(SinkState::to_snapshot), name)
     }
 
@@ -215,7 +215,7 @@ mod tests {
         let mut snapshot = sample(0, 1).to_snapshot();
         snapshot.states.get_mut(PENDING).unwrap().1[0].truncate(5);
         snapshot.write_to(&dir).unwrap();
-        let err = SinkState::restore(std::slice::from_ref(&dir), 0, 1)
+        let err = SinkState::restore(&[dir.to_path_buf()], 0, 1)
             .err()
             .unwrap()
             .to_string();

@@ -82,7 +82,7 @@ mod tests {
         ] {
             std::fs::write(dir.join(f), "x").unwrap();
         }
-        let found = list_files(std::slice::from_ref(&dir)).unwrap();
+        let found = list_files(&[dir.to_path_buf()]).unwrap();
         let names: Vec<_> = found
             .iter()
             .map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned())

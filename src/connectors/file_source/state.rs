@@ -116,7 +116,7 @@ mod tests {
         }
     }
 
-    fn write(states: &[SourceState], name: &str) -> Vec<PathBuf> {
+    fn write(states: &[SourceState], name: &str) -> crate::connectors::TestSnapshots {
         crate::connectors::write_test_snapshots(states.iter().map(SourceState::to_snapshot), name)
     }
 
@@ -151,7 +151,7 @@ mod tests {
             .states
             .insert(SPLITS.into(), (Distribution::Split, vec![vec![9, 1, 2]]));
         snapshot.write_to(&dir).unwrap();
-        let err = SourceState::restore(std::slice::from_ref(&dir), 0, 1)
+        let err = SourceState::restore(&[dir.to_path_buf()], 0, 1)
             .unwrap_err()
             .to_string();
         assert!(
@@ -162,7 +162,7 @@ mod tests {
             .states
             .insert(SPLITS.into(), (Distribution::Split, vec![vec![1, 1, 2]]));
         snapshot.write_to(&dir).unwrap();
-        let err = SourceState::restore(std::slice::from_ref(&dir), 0, 1)
+        let err = SourceState::restore(&[dir.to_path_buf()], 0, 1)
             .unwrap_err()
             .to_string();
         assert!(err.contains("truncated"), "{err}");

@@ -193,7 +193,7 @@ fn unbounded_source_finds_new_files_at_its_interval() {
     let mut all = Vec::new();
     for i in 0..2 {
         let mut r = source(&[&dir], Some(500));
-        r.open(&test_info(i, 2, clock.clone(), "r2", Some(vec![snap.clone()])))
+        r.open(&test_info(i, 2, clock.clone(), "r2", Some(vec![snap.to_path_buf()])))
             .unwrap();
         all.extend(drain(&mut r, 10).0);
     }

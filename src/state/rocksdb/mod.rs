@@ -2,6 +2,8 @@
 //! family per state, rows laid out by [`layout`]. State can be larger than memory: RocksDB keeps
 //! what does not fit its memory budget on disk.
 
+pub mod background_threads;
+pub mod directory_lock;
 pub mod layout;
 pub mod options;
 pub mod snapshot;
@@ -37,6 +39,8 @@ use crate::runtime::key::Key;
 use crate::state::keyed::{ttl_mismatch, Namespace, StateId, StateKind};
 use crate::time::clock::Clock;
 
+use self::background_threads::ThreadsInUse;
+use self::directory_lock::DirectoryLease;
 use self::layout::{parse_row, prefix_end};
 use self::options::{column_family_options, db_options, RocksDbMemory, TtlSetting};
 use self::write_cache::{PendingWrite, WriteCache};
@@ -87,14 +91,34 @@ fn column_family_of(name: &str) -> String {
     format!("state:{name}")
 }
 
-/// Removes a store's directory once its database is closed (a field declared after the
-/// database, so it drops after it).
+/// A store's directory, with this process's lease on it when it is one of the process's working
+/// directories (see [`directory_lock`]); none for a directory the caller chose.
 #[derive(Debug)]
-struct RemoveOnDrop(PathBuf);
+pub struct StoreDirectory {
+    pub path: PathBuf,
+    pub lease: Option<DirectoryLease>,
+}
+
+impl From<PathBuf> for StoreDirectory {
+    fn from(path: PathBuf) -> StoreDirectory {
+        StoreDirectory { path, lease: None }
+    }
+}
+
+/// Removes a store's directory once its database is closed (a field declared after the
+/// database, so it drops after it), then lets go of its lease.
+#[derive(Debug)]
+struct RemoveOnDrop(StoreDirectory);
+
+impl RemoveOnDrop {
+    fn path(&self) -> &Path {
+        &self.0.path
+    }
+}
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0.path);
     }
 }
 
@@ -105,6 +129,8 @@ pub struct RocksDbKeyedState {
     /// the database (RocksDB keeps only a pointer), so they drop after it.
     column_family_options: Vec<rocksdb::Options>,
     _directory: RemoveOnDrop,
+    /// Dropped after the database closed.
+    _threads: ThreadsInUse,
     settings: RocksDbSettings,
     states: Vec<StateInfo>,
     ids: HashMap<String, StateId>,
@@ -131,20 +157,30 @@ fn write_options() -> WriteOptions {
 
 impl RocksDbKeyedState {
     /// A new, empty store in `directory` (created; removed again when the store is dropped).
-    pub fn open(directory: PathBuf, settings: RocksDbSettings) -> Result<RocksDbKeyedState, RocksDbError> {
-        if directory.exists() {
+    pub fn open(
+        directory: impl Into<StoreDirectory>,
+        settings: RocksDbSettings,
+    ) -> Result<RocksDbKeyedState, RocksDbError> {
+        let directory = directory.into();
+        if directory.path.exists() {
             return Err(RocksDbError(format!(
                 "{} already exists: a new state store needs a directory of its own",
-                directory.display()
+                directory.path.display()
             )));
         }
-        std::fs::create_dir_all(&directory).map_err(|e| RocksDbError(format!("{}: {e}", directory.display())))?;
+        std::fs::create_dir_all(&directory.path)
+            .map_err(|e| RocksDbError(format!("{}: {e}", directory.path.display())))?;
         let guard = RemoveOnDrop(directory);
-        let db = DB::open(&db_options(&settings.memory), &guard.0)?;
-        Ok(RocksDbKeyedState::with_db(db, guard, settings, Vec::new()))
+        let opened = ThreadsInUse::open(|| DB::open(&db_options(&settings.memory), guard.path()))?;
+        Ok(RocksDbKeyedState::with_db(opened, guard, settings, Vec::new()))
     }
 
-    fn with_db(db: DB, directory: RemoveOnDrop, settings: RocksDbSettings, states: Vec<StateInfo>) -> Self {
+    fn with_db(
+        (db, threads): (DB, ThreadsInUse),
+        directory: RemoveOnDrop,
+        settings: RocksDbSettings,
+        states: Vec<StateInfo>,
+    ) -> Self {
         let ids = states
             .iter()
             .enumerate()
@@ -154,6 +190,7 @@ impl RocksDbKeyedState {
             db,
             column_family_options: Vec::new(),
             _directory: directory,
+            _threads: threads,
             settings,
             states,
             ids,
@@ -165,7 +202,7 @@ impl RocksDbKeyedState {
     }
 
     pub fn directory(&self) -> &Path {
-        &self._directory.0
+        self._directory.path()
     }
 
     pub fn max_parallelism(&self) -> usize {

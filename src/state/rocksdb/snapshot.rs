@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rocksdb::{ColumnFamilyDescriptor, WriteBatch, DB};
 use serde::{Deserialize, Serialize};
@@ -20,9 +20,12 @@ use serde::{Deserialize, Serialize};
 use crate::state::checksum;
 use crate::state::keyed::StateKind;
 
+use super::background_threads::ThreadsInUse;
 use super::layout::{key_group_of, key_group_rows};
 use super::options::{db_options, TtlSetting};
-use super::{column_family_of, RemoveOnDrop, RocksDbError, RocksDbKeyedState, RocksDbSettings, StateInfo};
+use super::{
+    column_family_of, RemoveOnDrop, RocksDbError, RocksDbKeyedState, RocksDbSettings, StateInfo, StoreDirectory,
+};
 
 const META_FILE: &str = "rocksdb-state.json";
 const CHECKPOINT_DIR: &str = "rocksdb";
@@ -186,16 +189,17 @@ impl RocksDbKeyedState {
     pub fn restore_from(
         snapshots: &[&Path],
         key_groups: Range<usize>,
-        directory: PathBuf,
+        directory: impl Into<StoreDirectory>,
         settings: RocksDbSettings,
     ) -> Result<RocksDbKeyedState, RocksDbError> {
+        let directory = directory.into();
         let Some((first, others)) = snapshots.split_first() else {
             return RocksDbKeyedState::open(directory, settings);
         };
-        if directory.exists() {
+        if directory.path.exists() {
             return Err(RocksDbError(format!(
                 "{} already exists: a restored state store needs a directory of its own",
-                directory.display()
+                directory.path.display()
             )));
         }
         let metas = snapshots
@@ -214,10 +218,10 @@ impl RocksDbKeyedState {
             }
         }
         let guard = RemoveOnDrop(directory);
-        link_database(&first.join(CHECKPOINT_DIR), &guard.0)?;
+        link_database(&first.join(CHECKPOINT_DIR), guard.path())?;
         let states = states_of(&metas[0])?;
-        let db = open_with(&guard.0, &states, &settings)?;
-        let mut store = RocksDbKeyedState::with_db(db, guard, settings, states);
+        let opened = ThreadsInUse::open(|| open_with(guard.path(), &states, &settings))?;
+        let mut store = RocksDbKeyedState::with_db(opened, guard, settings, states);
         store.keep_only(&key_groups)?;
         for (dir, meta) in others.iter().zip(&metas[1..]) {
             store.copy_in(dir, meta, &key_groups)?;
@@ -250,13 +254,13 @@ impl RocksDbKeyedState {
                 .map_err(|e| RocksDbError(format!("{}: {e}", snapshot.display())))?;
         }
         // Opened from a linked copy, so the snapshot itself stays untouched.
-        let scratch = RemoveOnDrop(
+        let scratch = RemoveOnDrop(StoreDirectory::from(
             self.directory()
                 .with_extension(format!("restoring-{}", std::process::id())),
-        );
-        let _ = std::fs::remove_dir_all(&scratch.0);
-        link_database(&snapshot.join(CHECKPOINT_DIR), &scratch.0)?;
-        let source = open_with(&scratch.0, &states, &self.settings)?;
+        ));
+        let _ = std::fs::remove_dir_all(scratch.path());
+        link_database(&snapshot.join(CHECKPOINT_DIR), scratch.path())?;
+        let source = open_with(scratch.path(), &states, &self.settings)?;
         let (start, _) = key_group_rows(key_groups);
         for state in &states {
             let from = source
