@@ -90,7 +90,7 @@ def test_ctrl_c_stops_a_slow_function_within_its_batch(env):
     finally:
         timer.cancel()
         timer.join()
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 25  # half of what finishing the batch takes
 
 
 def test_a_failure_stops_a_slow_function_in_another_subtask():
@@ -100,7 +100,7 @@ def test_a_failure_stops_a_slow_function_in_another_subtask():
     started = time.monotonic()
     with pytest.raises(ValueError, match="subtask 0 failed"):
         env_p2.execute()
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 25  # half of what finishing the batch takes
 
 
 def test_closing_the_iterator_stops_a_slow_function_within_its_batch(env):
@@ -108,7 +108,7 @@ def test_closing_the_iterator_stops_a_slow_function_within_its_batch(env):
     time.sleep(0.3)  # the job is in its batch
     started = time.monotonic()
     results.close()
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 25  # half of what finishing the batch takes
 
 
 def test_close_runs_in_full_when_a_failure_stops_the_job():
@@ -134,4 +134,4 @@ def test_a_failure_while_collecting_stops_a_slow_function_in_another_subtask():
     started = time.monotonic()
     with pytest.raises(ValueError, match="subtask 0 failed"):
         list(env.from_collection(list(range(2000))).rebalance().map(FailsInFirstSubtask()).execute_and_collect())
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 25  # half of what finishing the batch takes
