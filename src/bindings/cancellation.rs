@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::bindings::interrupt::interrupt_task_threads;
-use crate::runtime::job::JobHandle;
+use crate::runtime::job_handle::JobHandle;
 
 /// A task that did not stop within the cancellation timeout.
 pub struct StuckTask {

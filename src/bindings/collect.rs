@@ -12,7 +12,8 @@ use crate::bindings::iterable_source::mark_spent;
 use crate::bindings::job_driver::clean_up_checkpoints;
 use crate::bindings::value::PyValue;
 use crate::runtime::input_gate::{GateEvent, InputGate};
-use crate::runtime::job::{JobHandle, RunSetup};
+use crate::runtime::job::RunSetup;
+use crate::runtime::job_handle::JobHandle;
 
 /// How long the iterator waits for the job before it checks for Ctrl-C again.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);

@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 
 use pyo3::prelude::*;
 
-use crate::runtime::job::JobHandle;
+use crate::runtime::job_handle::JobHandle;
 
 /// The threads (Python thread ids) running a user function's `close()`.
 static CLOSING: Mutex<Option<HashSet<u64>>> = Mutex::new(None);

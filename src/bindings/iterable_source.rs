@@ -20,7 +20,7 @@ use pyo3::types::PyIterator;
 
 use crate::bindings::interrupt::interrupt_thread;
 use crate::bindings::value::{size_of_value, PyValue};
-use crate::runtime::job::TASK_STACK_BYTES;
+use crate::runtime::job_handle::TASK_STACK_BYTES;
 use crate::runtime::operator::{OperatorError, OperatorResult, Output, Source, SourceStatus, TaskInfo};
 use crate::runtime::record::Record;
 

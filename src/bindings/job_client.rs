@@ -13,7 +13,7 @@ use crate::bindings::checkpointing::history_list;
 use crate::bindings::dropped_timers::{dropped_dict, warn_dropped_at_end};
 use crate::bindings::errors::{deploy_error, job_error};
 use crate::bindings::job_driver::{JobDriver, Outcome};
-use crate::runtime::job::JobSummary;
+use crate::runtime::job_handle::JobSummary;
 use crate::runtime::lock::lock;
 
 /// The job's figures as `execute()` returns them: `net_runtime_ms`, per-task figures,

@@ -20,7 +20,8 @@ use crate::checkpoint::options::Retention;
 use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
 use crate::checkpoint::savepoint::SavepointRequest;
 use crate::graph::stream_graph::StreamGraph;
-use crate::runtime::job::{panic_message, DeployError, DeployedJob, JobError, JobSummary, RunSetup, TASK_STACK_BYTES};
+use crate::runtime::job::{DeployError, DeployedJob, JobError, RunSetup};
+use crate::runtime::job_handle::{panic_message, JobSummary, TASK_STACK_BYTES};
 use crate::runtime::lock::lock;
 
 /// How often the driver looks at a cancel request while it waits.

@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod input_gate;
 pub mod job;
+pub mod job_handle;
 pub mod key;
 pub mod key_group;
 pub mod lock;
