@@ -31,6 +31,10 @@ MB = 2**20
 env = StreamExecutionEnvironment.get_execution_environment()
 env.set_parallelism(int(sys.argv[1]))
 received = []
+class Holder:
+    def __init__(self, payload):
+        self.payload = payload
+
 def slow_sink(x):
     received.append(len(x))
     time.sleep(0.01)
@@ -58,6 +62,14 @@ CASES = {
         (
             "env.from_source(NumberSequenceSource(0, 10**12)).map(lambda i: 'y' * MB)"
             ".rebalance().add_sink(slow_sink)"
+        ),
+    ),
+    "dicts_and_objects_p2": (
+        2,
+        (
+            "env.from_source(NumberSequenceSource(0, 10**12))"
+            ".map(lambda i: {'payload': b'z' * MB} if i % 2 else Holder(b'z' * MB))"
+            ".rebalance().add_sink(lambda r: slow_sink(r['payload'] if isinstance(r, dict) else r.payload))"
         ),
     ),
     "memoryview_and_bytearray_p2": (

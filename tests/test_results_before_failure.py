@@ -82,6 +82,37 @@ def test_collect_at_parallelism_2_yields_the_failing_subtask_results() -> None:
     assert 50 not in got and len(got) == len(set(got))
 
 
+def test_windows_fired_before_a_failing_window_reach_the_user() -> None:
+    from ferroflow.common import Duration, WatermarkStrategy
+    from ferroflow.common.time import Time
+    from ferroflow.common.watermark_strategy import TimestampAssigner
+    from ferroflow.datastream import ProcessWindowFunction
+    from ferroflow.datastream.window import TumblingEventTimeWindows
+
+    class Stamp(TimestampAssigner):
+        def extract_timestamp(self, value, record_timestamp):
+            return value * 500
+
+    class Count(ProcessWindowFunction):
+        def process(self, key, context, elements):
+            if context.window().start == 7000:
+                raise ValueError("bad window 7000")
+            yield context.window().start, len(list(elements))
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    strategy = WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_millis(0)).with_timestamp_assigner(Stamp())
+    stream = (
+        env.from_collection(list(range(20)))
+        .assign_timestamps_and_watermarks(strategy)
+        .key_by(lambda x: 0)
+        .window(TumblingEventTimeWindows.of(Time.seconds(1)))
+        .process(Count())
+    )
+    got, error = _collect_until_failure(stream)
+    assert str(error) == "bad window 7000"
+    assert got == [(start, 2) for start in range(0, 7000, 1000)]
+
+
 def test_an_iterator_read_by_a_job_cut_short_by_a_limit_is_refused() -> None:
     env = StreamExecutionEnvironment.get_execution_environment()
     numbers = iter(range(10))

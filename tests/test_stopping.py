@@ -4,11 +4,9 @@ fails the test (by the child's timeout) instead of hanging the suite."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ import pytest
 CHILD_TIMEOUT = 120
 
 PRELUDE = """
-import os, queue, sys, threading, time, warnings
+import os, queue, signal, sys, threading, time, warnings
 from ferroflow.common import Configuration
 from ferroflow.datastream import StreamExecutionEnvironment
 
@@ -40,6 +38,15 @@ def blocked(x):
     blocker.get()
     return x
 
+def interrupt_when_blocked(*delays):
+    # Ctrl-C once a user function is blocked (then again after each further delay).
+    def send():
+        entered.wait(60)
+        for delay in delays:
+            time.sleep(delay)
+            os.kill(os.getpid(), signal.SIGINT)
+    threading.Thread(target=send, daemon=True).start()
+
 def ferroflow_threads():
     names = []
     for tid in os.listdir("/proc/self/task"):
@@ -61,6 +68,14 @@ def run(env):
         print(f"RESULT {type(e).__name__}: {e}")
     print(f"ELAPSED {time.monotonic() - started:.1f}", flush=True)
 
+def run_collect(stream):
+    try:
+        print("RESULT", len(list(stream.execute_and_collect())), "results")
+    except KeyboardInterrupt:
+        print("RESULT KeyboardInterrupt")
+    except Exception as e:
+        print(f"RESULT {type(e).__name__}: {e}")
+
 def next_job_runs():
     env = StreamExecutionEnvironment.get_execution_environment()
     print("NEXT", env.from_collection([1, 2, 3]).map(lambda x: x * 10).execute_and_collect(limit=3), flush=True)
@@ -75,7 +90,7 @@ def unblock_and_check_threads():
 """
 
 
-def _run_child(tmp_path: Path, body: str, parallelism: int, timeout: str, signals: list[float] = ()) -> str:
+def _run_child(tmp_path: Path, body: str, parallelism: int, timeout: str) -> str:
     script = tmp_path / "child.py"
     script.write_text(PRELUDE + textwrap.dedent(body))
     child = subprocess.Popen(
@@ -85,10 +100,6 @@ def _run_child(tmp_path: Path, body: str, parallelism: int, timeout: str, signal
         text=True,
     )
     try:
-        started = time.monotonic()
-        for at in signals:
-            time.sleep(max(0.0, at - (time.monotonic() - started)))
-            child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=CHILD_TIMEOUT)
     except subprocess.TimeoutExpired:
         child.kill()
@@ -214,17 +225,18 @@ def test_ctrl_c_stops_a_job_blocked_in_user_code(tmp_path: Path, parallelism: in
         import itertools
         def gen():
             yield 1
+            entered.set()
             while True:
                 yield blocker.get()
         env = new_env()
         {CTRL_C_PIPELINES[blocked_in]}
+        interrupt_when_blocked(0.5)
         run(env)
         next_job_runs()
         unblock_and_check_threads()
         """,
         parallelism,
         "1 s",
-        signals=[1.5],
     )
     assert _line(out, "RESULT") == "KeyboardInterrupt"
     if blocked_in == "source":
@@ -243,12 +255,12 @@ def test_a_second_ctrl_c_skips_the_cancellation_timeout(tmp_path: Path) -> None:
         import itertools
         env = new_env()
         env.from_iterable(itertools.count()).map(blocked).add_sink(lambda x: None)
+        interrupt_when_blocked(0.5, 1.5)
         run(env)
         unblock_and_check_threads()
         """,
         1,
         "10 min",
-        signals=[1.5, 3.0],
     )
     assert _line(out, "RESULT") == "KeyboardInterrupt"
     assert "before it was cut short (a second Ctrl-C)" in out
@@ -291,3 +303,51 @@ def test_cancellation_timeout_is_checked_where_it_is_set() -> None:
     with pytest.raises(ValueError, match="at least 0"):
         StreamExecutionEnvironment.get_execution_environment(conf)
 
+
+def test_a_second_ctrl_c_skips_the_wait_of_a_collecting_iterator(tmp_path: Path) -> None:
+    out = _run_child(
+        tmp_path,
+        """
+        import itertools
+        env = new_env()
+        stream = env.from_iterable(itertools.count()).rebalance().map(blocked)
+        interrupt_when_blocked(0.5, 1.5)
+        run_collect(stream)
+        unblock_and_check_threads()
+        """,
+        2,
+        "10 min",
+    )
+    assert _line(out, "RESULT") == "KeyboardInterrupt"
+    assert "before it was cut short (a second Ctrl-C)" in out
+    assert _line(out, "THREADS") == "[]"
+
+
+@pytest.mark.parametrize("collect", [False, True])
+def test_warnings_turned_into_errors_do_not_hide_the_failure(tmp_path: Path, collect: bool) -> None:
+    out = _run_child(
+        tmp_path,
+        f"""
+        from ferroflow import StuckTaskWarning
+        warnings.simplefilter("error", StuckTaskWarning)
+        def fail(x):
+            if x == 5:
+                entered.wait(30)
+                raise ValueError("boom at 5")
+            return x
+        env = new_env()
+        numbers = env.from_collection(list(range(10)))
+        numbers.map(lambda x: blocked(x) if x == 0 else x).add_sink(lambda x: None)
+        failing = numbers.map(fail)
+        if {collect}:
+            run_collect(failing)
+        else:
+            failing.add_sink(lambda x: None)
+            run(env)
+        unblock_and_check_threads()
+        """,
+        2,
+        "1 s",
+    )
+    assert _line(out, "RESULT") == "ValueError: boom at 5"
+    assert _line(out, "THREADS") == "[]"

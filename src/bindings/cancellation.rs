@@ -95,6 +95,34 @@ impl Stopping {
         }
     }
 
+    /// As [`Stopping::wait`], on the thread that handles Ctrl-C: the first Ctrl-C cancels the
+    /// job and is returned (to be raised once the job ended), a second one lets go of stuck
+    /// tasks at once. `interrupted`: a Ctrl-C already started the stop.
+    pub fn wait_watching_signals(
+        &mut self,
+        py: Python<'_>,
+        job: &mut JobHandle,
+        slice: Duration,
+        interrupted: bool,
+    ) -> Option<PyErr> {
+        let mut interrupt = None;
+        let mut abandon = false;
+        while !py.detach(|| job.wait_timeout(slice)) {
+            if let Err(e) = py.check_signals() {
+                if interrupt.is_none() && !interrupted {
+                    job.cancel();
+                    interrupt = Some(e);
+                } else {
+                    abandon = true;
+                }
+            }
+            if self.check(job, abandon) {
+                break;
+            }
+        }
+        interrupt
+    }
+
     /// The tasks let go of, if any (taken: a second call gets None).
     pub fn take_stuck(&mut self) -> Option<StuckReport> {
         self.stuck.take()
@@ -130,6 +158,17 @@ fn describe(py: Python<'_>, job: &JobHandle) -> Vec<StuckTask> {
             }
         })
         .collect()
+}
+
+/// Warns about the tasks of `reports`, after the job's `result` is known: an error the job
+/// ended with is not replaced by a warning turned into an error (`-W error`).
+pub fn warn_stuck<T>(py: Python<'_>, reports: &[StuckReport], result: PyResult<T>) -> PyResult<T> {
+    let warned = reports.iter().try_for_each(|r| r.warn(py));
+    match (result, warned) {
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(w)) => Err(w),
+        (Ok(value), Ok(())) => Ok(value),
+    }
 }
 
 impl StuckReport {

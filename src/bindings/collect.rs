@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
-use crate::bindings::cancellation::Stopping;
+use crate::bindings::cancellation::{warn_stuck, Stopping};
 use crate::bindings::dropped_timers::warn_dropped_at_end;
 use crate::bindings::errors::job_error;
 use crate::bindings::iterable_source::mark_spent;
@@ -17,6 +17,9 @@ use crate::runtime::job_handle::JobHandle;
 
 /// How long the iterator waits for the job before it checks for Ctrl-C again.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+/// How long an iterator that is dropped waits for stuck tasks when the cancellation timeout is
+/// 0 (wait as long as they take), which a drop cannot do.
+const DROP_WAIT: Duration = Duration::from_secs(5);
 
 /// Iterates over the values a running job collects. Closing it (or leaving a `with` block, or
 /// dropping it) cancels the job if it is still running. When the job fails, the values it
@@ -34,6 +37,8 @@ pub struct CollectIterator {
     failure: Option<PyErr>,
     /// The iterators of `from_iterable` sources, marked spent when the job stops early.
     iterables: Vec<Py<PyAny>>,
+    /// A Ctrl-C is stopping the job (a second one lets go of stuck tasks).
+    interrupted: bool,
 }
 
 impl CollectIterator {
@@ -52,6 +57,7 @@ impl CollectIterator {
             cancellation_timeout,
             failure: None,
             iterables,
+            interrupted: false,
         }
     }
 
@@ -69,13 +75,11 @@ impl CollectIterator {
             job.cancel();
         }
         let mut stopping = Stopping::new(self.cancellation_timeout);
-        py.detach(|| stopping.wait(&mut job, SIGNAL_CHECK_INTERVAL));
+        let interrupted = std::mem::take(&mut self.interrupted);
+        let interrupt = stopping.wait_watching_signals(py, &mut job, SIGNAL_CHECK_INTERVAL, interrupted);
         if !cancelled_by_us {
             let gate = &mut self.gate;
             self.buffer.extend(gate.drain_records().into_iter().map(|r| r.value.0));
-        }
-        if let Some(stuck) = stopping.take_stuck() {
-            stuck.warn(py)?;
         }
         let result = match py.detach(|| job.join()) {
             Ok(summary) => Ok(Some(summary)),
@@ -83,8 +87,15 @@ impl CollectIterator {
             Err(e) => Err(job_error(py, e)),
         };
         clean_up_checkpoints(&self.setup, result.is_ok());
+        let stuck: Vec<_> = stopping.take_stuck().into_iter().collect();
+        let result = warn_stuck(py, &stuck, result);
+        let result = match (interrupt, result) {
+            // Ctrl-C while the job stopped: raised in place of what stopping made of it.
+            (Some(interrupt), Ok(_)) => Err(interrupt),
+            (_, result) => result,
+        };
         if result.is_err() {
-            mark_spent(py, &self.iterables)?;
+            let _ = mark_spent(py, &self.iterables);
         }
         match result? {
             Some(summary) => warn_dropped_at_end(py, &summary.tasks),
@@ -122,6 +133,7 @@ impl CollectIterator {
                 Ok(GateEvent::Records { batch, .. }) => self.buffer.extend(batch.into_iter().map(|r| r.value.0)),
                 Ok(GateEvent::Timeout) => {
                     if let Err(interrupt) = py.check_signals() {
+                        self.interrupted = true;
                         self.finish(py, true)?;
                         return Err(interrupt);
                     }
@@ -165,7 +177,8 @@ impl Drop for CollectIterator {
     fn drop(&mut self) {
         if let Some(mut job) = self.job.take() {
             job.cancel();
-            let mut stopping = Stopping::new(self.cancellation_timeout);
+            // Never without a bound here: this runs when the iterator is collected.
+            let mut stopping = Stopping::new(Some(self.cancellation_timeout.unwrap_or(DROP_WAIT)));
             Python::attach(|py| py.detach(|| stopping.wait(&mut job, SIGNAL_CHECK_INTERVAL)));
             drop(job);
             clean_up_checkpoints(&self.setup, true);

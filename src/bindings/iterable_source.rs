@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyIterator;
 
 use crate::bindings::interrupt::interrupt_thread;
-use crate::bindings::value::{size_of_value, PyValue};
+use crate::bindings::value::{size_of_value, PyValue, CONTAINER_DEPTH};
 use crate::runtime::job_handle::TASK_STACK_BYTES;
 use crate::runtime::operator::{OperatorError, OperatorResult, Output, Source, SourceStatus, TaskInfo};
 use crate::runtime::record::Record;
@@ -30,8 +30,6 @@ const READ_AHEAD: usize = 1024;
 const FULL_RETRY: Duration = Duration::from_micros(500);
 /// How long a stopping source gives its reader to end before interrupting it.
 const READER_GRACE: Duration = Duration::from_millis(200);
-/// How deep the size of a record is measured (see `size_of_value`).
-const SIZE_DEPTH: u8 = 2;
 
 /// What the reader hands the task.
 enum Item {
@@ -208,7 +206,7 @@ fn read(iterator: Py<PyIterator>, items: Sender<Item>, shared: Arc<Shared>, budg
             let next = match iterator.next() {
                 None => Item::End,
                 Some(Ok(value)) => {
-                    let size = size_of_value(&value, SIZE_DEPTH);
+                    let size = size_of_value(&value, CONTAINER_DEPTH);
                     Item::Value(value.unbind(), size)
                 }
                 Some(Err(error)) => Item::Failed(error),

@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::bindings::cancellation::warn_stuck;
 use crate::bindings::checkpointing::{check_writable, new_job_id, CheckpointPlan};
 use crate::bindings::collect::CollectIterator;
 use crate::bindings::errors::{deploy_error, graph_error, job_error};
@@ -412,11 +413,8 @@ impl JobBuilder {
         let outcome = driver
             .take_outcome()
             .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the job's outcome is missing"))?;
-        for stuck in driver.take_stuck() {
-            stuck.warn(py)?;
-        }
         match (interrupt, outcome) {
-            (Some(e), Outcome::Cancelled) => Err(e),
+            (Some(e), Outcome::Cancelled) => warn_stuck(py, &driver.take_stuck(), Err(e)),
             (_, outcome) => outcome_result(py, &driver, outcome),
         }
     }

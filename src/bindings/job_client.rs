@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::bindings::cancellation::warn_stuck;
 use crate::bindings::checkpointing::history_list;
 use crate::bindings::dropped_timers::{dropped_dict, warn_dropped_at_end};
 use crate::bindings::errors::{deploy_error, job_error};
@@ -53,16 +54,14 @@ fn checkpoints<'py>(py: Python<'py>, driver: &JobDriver) -> PyResult<Option<Boun
 
 /// The result of a job that ended: its figures, or the exception it ended with.
 pub fn outcome_result<'py>(py: Python<'py>, driver: &JobDriver, outcome: Outcome) -> PyResult<Bound<'py, PyDict>> {
-    for stuck in driver.take_stuck() {
-        stuck.warn(py)?;
-    }
-    match outcome {
+    let result = match outcome {
         Outcome::Finished(summary) => summary_dict(py, driver, &summary),
         Outcome::Cancelled => Err(PyRuntimeError::new_err("the job was cancelled")),
         Outcome::Failed(e) => Err(job_error(py, e)),
         Outcome::NotStarted(e) => Err(deploy_error(py, e)),
         Outcome::Error(e) => Err(e),
-    }
+    };
+    warn_stuck(py, &driver.take_stuck(), result)
 }
 
 /// A running (or ended) job started by `JobBuilder.execute_async()`.

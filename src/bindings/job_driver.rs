@@ -372,7 +372,8 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
     clean_up_checkpoints(&setup, succeeded_or_cancelled);
     // The plan holds the user's functions: let them go with the interpreter held.
     Python::attach(|py| {
-        if !matches!(outcome, Outcome::Finished(_)) {
+        // A job that never started read nothing.
+        if !matches!(outcome, Outcome::Finished(_) | Outcome::NotStarted(_)) {
             let _ = mark_spent(py, &iterables);
         }
         drop(iterables);

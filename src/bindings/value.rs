@@ -39,36 +39,70 @@ impl Data for PyValue {
 
 /// What any object costs besides its payload: its header, the record around it.
 const OBJECT_BYTES: usize = 64;
-/// How deep into tuples and lists the estimate looks.
-const CONTAINER_DEPTH: u8 = 2;
+/// How deep into tuples, lists, dicts and objects the estimate looks.
+pub const CONTAINER_DEPTH: u8 = 3;
 /// How many items of a tuple or list are measured; the rest are taken to be like them.
 const SAMPLED_ITEMS: usize = 16;
 
 /// The bytes `value` holds, cheaply: exact for bytes, str, bytearray and objects with a buffer
-/// (memoryview, numpy arrays, array.array); tuples and lists by their first items; other objects
-/// a fixed amount (a dict by its size).
+/// (memoryview, numpy arrays, array.array); tuples, lists and dicts (subclasses too: namedtuples,
+/// `Row`s) by their first items, and objects of the user's classes by their attributes, to
+/// [`CONTAINER_DEPTH`] levels; anything else a fixed amount.
 pub fn size_of_value(value: &Bound<'_, PyAny>, depth: u8) -> usize {
-    if let Ok(b) = value.cast_exact::<PyBytes>() {
+    if let Ok(b) = value.cast::<PyBytes>() {
         return OBJECT_BYTES + b.as_bytes().len();
     }
-    if let Ok(s) = value.cast_exact::<PyString>() {
-        // SAFETY: `s` is a str; the interpreter is held.
-        let chars = unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) };
-        return OBJECT_BYTES + usize::try_from(chars).unwrap_or(0);
+    if let Ok(s) = value.cast::<PyString>() {
+        // SAFETY: `s` is a str; the interpreter is held. Its storage is length times kind
+        // (1, 2 or 4 bytes a character).
+        let (chars, kind) = unsafe { (ffi::PyUnicode_GetLength(s.as_ptr()), ffi::PyUnicode_KIND(s.as_ptr())) };
+        return OBJECT_BYTES + usize::try_from(chars).unwrap_or(0) * kind as usize;
     }
-    if let Ok(t) = value.cast_exact::<PyTuple>() {
+    if let Ok(t) = value.cast::<PyTuple>() {
         return OBJECT_BYTES + items_size(t.len(), depth, |i| t.get_item(i).ok());
     }
-    if let Ok(l) = value.cast_exact::<PyList>() {
+    if let Ok(l) = value.cast::<PyList>() {
         return OBJECT_BYTES + items_size(l.len(), depth, |i| l.get_item(i).ok());
     }
-    if let Ok(b) = value.cast_exact::<PyByteArray>() {
+    if let Ok(d) = value.cast::<PyDict>() {
+        return OBJECT_BYTES + dict_size(d, depth);
+    }
+    if let Ok(b) = value.cast::<PyByteArray>() {
         return OBJECT_BYTES + b.len();
     }
-    if let Ok(d) = value.cast_exact::<PyDict>() {
-        return OBJECT_BYTES + d.len() * 2 * OBJECT_BYTES;
+    if let Some(bytes) = buffer_size(value) {
+        return OBJECT_BYTES + bytes;
     }
-    OBJECT_BYTES + buffer_size(value).unwrap_or(0)
+    OBJECT_BYTES + attributes_size(value, depth)
+}
+
+/// The size of a dict's keys and values, measuring the first [`SAMPLED_ITEMS`] and scaling.
+fn dict_size(d: &Bound<'_, PyDict>, depth: u8) -> usize {
+    let len = d.len();
+    if depth == 0 {
+        return len * 2 * OBJECT_BYTES;
+    }
+    let sampled = len.min(SAMPLED_ITEMS);
+    let measured: usize = d
+        .iter()
+        .take(sampled)
+        .map(|(k, v)| size_of_value(&k, depth - 1) + size_of_value(&v, depth - 1))
+        .sum();
+    measured.checked_div(sampled).map_or(0, |per_item| per_item * len)
+}
+
+/// The size of an object's attributes, for objects that keep them in a `__dict__` (instances
+/// of the user's classes, dataclasses).
+fn attributes_size(value: &Bound<'_, PyAny>, depth: u8) -> usize {
+    // SAFETY: the type object of a live object, read with the interpreter held.
+    let has_dict = unsafe { (*ffi::Py_TYPE(value.as_ptr())).tp_dictoffset != 0 };
+    if depth == 0 || !has_dict {
+        return 0;
+    }
+    match value.getattr(pyo3::intern!(value.py(), "__dict__")) {
+        Ok(attributes) => attributes.cast::<PyDict>().map_or(0, |d| dict_size(d, depth - 1)),
+        Err(_) => 0,
+    }
 }
 
 /// The size of `len` items, measuring the first [`SAMPLED_ITEMS`] and scaling.

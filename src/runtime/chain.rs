@@ -114,15 +114,20 @@ impl<V: Data> OperatorChain<V> {
         link.records_in += n;
         batch.clear();
         if let Err(e) = result {
-            let mut err = self.fail(i, e);
+            let mut err = self.failed_after_output(i, e, outputs);
             err.records_before_batch -= n;
-            // What the operator emitted before it failed still goes on through the chain, as
-            // it would have record by record: results computed before a failure reach the user.
-            // A failure there is not the first one.
-            let _ = self.forward(i, outputs);
             return Err(err);
         }
         self.forward(i, outputs)
+    }
+
+    /// Operator `i` failed with `e`: what it emitted before still goes on through the chain, as
+    /// it would have record by record, so that results computed before a failure reach the
+    /// user. A failure while forwarding is not the first one and is not reported.
+    fn failed_after_output(&mut self, i: usize, e: OperatorError, outputs: &mut TaskOutputs<V>) -> ChainError {
+        let err = self.fail(i, e);
+        let _ = self.forward(i, outputs);
+        err
     }
 
     /// Moves what operator `i` emitted on: into operator i + 1, or, from the last operator, to
@@ -218,10 +223,10 @@ impl<V: Data> OperatorChain<V> {
         for i in from..self.links.len() {
             let Some(w) = current else { return Ok(()) };
             let link = &mut self.links[i];
-            current = link
-                .operator
-                .on_watermark(w, &mut link.out)
-                .map_err(|e| self.fail(i, e))?;
+            current = match link.operator.on_watermark(w, &mut link.out) {
+                Ok(current) => current,
+                Err(e) => return Err(self.failed_after_output(i, e, outputs)),
+            };
             self.forward(i, outputs)?;
         }
         if let Some(w) = current {
@@ -249,9 +254,9 @@ impl<V: Data> OperatorChain<V> {
             let due = self.links[i].operator.next_processing_time().is_some_and(|t| t <= now);
             if due {
                 let link = &mut self.links[i];
-                link.operator
-                    .on_processing_time(now, &mut link.out)
-                    .map_err(|e| self.fail(i, e))?;
+                if let Err(e) = link.operator.on_processing_time(now, &mut link.out) {
+                    return Err(self.failed_after_output(i, e, outputs));
+                }
                 self.forward(i, outputs)?;
             }
         }
@@ -309,7 +314,9 @@ impl<V: Data> OperatorChain<V> {
     pub fn finish(&mut self, outputs: &mut TaskOutputs<V>) -> Result<(), ChainError> {
         for i in 0..self.links.len() {
             let link = &mut self.links[i];
-            link.operator.finish(&mut link.out).map_err(|e| self.fail(i, e))?;
+            if let Err(e) = link.operator.finish(&mut link.out) {
+                return Err(self.failed_after_output(i, e, outputs));
+            }
             self.forward(i, outputs)?;
         }
         Ok(())
