@@ -6,6 +6,7 @@
 pub mod checkpoint;
 pub mod connectors;
 pub mod graph;
+pub mod metrics;
 pub mod runtime;
 pub mod state;
 pub mod time;

@@ -14,6 +14,7 @@ use crate::bindings::checkpointing::history_list;
 use crate::bindings::dropped_timers::{dropped_dict, warn_dropped_at_end};
 use crate::bindings::errors::{deploy_error, job_error};
 use crate::bindings::job_driver::{JobDriver, Outcome};
+use crate::bindings::metrics::metrics_rows;
 use crate::runtime::job_handle::JobSummary;
 use crate::runtime::lock::lock;
 
@@ -162,6 +163,15 @@ impl JobClient {
     /// checkpoint.
     fn checkpoints<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
         checkpoints(py, &self.driver)
+    }
+
+    /// The job's metrics now, one dict per task and subtask (see `metrics_rows`); empty before
+    /// the job's tasks started.
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        match self.driver.metrics() {
+            Some(metrics) => metrics_rows(py, &metrics),
+            None => Ok(PyList::empty(py)),
+        }
     }
 
     /// How many times the job restarted so far.

@@ -20,6 +20,7 @@ use crate::checkpoint::options::Retention;
 use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
 use crate::checkpoint::savepoint::SavepointRequest;
 use crate::graph::stream_graph::StreamGraph;
+use crate::metrics::task::JobMetrics;
 use crate::runtime::job::{DeployError, DeployedJob, JobError, RunSetup};
 use crate::runtime::job_handle::{panic_message, JobSummary, TASK_STACK_BYTES};
 use crate::runtime::lock::lock;
@@ -70,6 +71,8 @@ struct Shared {
     abandon: AtomicBool,
     /// Tasks that did not stop in time, from every run of the job.
     stuck: Mutex<Vec<StuckReport>>,
+    /// The live metrics of the job's current (or last) run.
+    metrics: Mutex<Option<Arc<JobMetrics>>>,
     outcome: Mutex<Option<Outcome>>,
     /// Set with the outcome (which the owner takes; this stays).
     done: AtomicBool,
@@ -139,6 +142,7 @@ impl JobDriver {
             cancel: AtomicBool::new(false),
             abandon: AtomicBool::new(false),
             stuck: Mutex::new(Vec::new()),
+            metrics: Mutex::new(None),
             outcome: Mutex::new(None),
             done: AtomicBool::new(false),
             ended: Condvar::new(),
@@ -231,6 +235,11 @@ impl JobDriver {
         self.shared.abandon.store(true, Ordering::SeqCst);
     }
 
+    /// The live metrics of the job's current (or last) run; None before it started.
+    pub fn metrics(&self) -> Option<Arc<JobMetrics>> {
+        lock(&self.shared.metrics).clone()
+    }
+
     /// The tasks the job let go of because they did not stop in time (taken).
     pub fn take_stuck(&self) -> Vec<StuckReport> {
         std::mem::take(&mut *lock(&self.shared.stuck))
@@ -317,6 +326,7 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
             Ok(deployed) => deployed.start(),
             Err(e) => break Outcome::NotStarted(e),
         };
+        *lock(&shared.metrics) = Some(job.metrics());
         let mut stopping = Stopping::new(graph.config.cancellation_timeout);
         let mut cancel_sent = false;
         while !job.wait_timeout(WAIT_SLICE) {

@@ -14,6 +14,7 @@ pub mod job_client;
 pub mod job_driver;
 pub mod key;
 pub mod manual_run;
+pub mod metrics;
 pub mod operators;
 pub mod partitioner;
 pub mod plan;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::{Coordinator, CoordinatorEnd};
 use crate::checkpoint::metadata::remove_incomplete;
+use crate::metrics::task::{JobMetrics, TaskMetricsEntry};
 use crate::runtime::job::JobError;
 use crate::runtime::lock::lock;
 use crate::runtime::operator::OperatorError;
@@ -74,6 +75,7 @@ pub struct JobHandle {
     /// The checkpoint coordinator's thread, when the job checkpoints.
     coordinator: Option<JoinHandle<()>>,
     started: Instant,
+    metrics: Arc<JobMetrics>,
 }
 
 impl JobHandle {
@@ -104,6 +106,11 @@ impl JobHandle {
     /// reports nothing that could change how the job ended.
     pub fn detach_running(&mut self) {
         self.threads.retain(|t| t.is_finished());
+    }
+
+    /// The live counters of the job's tasks.
+    pub fn metrics(&self) -> Arc<JobMetrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// Whether every task has ended.
@@ -216,6 +223,17 @@ impl JobHandle {
             finished: Condvar::new(),
         });
         let mut threads = Vec::with_capacity(tasks.len());
+        let metrics = Arc::new(JobMetrics {
+            tasks: tasks
+                .iter()
+                .map(|t| TaskMetricsEntry {
+                    task_name: t.name.clone(),
+                    subtask_index: t.subtask_index,
+                    parallelism: t.failed_operator(None).2,
+                    metrics: t.metrics(),
+                })
+                .collect(),
+        });
         for task in tasks {
             let control_for_task = Arc::clone(&control);
             let thread_name = format!("ferroflow {} ({})", task.name, task.subtask_index + 1);
@@ -296,6 +314,7 @@ impl JobHandle {
             threads,
             coordinator,
             started: Instant::now(),
+            metrics,
         }
     }
 }

@@ -7,10 +7,12 @@
 //! tasks from one thread instead.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::{Command, Report, TaskControl};
 use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats, END_OF_INPUT};
+use crate::metrics::task::{StepTotals, TaskMetrics};
 use crate::runtime::chain::{ChainError, OperatorChain};
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::message::Message;
@@ -97,6 +99,9 @@ pub struct Task<V: Data> {
     records_in: u64,
     /// The estimated bytes a source record became in the last poll (source tasks).
     bytes_per_source_record: Option<usize>,
+    /// Time spent in steps that did something, minus time blocked on output.
+    busy: Duration,
+    metrics: Arc<TaskMetrics>,
     ended: bool,
     /// With checkpoints: the control channel to the coordinator.
     control: Option<TaskControl>,
@@ -133,11 +138,33 @@ impl<V: Data> Task<V> {
             source_out: Output::default(),
             records_in: 0,
             bytes_per_source_record: None,
+            busy: Duration::ZERO,
+            metrics: Arc::new(TaskMetrics::default()),
             ended: false,
             control: None,
             drained: false,
             may_finish: false,
         }
+    }
+
+    /// The task's live counters, for readers while it runs.
+    pub fn metrics(&self) -> Arc<TaskMetrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Stores the task's totals where readers see them.
+    fn publish_metrics(&self) {
+        let stats = &self.outputs.stats;
+        self.metrics.store(&StepTotals {
+            records_in: self.records_in,
+            records_out: stats.records_out,
+            bytes_out: stats.bytes_out,
+            batches_out: stats.batches_out,
+            back_pressured: stats.blocked,
+            busy: self.busy,
+            input_watermark: self.valve.as_ref().map_or(i64::MIN, WatermarkValve::current),
+            output_watermark: self.outputs.watermark(),
+        });
     }
 
     /// Takes part in checkpoints through `control`.
@@ -156,7 +183,14 @@ impl<V: Data> Task<V> {
                 self.complete_pending()?;
                 break Err(TaskFailure::Stopped);
             }
-            match self.step(cancelled)? {
+            let (started, blocked_before) = (Instant::now(), self.outputs.stats.blocked);
+            let step = self.step(cancelled);
+            if matches!(step, Ok(Step::Busy | Step::Finished)) {
+                let blocked = self.outputs.stats.blocked.saturating_sub(blocked_before);
+                self.busy += started.elapsed().saturating_sub(blocked);
+            }
+            self.publish_metrics();
+            match step? {
                 Step::Busy => {}
                 Step::Finished => break Ok(()),
                 Step::Idle(wake) => {
@@ -423,6 +457,8 @@ impl<V: Data> Task<V> {
         let status = V::scope(|| {
             let status = source.poll_batch(max, deadline, &mut self.source_out).map_err(Err)?;
             self.records_in += self.source_out.main.len() as u64;
+            // Seen while the batch is processed, which may take long.
+            self.metrics.set_records_in(self.records_in);
             self.chain.ingest(&mut self.source_out, &mut self.outputs).map_err(Ok)?;
             Ok(status)
         });
@@ -455,6 +491,8 @@ impl<V: Data> Task<V> {
         let advanced = match event {
             GateEvent::Records { input, mut batch } => {
                 self.records_in += batch.len() as u64;
+                // Seen while the batch is processed, which may take long.
+                self.metrics.set_records_in(self.records_in);
                 V::scope(|| self.chain.process(input, &mut batch, &mut self.outputs))
                     .map_err(|e| self.chain_failure(e))?;
                 return Ok(Step::Busy);

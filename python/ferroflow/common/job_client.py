@@ -155,6 +155,16 @@ class JobClient:
         ``external_path`` (None once it was removed). Empty when the job does not checkpoint."""
         return list(self._engine_client.checkpoints() or [])
 
+    def metrics(self) -> list[dict[str, Any]]:
+        """The job's metrics now, while it runs (and after it ended): one dict per task and
+        subtask, with Flink's names. ``task``, ``subtask`` (from 0), ``parallelism``,
+        ``numRecordsIn``, ``numRecordsOut``, ``numBytesOut`` (estimated), ``numBatchesOut``,
+        ``backPressuredTimeMs`` (time blocked on full output channels), ``busyTimeMs`` (totals
+        since the task started), ``currentInputWatermark`` and ``currentOutputWatermark``
+        (None before the first watermark). Empty before the job's tasks started; a restarted
+        job's counters start again from zero."""
+        return list(self._engine_client.metrics())
+
     def get_job_execution_result(self) -> Future[JobExecutionResult]:
         """The job's result once it ended; the future raises the job's failure."""
         if self._result is None:
