@@ -115,21 +115,27 @@ def _line(out: str, prefix: str) -> str:
     return lines[0][len(prefix) :].strip()
 
 
+# The source feeds two branches: one blocks on its first record in user code, the other fails.
+FAILURE_PIPELINES = {
+    "map": "numbers.map(lambda x: blocked(x) if x == 0 else x).add_sink(lambda x: None)",
+    "sink": "numbers.add_sink(lambda x: blocked(x) if x == 0 else None)",
+}
+
+
 @pytest.mark.parametrize("parallelism", [1, 2])
-def test_a_failure_stops_a_job_whose_map_is_blocked(tmp_path: Path, parallelism: int) -> None:
+@pytest.mark.parametrize("blocked_in", sorted(FAILURE_PIPELINES))
+def test_a_failure_stops_a_job_blocked_in_user_code(tmp_path: Path, parallelism: int, blocked_in: str) -> None:
     out = _run_child(
         tmp_path,
-        """
+        f"""
         def fail(x):
             if x == 5:
                 entered.wait(30)
                 raise ValueError("boom at 5")
             return x
         env = new_env()
-        # The source feeds two branches: in one, the map blocks on the first record; in the
-        # other, a map fails.
         numbers = env.from_collection(list(range(10)))
-        numbers.map(lambda x: blocked(x) if x == 0 else x).add_sink(lambda x: None)
+        {FAILURE_PIPELINES[blocked_in]}
         numbers.map(fail).add_sink(lambda x: None)
         run(env)
         next_job_runs()
@@ -139,38 +145,10 @@ def test_a_failure_stops_a_job_whose_map_is_blocked(tmp_path: Path, parallelism:
         "1 s",
     )
     assert _line(out, "RESULT") == "ValueError: boom at 5"
-    # Named with the operator's task and the user's blocked call.
+    # Named with the blocked operator's task and the user's blocked call.
     assert "StuckTaskWarning" in out and "did not stop within the cancellation timeout of 1 s" in out
-    assert "Map" in out and "blocker.get()" in out
-    assert _line(out, "NEXT") == "[10, 20, 30]"
-    assert _line(out, "THREADS") == "[]"
-
-
-@pytest.mark.parametrize("parallelism", [1, 2])
-def test_a_failure_stops_a_job_whose_sink_is_blocked(tmp_path: Path, parallelism: int) -> None:
-    out = _run_child(
-        tmp_path,
-        """
-        def check(x):
-            if x == 3:
-                entered.wait(30)
-                raise RuntimeError("bad record 3")
-            return x
-        env = new_env()
-        # The source feeds two branches: a sink that blocks on the first record, and a map
-        # that fails.
-        numbers = env.from_collection(list(range(10)))
-        numbers.add_sink(lambda x: blocked(x) if x == 0 else None)
-        numbers.map(check).add_sink(lambda x: None)
-        run(env)
-        next_job_runs()
-        unblock_and_check_threads()
-        """,
-        parallelism,
-        "1 s",
-    )
-    assert _line(out, "RESULT") == "RuntimeError: bad record 3"
-    assert "Sink" in out and "blocker.get()" in out
+    assert {"map": "the task Map", "sink": "the task Sink"}[blocked_in] in out
+    assert "blocker.get()" in out
     assert _line(out, "NEXT") == "[10, 20, 30]"
     assert _line(out, "THREADS") == "[]"
 

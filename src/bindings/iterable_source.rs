@@ -197,8 +197,7 @@ fn read(iterator: Py<PyIterator>, items: Sender<Item>, shared: Arc<Shared>, budg
         {
             shared.thread_id.store(id, Ordering::SeqCst);
         }
-        let iterator = iterator.into_bound(py);
-        let mut iterator = iterator.clone();
+        let mut iterator = iterator.into_bound(py);
         loop {
             if shared.stop.load(Ordering::SeqCst) {
                 break;

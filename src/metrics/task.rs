@@ -32,7 +32,7 @@ impl Default for TaskMetrics {
     }
 }
 
-/// What a task did up to a moment (see the fields of [`TaskMetrics`]).
+/// What a task did up to a moment: what it stores after a step, and what readers get.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskMetricsSnapshot {
     /// Flink's `numRecordsIn`.
@@ -54,21 +54,9 @@ pub struct TaskMetricsSnapshot {
     pub output_watermark: i64,
 }
 
-/// The totals a task stores after a step.
-pub struct StepTotals {
-    pub records_in: u64,
-    pub records_out: u64,
-    pub bytes_out: u64,
-    pub batches_out: u64,
-    pub back_pressured: Duration,
-    pub busy: Duration,
-    pub input_watermark: i64,
-    pub output_watermark: i64,
-}
-
 impl TaskMetrics {
     /// Stores a task's running totals (the task's thread only).
-    pub fn store(&self, t: &StepTotals) {
+    pub fn store(&self, t: &TaskMetricsSnapshot) {
         let r = Ordering::Relaxed;
         self.records_in.store(t.records_in, r);
         self.records_out.store(t.records_out, r);
@@ -128,7 +116,7 @@ mod tests {
     fn a_snapshot_reads_what_was_stored() {
         let m = TaskMetrics::default();
         assert_eq!(m.snapshot().input_watermark, i64::MIN);
-        m.store(&StepTotals {
+        m.store(&TaskMetricsSnapshot {
             records_in: 3,
             records_out: 2,
             bytes_out: 100,

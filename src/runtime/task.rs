@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::{Command, Report, TaskControl};
 use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats, END_OF_INPUT};
-use crate::metrics::task::{StepTotals, TaskMetrics};
+use crate::metrics::task::{TaskMetrics, TaskMetricsSnapshot};
 use crate::runtime::chain::{ChainError, OperatorChain};
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::message::Message;
@@ -155,7 +155,7 @@ impl<V: Data> Task<V> {
     /// Stores the task's totals where readers see them.
     fn publish_metrics(&self) {
         let stats = &self.outputs.stats;
-        self.metrics.store(&StepTotals {
+        self.metrics.store(&TaskMetricsSnapshot {
             records_in: self.records_in,
             records_out: stats.records_out,
             bytes_out: stats.bytes_out,
