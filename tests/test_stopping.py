@@ -38,6 +38,13 @@ def blocked(x):
     blocker.get()
     return x
 
+def fail_at_5(x):
+    # Fails once another function is blocked.
+    if x == 5:
+        entered.wait(30)
+        raise ValueError("boom at 5")
+    return x
+
 def interrupt_when_blocked(*delays):
     # Ctrl-C once a user function is blocked (then again after each further delay).
     def send():
@@ -128,15 +135,10 @@ def test_a_failure_stops_a_job_blocked_in_user_code(tmp_path: Path, parallelism:
     out = _run_child(
         tmp_path,
         f"""
-        def fail(x):
-            if x == 5:
-                entered.wait(30)
-                raise ValueError("boom at 5")
-            return x
         env = new_env()
         numbers = env.from_collection(list(range(10)))
         {FAILURE_PIPELINES[blocked_in]}
-        numbers.map(fail).add_sink(lambda x: None)
+        numbers.map(fail_at_5).add_sink(lambda x: None)
         run(env)
         next_job_runs()
         unblock_and_check_threads()
@@ -308,15 +310,10 @@ def test_warnings_turned_into_errors_do_not_hide_the_failure(tmp_path: Path, col
         f"""
         from ferroflow import StuckTaskWarning
         warnings.simplefilter("error", StuckTaskWarning)
-        def fail(x):
-            if x == 5:
-                entered.wait(30)
-                raise ValueError("boom at 5")
-            return x
         env = new_env()
         numbers = env.from_collection(list(range(10)))
         numbers.map(lambda x: blocked(x) if x == 0 else x).add_sink(lambda x: None)
-        failing = numbers.map(fail)
+        failing = numbers.map(fail_at_5)
         if {collect}:
             run_collect(failing)
         else:
