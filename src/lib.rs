@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod runtime;
 pub mod state;
 pub mod time;
+pub mod web;
 pub mod window;
 
 mod bindings;

@@ -18,6 +18,7 @@ from ferroflow.datastream._plan_specs import (
     WindowSpec,
 )
 from ferroflow.datastream._runtime_options import RuntimeSpec
+from ferroflow.datastream._web_options import WebSpec
 
 DEFAULT_MAX_PARALLELISM: int
 #: The checkpoint id a job without checkpoints notifies its operators with once its input ended.
@@ -53,6 +54,7 @@ class JobBuilder:
         buffer_timeout_ms: int,
         channel_capacity: int,
     ) -> None: ...
+    def set_web(self, spec: WebSpec) -> None: ...
     def set_runtime(self, spec: RuntimeSpec) -> None:
         """The cancellation timeout and the memory in flight per channel."""
     def set_state_backend(
@@ -112,6 +114,7 @@ class JobClient:
     def checkpoints(self) -> list[dict[str, Any]] | None: ...
     def metrics(self) -> list[dict[str, Any]]:
         """One dict per task and subtask: counters and watermarks, read while the job runs."""
+    def web_url(self) -> str | None: ...
     def restarts(self) -> int: ...
     def savepoint(self, directory: str, stop: bool = False, timeout: float | None = None) -> str: ...
 

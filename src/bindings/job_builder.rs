@@ -25,6 +25,7 @@ use crate::bindings::plan::windows::{window_node, WindowSpec};
 use crate::bindings::plan::{EdgeSpec, NodeSpec};
 use crate::bindings::signals::SignalWakeup;
 use crate::bindings::value::PyValue;
+use crate::bindings::web::{announce, web_server, WebSpec};
 use crate::checkpoint::coordinator::{CheckpointHistory, Coordinator};
 use crate::checkpoint::restart::RestartStrategy;
 use crate::connectors::manual_source::ManualFeed;
@@ -58,6 +59,8 @@ pub struct JobBuilder {
     feeds: Vec<ManualFeed<PyValue>>,
     /// The iterators of `from_iterable` sources, marked spent when the job stops early.
     iterables: Vec<Py<PyAny>>,
+    /// Where the job's dashboard listens (`rest.port`); None: no dashboard.
+    web: Option<WebSpec>,
     /// Where keyed operators added from now on keep their state.
     state_backend: StateBackendConfig,
 }
@@ -135,11 +138,16 @@ impl JobBuilder {
         ))
     }
 
-    /// Starts the job on its driver thread.
-    fn start_driver(&mut self) -> PyResult<JobDriver> {
+    /// Starts the job on its driver thread, and its dashboard's server first when the job has
+    /// one (printing where it is when this job started it).
+    fn start_driver(&mut self, py: Python<'_>) -> PyResult<JobDriver> {
         let job_id = new_job_id();
         let (setup, strategy) = self.first_setup(&job_id)?;
+        let web = self.web.as_ref().map(web_server).transpose()?;
         let graph = self.take_graph()?;
+        if let Some((server, true)) = &web {
+            announce(py, &graph.config.name, &server.url)?;
+        }
         let ignore_unclaimed = self.checkpointing.as_ref().is_some_and(|p| p.ignore_unclaimed);
         let savepoints = setup.checkpointing.as_ref().map(|_| crossbeam_channel::unbounded());
         JobDriver::start(
@@ -150,6 +158,7 @@ impl JobBuilder {
                 strategy,
                 ignore_unclaimed,
                 iterables: std::mem::take(&mut self.iterables),
+                web: web.map(|(server, _)| server),
             },
             savepoints,
         )
@@ -183,6 +192,7 @@ impl JobBuilder {
             checkpointing: None,
             feeds: Vec::new(),
             iterables: Vec::new(),
+            web: None,
             state_backend: StateBackendConfig::HashMap,
             graph: Some(StreamGraph::new(JobConfig {
                 name: job_name,
@@ -356,6 +366,11 @@ impl JobBuilder {
         Ok(ManualRun::new(job, std::mem::take(&mut self.feeds), outputs, clock))
     }
 
+    /// Serves the job's dashboard and REST API at `spec` (`rest.address`, `rest.port`).
+    fn set_web(&mut self, spec: WebSpec) {
+        self.web = Some(spec);
+    }
+
     /// The plan as JSON (Flink's `get_execution_plan()` shape).
     fn plan_json(&mut self) -> PyResult<String> {
         Ok(execution_plan_json(self.graph()?))
@@ -381,7 +396,7 @@ impl JobBuilder {
         // The wakeup first: once the job runs, leaving early would drop it with the
         // interpreter held, and its task threads need the interpreter to stop.
         let mut wakeup = SignalWakeup::install(py)?;
-        let started = self.start_driver();
+        let started = self.start_driver(py);
         let driver = match started {
             Ok(d) => d,
             Err(e) => {
@@ -420,8 +435,8 @@ impl JobBuilder {
     }
 
     /// Starts the job on a thread of its own and returns its client at once.
-    fn execute_async(&mut self) -> PyResult<JobClient> {
-        Ok(JobClient::new(self.start_driver()?))
+    fn execute_async(&mut self, py: Python<'_>) -> PyResult<JobClient> {
+        Ok(JobClient::new(self.start_driver(py)?))
     }
 
     /// Starts the job and returns an iterator over what its collect node receives. The job

@@ -174,6 +174,11 @@ impl JobClient {
         }
     }
 
+    /// The URL of the job's dashboard (None without `rest.port`).
+    fn web_url(&self) -> Option<&str> {
+        self.driver.web_url()
+    }
+
     /// How many times the job restarted so far.
     fn restarts(&self) -> usize {
         self.driver.restarts()

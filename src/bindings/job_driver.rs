@@ -24,6 +24,9 @@ use crate::metrics::task::JobMetrics;
 use crate::runtime::job::{DeployError, DeployedJob, JobError, RunSetup};
 use crate::runtime::job_handle::{panic_message, JobSummary, TASK_STACK_BYTES};
 use crate::runtime::lock::lock;
+use crate::web::plan::WebPlan;
+use crate::web::registry::{JobRecord, JobView};
+use crate::web::server::WebServer;
 
 /// How often the driver looks at a cancel request while it waits.
 const WAIT_SLICE: Duration = Duration::from_millis(20);
@@ -109,6 +112,17 @@ impl Shared {
     }
 }
 
+/// What the dashboard reads of a job while it runs.
+impl JobView for Shared {
+    fn status(&self) -> &'static str {
+        Shared::status(self).name()
+    }
+
+    fn metrics(&self) -> Option<Arc<JobMetrics>> {
+        lock(&self.metrics).clone()
+    }
+}
+
 /// Everything one job's driver needs.
 pub struct JobRun {
     pub graph: StreamGraph<PyValue>,
@@ -118,6 +132,8 @@ pub struct JobRun {
     pub ignore_unclaimed: bool,
     /// The iterators of `from_iterable` sources, marked spent when the job does not finish.
     pub iterables: Vec<Py<PyAny>>,
+    /// The dashboard's server the job registers with (`rest.port`).
+    pub web: Option<Arc<WebServer>>,
 }
 
 /// A job running on its driver thread.
@@ -128,6 +144,8 @@ pub struct JobDriver {
     history: Option<Arc<Mutex<CheckpointHistory>>>,
     savepoints: Option<Sender<SavepointRequest>>,
     started: Instant,
+    /// The dashboard's server and the job's entry there.
+    web: Option<(Arc<WebServer>, Arc<JobRecord>)>,
 }
 
 impl JobDriver {
@@ -158,6 +176,20 @@ impl JobDriver {
         }
         let history = run.setup.checkpointing.as_ref().map(|c| Arc::clone(&c.history));
         let job_id = run.job_id.clone();
+        let web = run.web.take().map(|server| {
+            let view: Arc<dyn JobView> = Arc::clone(&shared) as Arc<dyn JobView>;
+            let plan = WebPlan::of(&run.graph);
+            let record = Arc::new(JobRecord::new(
+                job_id.clone(),
+                run.graph.config.name.clone(),
+                plan,
+                view,
+                history.clone(),
+            ));
+            server.registry.register(Arc::clone(&record));
+            (server, record)
+        });
+        let record = web.as_ref().map(|(_, r)| Arc::clone(r));
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name(format!("ferroflow job {}", &job_id[..job_id.len().min(8)]))
@@ -176,6 +208,9 @@ impl JobDriver {
                     Outcome::Cancelled => JobStatus::Canceled,
                     _ => JobStatus::Failed,
                 });
+                if let Some(r) = &record {
+                    r.ended();
+                }
                 // Savepoints asked for too late get their answer once the status says why.
                 if let Some(r) = receiver {
                     while let Ok(request) = r.try_recv() {
@@ -200,6 +235,7 @@ impl JobDriver {
             history,
             savepoints: sender,
             started: Instant::now(),
+            web,
         })
     }
 
@@ -213,6 +249,11 @@ impl JobDriver {
 
     pub fn history(&self) -> Option<&Arc<Mutex<CheckpointHistory>>> {
         self.history.as_ref()
+    }
+
+    /// The URL of the dashboard showing this job (None without `rest.port`).
+    pub fn web_url(&self) -> Option<&str> {
+        self.web.as_ref().map(|(server, _)| server.url.as_str())
     }
 
     pub fn elapsed(&self) -> Duration {
@@ -315,6 +356,7 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
         strategy,
         ignore_unclaimed,
         iterables,
+        web: _,
     } = run;
     let initial_restore = setup.restore.clone();
     let mut restarts = RestartTracker::new(strategy);

@@ -24,6 +24,7 @@ pub mod sources;
 pub mod state;
 pub mod udf;
 pub mod value;
+pub mod web;
 
 use pyo3::prelude::*;
 

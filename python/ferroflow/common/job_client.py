@@ -165,6 +165,11 @@ class JobClient:
         job's counters start again from zero."""
         return list(self._engine_client.metrics())
 
+    def get_web_url(self) -> str | None:
+        """The URL of the job's dashboard and REST API (``http://127.0.0.1:<port>/``), or None
+        when the job has none (the ``rest.port`` configuration key is not set)."""
+        return self._engine_client.web_url()
+
     def get_job_execution_result(self) -> Future[JobExecutionResult]:
         """The job's result once it ended; the future raises the job's failure."""
         if self._result is None:

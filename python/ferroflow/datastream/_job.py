@@ -23,6 +23,7 @@ from ferroflow.datastream._plan_specs import (
 from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
+from ferroflow.datastream._web_options import web_spec
 from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ def build_job(
     if manual_start is not None:
         builder.use_manual_clock(manual_start)
     builder.set_runtime(runtime_spec(env._configuration))
+    web = web_spec(env._configuration)
+    if web is not None:
+        builder.set_web(web)
     backend = env.get_state_backend()
     if isinstance(backend, EmbeddedRocksDBStateBackend):
         builder.set_state_backend("rocksdb", backend._directory(), backend.get_memory_budget())

@@ -29,6 +29,7 @@ from ferroflow.datastream._job import build_job
 from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Transformation
 from ferroflow.datastream._udf import describe
+from ferroflow.datastream._web_options import web_spec
 from ferroflow.datastream.checkpoint_config import CheckpointConfig, check_interval
 from ferroflow.datastream.checkpointing_mode import CheckpointingMode
 from ferroflow.datastream.connectors._file_source import FileSource, file_source_stream
@@ -111,6 +112,7 @@ class StreamExecutionEnvironment:
         apply_checkpoint_options(self._checkpointing, conf)
         # Read now, so that a value that cannot work is refused where it is set.
         runtime_spec(self._configuration)
+        web_spec(self._configuration)
 
     def configure(self, configuration: Configuration) -> None:
         """Applies the keys of ``configuration`` (e.g. ``parallelism.default``)."""
