@@ -1,7 +1,7 @@
 """Type stubs of the Rust extension ``ferroflow._engine`` (the engine's Python boundary)."""
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from typing_extensions import Self
@@ -87,8 +87,9 @@ class JobBuilder:
     def set_checkpointing(self, plan: Any) -> None:
         """Checkpoints, restore and restarts, as ``CheckpointPlan`` (``_checkpoint_plan.py``)
         describes them; read by attribute name."""
-    def execute(self) -> dict[str, Any]:
-        """Runs the job to the end; returns ``{"net_runtime_ms": int, "tasks": [...]}``."""
+    def execute(self, progress: Callable[[list[dict[str, Any]]], None] | None = None) -> dict[str, Any]:
+        """Runs the job to the end; returns ``{"net_runtime_ms": int, "tasks": [...]}``.
+        ``progress`` gets the metrics rows every 0.5 s while the job runs and once at its end."""
     def execute_async(self) -> JobClient:
         """Starts the job on a thread of its own and returns at once."""
     def execute_and_collect(self) -> CollectIterator: ...
@@ -118,6 +119,8 @@ class JobClient:
 class CollectIterator(Iterator[Any]):
     def __iter__(self) -> CollectIterator: ...
     def __next__(self) -> Any: ...
+    def metrics(self) -> list[dict[str, Any]]:
+        """The job's metrics rows, as ``JobClient.metrics()`` gives them."""
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> bool: ...

@@ -1,16 +1,20 @@
 //! `execute_and_collect()`: an iterator over what a job emits, while the job runs.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::bindings::cancellation::{warn_stuck, Stopping};
 use crate::bindings::dropped_timers::warn_dropped_at_end;
 use crate::bindings::errors::job_error;
 use crate::bindings::iterable_source::mark_spent;
 use crate::bindings::job_driver::clean_up_checkpoints;
+use crate::bindings::metrics::metrics_rows;
 use crate::bindings::value::PyValue;
+use crate::metrics::task::JobMetrics;
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::job::RunSetup;
 use crate::runtime::job_handle::JobHandle;
@@ -27,6 +31,8 @@ const DROP_WAIT: Duration = Duration::from_secs(5);
 #[pyclass(module = "ferroflow._engine")]
 pub struct CollectIterator {
     job: Option<JobHandle>,
+    /// The job's live counters, kept after it ended.
+    metrics: Arc<JobMetrics>,
     gate: InputGate<PyValue>,
     buffer: VecDeque<Py<PyAny>>,
     /// How the job runs, for removing its checkpoints when it ends.
@@ -50,6 +56,7 @@ impl CollectIterator {
         iterables: Vec<Py<PyAny>>,
     ) -> Self {
         CollectIterator {
+            metrics: job.metrics(),
             job: Some(job),
             gate,
             buffer: VecDeque::new(),
@@ -148,6 +155,12 @@ impl CollectIterator {
                 }
             }
         }
+    }
+
+    /// The job's metrics now (and after it ended), one dict per task and subtask (see
+    /// `metrics_rows`).
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        metrics_rows(py, &self.metrics)
     }
 
     /// Stops the job if it still runs. Values not yet read are discarded.

@@ -11,11 +11,17 @@ import atexit
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ferroflow import _engine
+from ferroflow._live_view import LiveDisplay, MetricsSamples, job_html
+from ferroflow._pandas import metrics_to_frame
+from ferroflow._plan_view import PlanView
 from ferroflow.common.job_execution_result import JobExecutionResult
 from ferroflow.common.job_status import JobStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["JobClient"]
 
@@ -78,12 +84,20 @@ class JobClient:
     ``trigger_savepoint(dir)`` and ``stop_with_savepoint(False, dir)`` take a savepoint of a
     job that checkpoints and give its path, from which ``execution.state-recovery.path``
     resumes the job, at the same or another parallelism.
+
+    In Jupyter, a cell that ends with the client shows the job live (its graph coloured by
+    load, per-task metrics, records/s) and updates it until the job ends.
     """
 
-    def __init__(self, engine_client: _engine.JobClient, job_name: str, savepoint_dir: str | None) -> None:
+    def __init__(
+        self, engine_client: _engine.JobClient, job_name: str, savepoint_dir: str | None, plan_json: str | None = None
+    ) -> None:
         self._engine_client = engine_client
         self._job_name = job_name
         self._savepoint_dir = savepoint_dir
+        self._plan_json = plan_json
+        self._samples = MetricsSamples()
+        self._live: LiveDisplay | None = None
         self._result: Future[JobExecutionResult] | None = None
         with _running_lock:
             _running.add(engine_client)
@@ -164,6 +178,37 @@ class JobClient:
         (None before the first watermark). Empty before the job's tasks started; a restarted
         job's counters start again from zero."""
         return list(self._engine_client.metrics())
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """``metrics()`` as a pandas DataFrame: one row per task and subtask (operator and user
+        metrics flattened into columns, see ``metrics_history_frame``)."""
+        return metrics_to_frame(self.metrics(), "JobClient.metrics_frame()")
+
+    def _history_rows(self) -> list[dict[str, Any]]:
+        """The engine's sampled history when it keeps one, else what this client's views read."""
+        history = getattr(self._engine_client, "metrics_history", None)
+        return list(history()) if callable(history) else self._samples.history()
+
+    def metrics_history_frame(self) -> pd.DataFrame:
+        """The job's metrics sampled over time as a pandas DataFrame: one row per task, subtask
+        and sample; ``time`` is a datetime column; each chained operator's counters become
+        ``<operator>.numRecordsIn``/``.numRecordsOut`` columns, user metrics ``user.<name>``."""
+        return metrics_to_frame(self._history_rows(), "JobClient.metrics_history_frame()")
+
+    def _plan_view(self) -> PlanView | None:
+        return None if self._plan_json is None else PlanView(self._plan_json)
+
+    def _repr_html_(self) -> str:
+        """The job now, as HTML: status, graph coloured by load, per-task metrics, rates."""
+        rows = self.metrics()
+        if not callable(getattr(self._engine_client, "metrics_history", None)):
+            self._samples.add(rows)
+        return job_html(self, rows, self._history_rows())
+
+    def _ipython_display_(self) -> None:
+        """Shows the job in Jupyter and redraws it from a background thread until it ends."""
+        self._live = LiveDisplay(self)
+        self._live.start()
 
     def get_job_execution_result(self) -> Future[JobExecutionResult]:
         """The job's result once it ended; the future raises the job's failure."""

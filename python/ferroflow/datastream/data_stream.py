@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 from ferroflow import _engine
+from ferroflow._pandas import stream_to_pandas
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
@@ -35,6 +36,7 @@ from ferroflow.datastream.output_tag import OutputTag
 from ferroflow.datastream.window import CountSlidingWindowAssigner, CountTumblingWindowAssigner, WindowAssigner
 
 if TYPE_CHECKING:
+    import pandas as pd
     from typing_extensions import Self
 
     from ferroflow.datastream.connectors._file_sink import FileSink
@@ -370,6 +372,11 @@ class DataStream(OperatorProperties):
                     if len(out) >= limit:
                         break
             return out
+
+    def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
+        """Runs the job and returns its results (the first ``limit`` ones) as a pandas DataFrame:
+        Rows give their field names, tuples ``f0..fn``, dicts their keys, other values ``f0``."""
+        return stream_to_pandas(self, limit)
 
     def __repr__(self) -> str:
         producers = ", ".join(

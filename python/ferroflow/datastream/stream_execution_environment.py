@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ferroflow import _engine
+from ferroflow._plan_view import PlanView
+from ferroflow._progress import PROGRESS_KEY, ProgressIterator, check_progress, progress_for
 from ferroflow.common._durations import parse_millis
 from ferroflow.common.configuration import Configuration
 from ferroflow.common.execution_config import ExecutionConfig
@@ -73,6 +75,7 @@ class StreamExecutionEnvironment:
         self._state_backend: StateBackend = HashMapStateBackend()
         self._sinks: list[Transformation] = []
         self._checkpointing = CheckpointSettings()
+        self._progress = "auto"
         self._apply_configuration(self._configuration)
 
     @staticmethod
@@ -108,6 +111,8 @@ class StreamExecutionEnvironment:
             raw = conf.get_string("pipeline.global-job-parameters", "") or ""
             pairs = dict(p.split(":", 1) for p in raw.split(",") if ":" in p)
             self._config.set_global_job_parameters({k.strip(): v.strip() for k, v in pairs.items()})
+        if conf.contains_key(PROGRESS_KEY):
+            self.set_progress(conf.get_string(PROGRESS_KEY, "auto") or "auto")
         apply_checkpoint_options(self._checkpointing, conf)
         # Read now, so that a value that cannot work is refused where it is set.
         runtime_spec(self._configuration)
@@ -178,6 +183,13 @@ class StreamExecutionEnvironment:
 
     def _job_parameters(self) -> dict[str, str]:
         return self._config.get_global_job_parameters()
+
+    def set_progress(self, progress: bool | str) -> StreamExecutionEnvironment:
+        """Whether ``execute()`` and ``execute_and_collect()`` show a progress bar (tqdm):
+        ``"auto"`` (default: in a Jupyter kernel, not in pytest or a plain script), ``True`` or
+        ``False``; the configuration key ``ferroflow.progress`` says the same."""
+        self._progress = check_progress(progress)
+        return self
 
     def disable_operator_chaining(self) -> StreamExecutionEnvironment:
         """Runs every operator in a task (thread) of its own."""
@@ -331,6 +343,12 @@ class StreamExecutionEnvironment:
         partitioning of each input, and the task each node is chained into)."""
         return build_job(self, self._sinks, DEFAULT_JOB_NAME).plan_json()
 
+    def plan(self) -> PlanView:
+        """The plan of the pipeline built so far as a graph: in Jupyter it is drawn (tasks as
+        boxes of their chained operators, with their parallelism; edges labelled with their
+        partitioning and side output); ``print()`` shows it as text."""
+        return PlanView(self.get_execution_plan())
+
     def execute(self, job_name: str | None = None) -> JobExecutionResult:
         """Runs every sink added since the last execute, to the end of the input. Ctrl-C stops
         the job and raises KeyboardInterrupt; an exception in a user function stops it and is
@@ -340,7 +358,13 @@ class StreamExecutionEnvironment:
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
         self._sinks = []
-        return JobExecutionResult.from_summary(name, builder.execute())
+        progress = progress_for(self._progress, builder.plan_json(), name) if self._progress != "false" else None
+        if progress is None:
+            return JobExecutionResult.from_summary(name, builder.execute())
+        try:
+            return JobExecutionResult.from_summary(name, builder.execute(progress.update))
+        finally:
+            progress.close()
 
     def execute_async(self, job_name: str | None = None) -> JobClient:
         """Starts every sink added since the last execute and returns at once with the job's
@@ -352,12 +376,22 @@ class StreamExecutionEnvironment:
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
         self._sinks = []
-        return JobClient(builder.execute_async(), name, self._checkpointing.savepoint_dir)
+        plan = builder.plan_json()
+        return JobClient(builder.execute_async(), name, self._checkpointing.savepoint_dir, plan)
 
-    def _execute_and_collect(self, collect: Transformation, job_name: str | None) -> _engine.CollectIterator:
+    def _execute_and_collect(
+        self, collect: Transformation, job_name: str | None
+    ) -> _engine.CollectIterator | ProgressIterator:
         name = job_name if job_name is not None else DEFAULT_JOB_NAME
         builder = build_job(self, self._take_sinks() + [collect], name)
-        return builder.execute_and_collect()
+        progress = progress_for(self._progress, builder.plan_json(), name) if self._progress != "false" else None
+        if progress is None:
+            return builder.execute_and_collect()
+        try:
+            return ProgressIterator(builder.execute_and_collect(), progress)
+        except BaseException:
+            progress.close()
+            raise
 
     def close(self) -> None:
         """Drops sinks that were added but never executed."""
