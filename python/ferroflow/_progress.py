@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,14 +64,15 @@ def _tqdm_class(asked: bool) -> Any:
         return std.tqdm
 
 
-def progress_for(mode: str, plan_json: str, description: str) -> JobProgress | None:
-    """A progress bar for a job with this plan, or None when ``mode`` says there is none."""
+def progress_for(mode: str, plan_json: Callable[[], str], description: str) -> JobProgress | None:
+    """A progress bar for a job whose plan ``plan_json()`` gives, or None when ``mode`` says
+    there is none."""
     if mode == "false" or (mode == "auto" and not in_notebook()):
         return None
     bar_class = _tqdm_class(asked=mode == "true")
     if bar_class is None:
         return None
-    return JobProgress(bar_class, _source_tasks(plan_json), description)
+    return JobProgress(bar_class, _source_tasks(plan_json()), description)
 
 
 def _source_tasks(plan_json: str) -> set[str]:

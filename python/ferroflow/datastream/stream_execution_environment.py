@@ -358,7 +358,7 @@ class StreamExecutionEnvironment:
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
         self._sinks = []
-        progress = progress_for(self._progress, builder.plan_json(), name) if self._progress != "false" else None
+        progress = progress_for(self._progress, builder.plan_json, name)
         if progress is None:
             return JobExecutionResult.from_summary(name, builder.execute())
         try:
@@ -384,7 +384,7 @@ class StreamExecutionEnvironment:
     ) -> _engine.CollectIterator | ProgressIterator:
         name = job_name if job_name is not None else DEFAULT_JOB_NAME
         builder = build_job(self, self._take_sinks() + [collect], name)
-        progress = progress_for(self._progress, builder.plan_json(), name) if self._progress != "false" else None
+        progress = progress_for(self._progress, builder.plan_json, name)
         if progress is None:
             return builder.execute_and_collect()
         try:
