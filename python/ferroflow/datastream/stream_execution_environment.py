@@ -357,8 +357,8 @@ class StreamExecutionEnvironment:
         if not isinstance(name, str):
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
-        self._sinks = []
         progress = progress_for(self._progress, builder.plan_json, name)
+        self._sinks = []
         if progress is None:
             return JobExecutionResult.from_summary(name, builder.execute())
         try:
