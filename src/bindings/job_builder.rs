@@ -43,6 +43,8 @@ use crate::time::clock::Clock;
 pub struct RuntimeSpec {
     pub cancellation_timeout_ms: Option<u64>,
     pub channel_bytes: usize,
+    pub metrics_enabled: bool,
+    pub metrics_interval_ms: u64,
 }
 
 /// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
@@ -208,6 +210,7 @@ impl JobBuilder {
                 channel_capacity,
                 clock: Clock::System,
                 cancellation_timeout: None,
+                metrics: Default::default(),
             })),
         })
     }
@@ -222,6 +225,8 @@ impl JobBuilder {
         }
         // A channel holds `channel_capacity` batches: each is sent once it holds its share.
         config.flush.batch_bytes = (spec.channel_bytes / config.channel_capacity.max(1)).max(1);
+        config.metrics.enabled = spec.metrics_enabled;
+        config.metrics.history_interval = Duration::from_millis(spec.metrics_interval_ms.max(10));
         Ok(())
     }
 

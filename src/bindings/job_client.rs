@@ -14,7 +14,7 @@ use crate::bindings::checkpointing::history_list;
 use crate::bindings::dropped_timers::{dropped_dict, warn_dropped_at_end};
 use crate::bindings::errors::{deploy_error, job_error};
 use crate::bindings::job_driver::{JobDriver, Outcome};
-use crate::bindings::metrics::metrics_rows;
+use crate::bindings::metrics::{history_rows, metrics_rows};
 use crate::runtime::job_handle::JobSummary;
 use crate::runtime::lock::lock;
 
@@ -168,10 +168,15 @@ impl JobClient {
     /// The job's metrics now, one dict per task and subtask (see `metrics_rows`); empty before
     /// the job's tasks started.
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match self.driver.metrics() {
-            Some(metrics) => metrics_rows(py, &metrics),
-            None => Ok(PyList::empty(py)),
-        }
+        let views = py.detach(|| self.driver.live_metrics());
+        metrics_rows(py, &views)
+    }
+
+    /// The job's metrics over time: one dict per sample, task and subtask, oldest first (see
+    /// `history_rows`).
+    fn metrics_history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let samples = py.detach(|| self.driver.metrics_history());
+        history_rows(py, &samples)
     }
 
     /// How many times the job restarted so far.

@@ -95,15 +95,20 @@ class UdfSpec:
         self.methods = tuple(methods)
         self.job_parameters = job_parameters or {}
 
-    def instantiate(self, info: TaskInfo, state: Any = None) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
+    def instantiate(
+        self, info: TaskInfo, state: Any = None, metric_group: Any = None
+    ) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
         """The callables and lifecycle of one subtask. With parallelism > 1 each subtask gets its
         own shallow copy of a Function instance (see ``subtask_copy``). ``state`` is the keyed
-        state of a keyed operator, for its runtime context."""
+        state of a keyed operator, and ``metric_group`` the operator's metric group, for its
+        runtime context."""
         _job, _operator, task_name, index, parallelism, max_parallelism, attempt = info
         function = self.function
         if isinstance(function, Function):
             instance = function if parallelism == 1 else subtask_copy(function)
-            context = RuntimeContext(task_name, index, parallelism, max_parallelism, attempt, self.job_parameters, state)
+            context = RuntimeContext(
+                task_name, index, parallelism, max_parallelism, attempt, self.job_parameters, state, metric_group
+            )
             calls = tuple(getattr(instance, m) for m in self.methods)
             return calls, _Lifecycle(instance, context)
         if isinstance(function, tuple):
@@ -249,7 +254,7 @@ class FunctionsSpec:
         self.parts = list(parts)
         self.job_parameters = job_parameters or {}
 
-    def instantiate(self, info: TaskInfo, state: Any = None) -> tuple[tuple[Any, ...], _Lifecycles]:
+    def instantiate(self, info: TaskInfo, state: Any = None, metric_group: Any = None) -> tuple[tuple[Any, ...], _Lifecycles]:
         calls: list[Any] = []
         lifecycles: list[_Lifecycle] = []
         for part in self.parts:
@@ -257,7 +262,7 @@ class FunctionsSpec:
                 calls.append(None)
                 continue
             function, methods = part
-            made, lifecycle = UdfSpec(function, methods, self.job_parameters).instantiate(info, state)
+            made, lifecycle = UdfSpec(function, methods, self.job_parameters).instantiate(info, state, metric_group)
             calls.extend(made)
             calls.extend([None] * (len(methods) - len(made)))
             lifecycles.append(lifecycle)
