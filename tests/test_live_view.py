@@ -50,6 +50,12 @@ def test_metrics_as_dataframes():
     assert list(frame.columns[:3]) == ["task", "subtask", "parallelism"]
     assert len(frame) == len(client.metrics())
     assert frame[frame["task"].str.startswith("Source")]["numRecordsIn"].sum() == 1000
+    history = client.metrics_history()
+    assert str(history["time"].dtype).startswith("datetime64")
+    assert len(history) == len(client._engine_client.metrics_history()) >= len(frame)
+    assert "operators" not in history.columns
+    last = history[history["time"] == history["time"].max()]
+    assert last[last["task"].str.startswith("Source")]["numRecordsIn"].sum() == 1000
 
 
 LIVE_CHILD = r"""

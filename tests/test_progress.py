@@ -151,23 +151,40 @@ def _interrupt_when(condition) -> threading.Thread:
     return thread
 
 
-def test_ctrl_c_stops_execute_with_a_bar(capsys):
-    seen: list[int] = []
+@pytest.fixture
+def bar_drawn(monkeypatch) -> threading.Event:
+    """Set once a progress bar was drawn with records read."""
+    drawn = threading.Event()
+    update = progress_module.JobProgress.update
+
+    def update_and_tell(self, rows):
+        update(self, rows)
+        if self.bar is not None and self.bar.n > 0:
+            drawn.set()
+
+    monkeypatch.setattr(progress_module.JobProgress, "update", update_and_tell)
+    return drawn
+
+
+def test_ctrl_c_stops_execute_with_a_bar(capsys, bar_drawn):
     env = _env(True)
-    env.from_iterable(itertools.count()).rebalance().map(lambda x: x + 1).add_sink(seen.append)
-    watcher = _interrupt_when(lambda: len(seen) > 1000)
+    env.from_iterable(itertools.count()).rebalance().map(lambda x: x + 1).add_sink(lambda v: None)
+    watcher = _interrupt_when(bar_drawn.is_set)
     with pytest.raises(KeyboardInterrupt):
         env.execute("endless")
     watcher.join()
-    assert capsys.readouterr().err.endswith("\n")  # the bar was closed
+    err = capsys.readouterr().err
+    assert err.startswith("\rendless: ") and err.endswith("\n")  # the bar was drawn, then closed
 
 
-def test_ctrl_c_stops_collect_with_a_bar(capsys):
+def test_ctrl_c_stops_collect_with_a_bar(capsys, bar_drawn):
     env = _env(True)
     received = 0
-    watcher = _interrupt_when(lambda: received > 1000)
+    watcher = _interrupt_when(bar_drawn.is_set)
     with pytest.raises(KeyboardInterrupt), env.from_iterable(itertools.count()).execute_and_collect() as results:
         for _ in results:
             received += 1
     watcher.join()
-    assert capsys.readouterr().err.endswith("\n")
+    assert received > 0
+    err = capsys.readouterr().err
+    assert err.startswith("\rFlink Streaming Job: ") and err.endswith("\n")

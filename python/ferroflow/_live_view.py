@@ -11,8 +11,6 @@ notebook as the static view when it is exported.
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
 from datetime import datetime, timezone
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -22,43 +20,19 @@ from ferroflow._plan_view import PlanView, TaskLoad
 if TYPE_CHECKING:
     from ferroflow.common.job_client import JobClient
 
-__all__ = ["UPDATE_SECONDS", "LiveDisplay", "MetricsSamples", "job_html"]
+__all__ = ["UPDATE_SECONDS", "LiveDisplay", "job_html", "sparkline"]
 
 UPDATE_SECONDS = 0.5
-_KEPT_SAMPLES = 240
 _END_OF_TIME = 2**63 - 1
 _STATUS_COLOURS = {"RUNNING": "#1a7f37", "FINISHED": "#0969da", "FAILED": "#cf222e", "CANCELED": "#6e7781"}
-
-
-class MetricsSamples:
-    """The metrics rows a view read, with their time, kept for rates and sparklines when the
-    engine keeps no history of its own."""
-
-    def __init__(self) -> None:
-        self.rows: deque[dict[str, Any]] = deque(maxlen=_KEPT_SAMPLES * 8)
-        self._lock = threading.Lock()
-        self._last = 0.0
-
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        """Keeps ``rows`` as a sample of now, unless the last one is more recent than 0.9 of
-        ``UPDATE_SECONDS`` (rates over shorter intervals are mostly noise)."""
-        now = time.time()
-        with self._lock:
-            if now - self._last < 0.9 * UPDATE_SECONDS:
-                return
-            self._last = now
-            self.rows.extend({**r, "time": now} for r in rows)
-
-    def history(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.rows)
 
 
 def job_html(client: JobClient, rows: list[dict[str, Any]], history: list[dict[str, Any]]) -> str:
     """The whole view of ``client``'s job: ``rows`` are its metrics now, ``history`` earlier
     rows with their ``time`` (for rates and sparklines)."""
     status = client._engine_client.status()
-    tasks = _per_task(rows, _rates(history))
+    # While the job runs, the shares of the last interval; once it ended, of the whole run.
+    tasks = _per_task(rows, _rates(history), recent=status in ("RUNNING", "RESTARTING"))
     colour = _STATUS_COLOURS.get(status, "#9a6700")
     parts = [
         '<div class="ferroflow-job" style="font-family:sans-serif;font-size:12px">',
@@ -77,35 +51,29 @@ def job_html(client: JobClient, rows: list[dict[str, Any]], history: list[dict[s
     return "".join(parts)
 
 
-def _rates(history: list[dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
-    """Per task: (time, records in per second) between consecutive samples, subtasks added up.
-    A restarted job's counters start again from zero, which reads as no records."""
-    totals: dict[str, dict[float, float]] = {}
+def _rates(history: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Per task: records in per second at each sample, oldest first, subtasks added up."""
+    by_task: dict[str, dict[float, float]] = {}
     for r in history:
-        by_time = totals.setdefault(str(r.get("task")), {})
+        by_time = by_task.setdefault(str(r.get("task")), {})
         t = float(r.get("time") or 0.0)
-        by_time[t] = by_time.get(t, 0.0) + float(r.get("numRecordsIn") or 0)
-    rates: dict[str, list[tuple[float, float]]] = {}
-    for task, by_time in totals.items():
-        points = sorted(by_time.items())
-        rates[task] = [
-            (t1, max(v1 - v0, 0.0) / (t1 - t0)) for (t0, v0), (t1, v1) in zip(points, points[1:]) if t1 > t0
-        ]
-    return rates
+        by_time[t] = by_time.get(t, 0.0) + float(r.get("numRecordsInPerSecond") or 0.0)
+    return {task: [rate for _, rate in sorted(by_time.items())] for task, by_time in by_task.items()}
 
 
-def _per_task(rows: list[dict[str, Any]], rates: dict[str, list[tuple[float, float]]]) -> dict[str, dict[str, Any]]:
+def _per_task(rows: list[dict[str, Any]], rates: dict[str, list[float]], recent: bool) -> dict[str, dict[str, Any]]:
     tasks: dict[str, dict[str, Any]] = {}
     for r in rows:
         t = tasks.setdefault(
             str(r.get("task")),
             {"subtasks": 0, "parallelism": r.get("parallelism"), "in": 0, "out": 0, "busy": None,
-             "backPressured": None, "watermark": None, "lag": None, "p99": None, "late": None, "user": {}},
+             "backPressured": None, "watermark": None, "lag": None, "p99": None, "late": None, "outPool": None,
+             "user": {}},
         )
         t["subtasks"] += 1
         t["in"] += int(r.get("numRecordsIn") or 0)
         t["out"] += int(r.get("numRecordsOut") or 0)
-        busy, back_pressured = _shares(r)
+        busy, back_pressured = _shares(r, recent)
         t["busy"] = _max(t["busy"], busy)
         t["backPressured"] = _max(t["backPressured"], back_pressured)
         wm = r.get("currentOutputWatermark")
@@ -113,19 +81,20 @@ def _per_task(rows: list[dict[str, Any]], rates: dict[str, list[tuple[float, flo
             t["watermark"] = wm if t["watermark"] is None else min(t["watermark"], wm)
         t["lag"] = _max(t["lag"], r.get("watermarkLagMs"))
         t["p99"] = _max(t["p99"], r.get("latencyP99Ms"))
+        t["outPool"] = _max(t["outPool"], r.get("outPoolUsage"))
         if r.get("numLateRecordsDropped") is not None:
             t["late"] = (t["late"] or 0) + int(r["numLateRecordsDropped"])
         for key, value in (r.get("user") or {}).items():
             t["user"][key] = t["user"].get(key, 0) + value
     for name, t in tasks.items():
-        t["rates"] = [v for _, v in rates.get(name, [])]
+        t["rates"] = rates.get(name, [])
     return tasks
 
 
-def _shares(r: dict[str, Any]) -> tuple[float | None, float | None]:
-    """The shares of time a subtask is busy and backpressured: over the last second when the
-    engine gives rates, else since it started."""
-    if r.get("busyTimeMsPerSecond") is not None:
+def _shares(r: dict[str, Any], recent: bool) -> tuple[float | None, float | None]:
+    """The shares of time a subtask is busy and backpressured: over the last sample interval
+    (``recent``, Flink's per-second rates), else over its whole run."""
+    if recent and r.get("busyTimeMsPerSecond") is not None:
         return r["busyTimeMsPerSecond"] / 1000.0, (r.get("backPressuredTimeMsPerSecond") or 0.0) / 1000.0
     busy, bp, idle = r.get("busyTimeMs"), r.get("backPressuredTimeMs") or 0.0, r.get("idleTimeMs")
     if busy is None or idle is None or busy + bp + idle <= 0:
@@ -142,7 +111,13 @@ def _table(tasks: dict[str, dict[str, Any]], plan: PlanView | None) -> str:
     order = [t.name for t in plan.tasks] if plan is not None else []
     names = [n for n in order if n in tasks] + [n for n in tasks if n not in order]
     head = ["Task", "Par.", "Records in", "Records out", "Records in/s", "Busy", "Backpressured", "Watermark"]
-    optional = [("lag", "Watermark lag"), ("p99", "Latency p99"), ("late", "Late dropped"), ("user", "User metrics")]
+    optional = [
+        ("outPool", "Output fill"),
+        ("lag", "Watermark lag"),
+        ("p99", "Latency p99"),
+        ("late", "Late dropped"),
+        ("user", "User metrics"),
+    ]
     shown = [(key, title) for key, title in optional if any(tasks[n][key] for n in names)]
     cells = "".join(f"<th style='text-align:left;padding:2px 8px'>{h}</th>" for h in head + [t for _, t in shown])
     out = [f"<table class='ferroflow-metrics' style='border-collapse:collapse'><tr>{cells}</tr>"]
@@ -162,8 +137,12 @@ def _table(tasks: dict[str, dict[str, Any]], plan: PlanView | None) -> str:
             value = t[key]
             if key == "user":
                 row.append(escape(", ".join(f"{k}={v:g}" for k, v in sorted(value.items()))))
-            elif key in ("lag", "p99"):
+            elif key == "outPool":
+                row.append(_percent(value))
+            elif key == "lag":
                 row.append("–" if value is None else f"{value:,.0f} ms")
+            elif key == "p99":
+                row.append("–" if value is None else f"{value:,.1f} ms")
             else:
                 row.append("–" if value is None else f"{value:,}")
         out.append("<tr>" + "".join(f"<td style='padding:2px 8px'>{c}</td>" for c in row) + "</tr>")

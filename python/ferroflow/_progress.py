@@ -82,20 +82,27 @@ def _source_tasks(plan_json: str) -> set[str]:
 
 class JobProgress:
     """One bar for one job: records read by its sources, out of ``sourceRecordsTotal`` when
-    every source knows it. ``update(rows)`` takes the job's metrics rows."""
+    every source knows it. ``update(rows)`` takes the job's metrics rows; the bar appears with
+    the first of them (so that it knows its total from the start)."""
 
     def __init__(self, bar_class: Any, source_tasks: set[str], description: str) -> None:
         self.source_tasks = source_tasks
-        self.bar = bar_class(total=None, desc=description, unit=" records", unit_scale=True, leave=True)
+        self.bar_class = bar_class
+        self.description = description
+        self.bar: Any = None
+        self.started = time.time()
 
     def update(self, rows: list[dict[str, Any]]) -> None:
         sources = [r for r in rows if r.get("task") in self.source_tasks or r.get("sourceRecordsTotal") is not None]
         if not sources:
             return
         read = sum(int(r.get("numRecordsIn") or 0) for r in sources)
-        totals = [r.get("sourceRecordsTotal") for r in sources]
-        if self.bar.total is None and all(t is not None for t in totals):
-            self.bar.total = sum(int(t) for t in totals)
+        if self.bar is None:
+            totals = [r.get("sourceRecordsTotal") for r in sources]
+            total = sum(int(t) for t in totals) if all(t is not None for t in totals) else None
+            self.bar = self.bar_class(total=total, desc=self.description, unit=" records", unit_scale=True)
+            # Times and rates from the job's start, not from the bar's.
+            self.bar.start_t = self.bar.last_print_t = self.started
         if read > self.bar.n:
             self.bar.update(read - self.bar.n)
         elif read < self.bar.n:  # a restarted job reads again from its checkpoint
@@ -103,7 +110,8 @@ class JobProgress:
             self.bar.refresh()
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 class ProgressIterator:

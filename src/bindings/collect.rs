@@ -14,6 +14,7 @@ use crate::bindings::iterable_source::mark_spent;
 use crate::bindings::job_driver::clean_up_checkpoints;
 use crate::bindings::metrics::metrics_rows;
 use crate::bindings::value::PyValue;
+use crate::metrics::history::MetricsHistory;
 use crate::metrics::task::JobMetrics;
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::job::RunSetup;
@@ -31,8 +32,9 @@ const DROP_WAIT: Duration = Duration::from_secs(5);
 #[pyclass(module = "ferroflow._engine")]
 pub struct CollectIterator {
     job: Option<JobHandle>,
-    /// The job's live counters, kept after it ended.
+    /// The job's live counters, kept after it ended, and what reads them into rows.
     metrics: Arc<JobMetrics>,
+    history: MetricsHistory,
     gate: InputGate<PyValue>,
     buffer: VecDeque<Py<PyAny>>,
     /// How the job runs, for removing its checkpoints when it ends.
@@ -57,6 +59,7 @@ impl CollectIterator {
     ) -> Self {
         CollectIterator {
             metrics: job.metrics(),
+            history: MetricsHistory::new(Duration::from_millis(500)),
             job: Some(job),
             gate,
             buffer: VecDeque::new(),
@@ -160,7 +163,8 @@ impl CollectIterator {
     /// The job's metrics now (and after it ended), one dict per task and subtask (see
     /// `metrics_rows`).
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        metrics_rows(py, &self.metrics)
+        let views = py.detach(|| self.history.live(0, &self.metrics));
+        metrics_rows(py, &views)
     }
 
     /// Stops the job if it still runs. Values not yet read are discarded.

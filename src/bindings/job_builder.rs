@@ -54,10 +54,14 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Hands the job's metrics now to `progress` (nothing before the job's tasks started).
 fn report_progress(py: Python<'_>, driver: &JobDriver, progress: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    let (Some(progress), Some(metrics)) = (progress, driver.metrics()) else {
+    let Some(progress) = progress else {
         return Ok(());
     };
-    progress.call1((metrics_rows(py, &metrics)?,))?;
+    let views = py.detach(|| driver.live_metrics());
+    if views.is_empty() {
+        return Ok(());
+    }
+    progress.call1((metrics_rows(py, &views)?,))?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ferroflow import _engine
-from ferroflow._live_view import LiveDisplay, MetricsSamples, job_html
+from ferroflow._live_view import LiveDisplay, job_html
 from ferroflow._pandas import metrics_to_frame
 from ferroflow._plan_view import PlanView
 from ferroflow.common.job_execution_result import JobExecutionResult
@@ -96,7 +96,6 @@ class JobClient:
         self._job_name = job_name
         self._savepoint_dir = savepoint_dir
         self._plan_json = plan_json
-        self._samples = MetricsSamples()
         self._live: LiveDisplay | None = None
         self._result: Future[JobExecutionResult] | None = None
         with _running_lock:
@@ -181,29 +180,23 @@ class JobClient:
 
     def metrics_frame(self) -> pd.DataFrame:
         """``metrics()`` as a pandas DataFrame: one row per task and subtask (operator and user
-        metrics flattened into columns, see ``metrics_history_frame``)."""
+        metrics flattened into columns, as in ``metrics_history()``). Needs pandas."""
         return metrics_to_frame(self.metrics(), "JobClient.metrics_frame()")
 
-    def _history_rows(self) -> list[dict[str, Any]]:
-        """The engine's sampled history when it keeps one, else what this client's views read."""
-        history = getattr(self._engine_client, "metrics_history", None)
-        return list(history()) if callable(history) else self._samples.history()
-
-    def metrics_history_frame(self) -> pd.DataFrame:
-        """The job's metrics sampled over time as a pandas DataFrame: one row per task, subtask
-        and sample; ``time`` is a datetime column; each chained operator's counters become
-        ``<operator>.numRecordsIn``/``.numRecordsOut`` columns, user metrics ``user.<name>``."""
-        return metrics_to_frame(self._history_rows(), "JobClient.metrics_history_frame()")
+    def metrics_history(self) -> pd.DataFrame:
+        """The job's metrics over time as a pandas DataFrame: one row per sample, task and
+        subtask (sampled every ``metrics.history.interval``, 0.5 s by default), with the
+        columns of ``metrics()``; ``time`` is a datetime column (UTC), ``run`` counts restarts;
+        each chained operator's counters become ``<operator>.numRecordsIn`` and
+        ``<operator>.numRecordsOut`` columns, user metrics ``user.<name>``. Needs pandas."""
+        return metrics_to_frame(self._engine_client.metrics_history(), "JobClient.metrics_history()")
 
     def _plan_view(self) -> PlanView | None:
         return None if self._plan_json is None else PlanView(self._plan_json)
 
     def _repr_html_(self) -> str:
         """The job now, as HTML: status, graph coloured by load, per-task metrics, rates."""
-        rows = self.metrics()
-        if not callable(getattr(self._engine_client, "metrics_history", None)):
-            self._samples.add(rows)
-        return job_html(self, rows, self._history_rows())
+        return job_html(self, self.metrics(), list(self._engine_client.metrics_history()))
 
     def _ipython_display_(self) -> None:
         """Shows the job in Jupyter and redraws it from a background thread until it ends."""
