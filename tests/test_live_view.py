@@ -150,3 +150,30 @@ def test_a_cancelled_job_ends_its_live_display(live_run):
     out = live_run["cancelled"]
     assert not out["alive"]
     assert "CANCELED" in out["last"]
+
+
+def test_the_history_frame_flattens_operator_and_user_metrics_of_a_real_job():
+    from ferroflow.datastream import MapFunction
+
+    class CountOdd(MapFunction):
+        def open(self, runtime_context):
+            self.odd = runtime_context.get_metrics_group().counter("odd")
+
+        def map(self, value):
+            if value % 2:
+                self.odd.inc()
+            return value
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection(list(range(100))).map(CountOdd()).add_sink(lambda v: None)
+    client = env.execute_async()
+    client.get_job_execution_result().result()
+    history = client.metrics_history()
+    user = [c for c in history.columns if c.startswith("user.")]
+    assert len(user) == 1 and user[0].endswith("odd")
+    assert history[user[0]].iloc[-1] == 50
+    operators = [c for c in history.columns if c.endswith(".numRecordsOut") and c != "numRecordsOut"]
+    assert operators, list(history.columns)
+    assert "user" not in history.columns and "operators" not in history.columns
+    # And the view lists the user metric.
+    assert "odd=50" in client._repr_html_()
