@@ -237,3 +237,35 @@ def test_bad_metrics_settings_are_refused_naming_the_key(key: str, value: str, m
     conf.set_string(key, value)
     with pytest.raises(ValueError, match=message):
         StreamExecutionEnvironment.get_execution_environment(conf)
+
+
+def test_a_failed_jobs_metrics_are_in_its_errors_job_result() -> None:
+    def fail_at_50(x: int) -> int:
+        if x == 50:
+            raise ValueError("bad record 50")
+        return x
+
+    env = fast_history()
+    env.from_collection(list(range(100))).map(fail_at_50).disable_chaining().add_sink(lambda x: None)
+    with pytest.raises(ValueError, match="bad record 50") as info:
+        env.execute("failing")
+    result = info.value.job_result
+    (source,) = [r for r in result.get_metrics() if r["task"].startswith("Source")]
+    assert source["numRecordsOut"] == 100
+    assert result.get_metrics_history() and result.get_net_runtime() >= 0
+    # The same through a JobClient.
+    env.from_collection(list(range(100))).map(fail_at_50).add_sink(lambda x: None)
+    client = env.execute_async("failing")
+    with pytest.raises(ValueError, match="bad record 50") as info:
+        client.get_job_execution_result().result()
+    (task,) = info.value.job_result.get_metrics()
+    assert task["numRecordsIn"] == 100
+
+
+def test_a_finished_jobs_result_holds_its_metrics() -> None:
+    env = fast_history()
+    env.from_collection(list(range(10))).add_sink(lambda x: None)
+    result = env.execute("done")
+    (task,) = result.get_metrics()
+    assert task["numRecordsIn"] == 10
+    assert result.get_metrics_history()[-1]["numRecordsIn"] == 10

@@ -340,7 +340,13 @@ class StreamExecutionEnvironment:
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
         self._sinks = []
-        return JobExecutionResult.from_summary(name, builder.execute())
+        try:
+            summary = builder.execute()
+        except BaseException as error:
+            # A failed job's figures stay readable from the error's job_result.
+            JobExecutionResult.attach_to(error, name)
+            raise
+        return JobExecutionResult.from_summary(name, summary)
 
     def execute_async(self, job_name: str | None = None) -> JobClient:
         """Starts every sink added since the last execute and returns at once with the job's
