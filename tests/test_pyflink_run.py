@@ -154,7 +154,7 @@ def test_pyflink_modules_are_ferroflows(tmp_path: Path) -> None:
         ("from pyflink.table import StreamTableEnvironment", "pyflink.table (the Table API and SQL)"),
         ("import pyflink.table.expressions", "pyflink.table (the Table API and SQL)"),
         ("from pyflink.datastream.connectors.kafka import KafkaSource", "pyflink.datastream.connectors.kafka (the Kafka connector)"),
-        ("from pyflink.datastream import AsyncDataStream", "pyflink.datastream.AsyncDataStream"),
+        ("from pyflink.datastream import AsyncDataStream", "pyflink.datastream.AsyncDataStream (asynchronous I/O)"),
         ("from pyflink.common import SimpleStringSchema", "pyflink.common.SimpleStringSchema"),
         ("import pyflink.datastream as ds\nds.SlotSharingGroup", "pyflink.datastream.SlotSharingGroup"),
     ],

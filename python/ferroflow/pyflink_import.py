@@ -42,6 +42,10 @@ _WHAT = {
     "pyflink.datastream.connectors.rabbitmq": "the RabbitMQ connector",
     "pyflink.datastream.formats": "file and message formats (CSV, JSON, Avro, Parquet, ORC)",
     "pyflink.datastream.async_data_stream": "asynchronous I/O (AsyncDataStream)",
+    "pyflink.datastream.AsyncDataStream": "asynchronous I/O",
+    "pyflink.datastream.AsyncFunction": "asynchronous I/O",
+    "pyflink.datastream.SourceFunction": "sources implemented in Java; use from_collection, from_iterable or from_source",
+    "StreamExecutionEnvironment.add_source": "it takes a Java SourceFunction; use from_collection, from_iterable or from_source",
     "pyflink.metrics": "user-defined metrics",
     "pyflink.java_gateway": "the Java gateway (ferroflow runs no JVM)",
 }
