@@ -37,6 +37,7 @@ MISSING_MODULES = frozenset({
     'pyflink.datastream.slot_sharing_group',
     'pyflink.datastream.timerservice',
     'pyflink.datastream.utils',
+    'pyflink.metrics.metricbase',
 })
 
 # PyFlink's other modules (the Table API, metrics, ...), none of which ferroflow has.
@@ -44,8 +45,6 @@ OTHER_MODULES = frozenset({
     'pyflink.find_flink_home',
     'pyflink.gen_protos',
     'pyflink.java_gateway',
-    'pyflink.metrics',
-    'pyflink.metrics.metricbase',
     'pyflink.pyflink_callback_server',
     'pyflink.pyflink_gateway_server',
     'pyflink.serializers',
@@ -395,6 +394,16 @@ MISSING_NAMES = {
         'long_to_int_with_bit_mixing',
         'mod_inverse',
     }),
+    'pyflink.metrics': frozenset({
+        'Metric',
+    }),
+    'pyflink.metrics.metricbase': frozenset({
+        'Counter',
+        'Distribution',
+        'Meter',
+        'Metric',
+        'MetricGroup',
+    }),
 }
 
 # (module, class) -> public members of PyFlink's class that ferroflow's lacks.
@@ -531,9 +540,6 @@ MISSING_MEMBERS = {
     ('pyflink.datastream', 'OutputTag'): (
         'get_java_output_tag',
     ),
-    ('pyflink.datastream', 'RuntimeContext'): (
-        'get_metrics_group',
-    ),
     ('pyflink.datastream', 'SinkFunction'): (
         'get_java_function',
     ),
@@ -618,9 +624,6 @@ MISSING_MEMBERS = {
         'AccumulateType',
         'cache',
         'get_execution_config',
-    ),
-    ('pyflink.datastream.functions', 'RuntimeContext'): (
-        'get_metrics_group',
     ),
     ('pyflink.datastream.functions', 'SinkFunction'): (
         'get_java_function',
