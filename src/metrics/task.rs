@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::metrics::histogram::LatencyHistogram;
 use crate::metrics::user::UserMetrics;
@@ -30,6 +30,13 @@ pub struct TaskMetrics {
     operators: Box<[OperatorCounts]>,
     /// The operators' own counters (e.g. late records dropped), summed by name.
     counters: Box<[(&'static str, AtomicU64)]>,
+    /// What `step_since` and `blocked_since` count from.
+    epoch: Instant,
+    /// When the step in progress started (nanoseconds since `epoch`, plus one; 0: none), so
+    /// that a long step shows as busy while it lasts.
+    step_since: AtomicU64,
+    /// When the send in progress started waiting on a full channel (as `step_since`).
+    blocked_since: AtomicU64,
 }
 
 /// The records an operator of a chain took in and emitted.
@@ -105,12 +112,40 @@ impl TaskMetrics {
                 })
                 .collect(),
             counters: counters.into_iter().map(|n| (n, AtomicU64::new(0))).collect(),
+            epoch: Instant::now(),
+            step_since: AtomicU64::new(0),
+            blocked_since: AtomicU64::new(0),
         }
     }
 
-    /// Stores a task's running totals (the task's thread only).
+    fn mark(&self, at: Option<Instant>) -> u64 {
+        at.map_or(0, |t| nanos(t.saturating_duration_since(self.epoch)).saturating_add(1))
+    }
+
+    /// A step started at `at` (the task's thread); [`TaskMetrics::store`] ends it.
+    pub fn begin_step(&self, at: Instant) {
+        self.step_since.store(self.mark(Some(at)), Ordering::Relaxed);
+    }
+
+    /// A send started waiting on a full channel at `at`, or stopped waiting (None).
+    pub fn set_blocked(&self, at: Option<Instant>) {
+        self.blocked_since.store(self.mark(at), Ordering::Relaxed);
+    }
+
+    /// How long the mark `since` has lasted by `now`.
+    fn lasted(&self, since: &AtomicU64, now: Instant) -> Duration {
+        match since.load(Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            mark => now
+                .saturating_duration_since(self.epoch)
+                .saturating_sub(Duration::from_nanos(mark - 1)),
+        }
+    }
+
+    /// Stores a task's running totals (the task's thread only), after a step.
     pub fn store(&self, t: &TaskMetricsSnapshot) {
         let r = Ordering::Relaxed;
+        self.step_since.store(0, r);
         self.records_in.store(t.records_in, r);
         self.records_out.store(t.records_out, r);
         self.bytes_out.store(t.bytes_out, r);
@@ -127,16 +162,20 @@ impl TaskMetrics {
         self.records_in.store(records_in, Ordering::Relaxed);
     }
 
-    /// The totals as last stored.
+    /// The totals as last stored, with the time of a step in progress counted as busy (or back
+    /// pressured, while it waits on a full channel).
     pub fn snapshot(&self) -> TaskMetricsSnapshot {
         let r = Ordering::Relaxed;
+        let now = Instant::now();
+        let blocked = self.lasted(&self.blocked_since, now);
+        let in_step = self.lasted(&self.step_since, now);
         TaskMetricsSnapshot {
             records_in: self.records_in.load(r),
             records_out: self.records_out.load(r),
             bytes_out: self.bytes_out.load(r),
             batches_out: self.batches_out.load(r),
-            back_pressured: Duration::from_nanos(self.back_pressured_ns.load(r)),
-            busy: Duration::from_nanos(self.busy_ns.load(r)),
+            back_pressured: Duration::from_nanos(self.back_pressured_ns.load(r)) + blocked,
+            busy: Duration::from_nanos(self.busy_ns.load(r)) + in_step.saturating_sub(blocked),
             idle: Duration::from_nanos(self.idle_ns.load(r)),
             input_watermark: self.input_watermark.load(r),
             output_watermark: self.output_watermark.load(r),
@@ -177,7 +216,11 @@ impl TaskMetrics {
         (total != u64::MAX).then_some(total)
     }
 
+    /// How full the output channels are: 1 while a send waits on a full one.
     pub fn out_pool_usage(&self) -> f64 {
+        if self.blocked_since.load(Ordering::Relaxed) != 0 {
+            return 1.0;
+        }
         f64::from_bits(self.out_pool_usage.load(Ordering::Relaxed))
     }
 

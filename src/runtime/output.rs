@@ -3,10 +3,12 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{SendTimeoutError, Sender};
 
+use crate::metrics::task::TaskMetrics;
 use crate::runtime::message::{Message, Origin};
 use crate::runtime::operator::OperatorResult;
 use crate::runtime::partitioner::{Route, Router};
@@ -26,15 +28,16 @@ pub fn send_blocking<V>(
     message: Message<V>,
     cancelled: &AtomicBool,
 ) -> Result<Duration, Stopped> {
-    send_until(sender, message, cancelled, None)
+    send_until(sender, message, cancelled, None, None)
 }
 
-/// As [`send_blocking`], giving up at `deadline` too.
+/// As [`send_blocking`], giving up at `deadline` too; while blocked, `live` shows it.
 fn send_until<V>(
     sender: &Sender<Message<V>>,
     message: Message<V>,
     cancelled: &AtomicBool,
     deadline: Option<Instant>,
+    live: Option<&TaskMetrics>,
 ) -> Result<Duration, Stopped> {
     let mut message = match sender.try_send(message) {
         Ok(()) => return Ok(Duration::ZERO),
@@ -42,16 +45,23 @@ fn send_until<V>(
         Err(crossbeam_channel::TrySendError::Full(m)) => m,
     };
     let blocked_since = Instant::now();
-    loop {
+    if let Some(live) = live {
+        live.set_blocked(Some(blocked_since));
+    }
+    let result = loop {
         if cancelled.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Stopped);
+            break Err(Stopped);
         }
         match sender.send_timeout(message, CANCEL_CHECK_INTERVAL) {
-            Ok(()) => return Ok(blocked_since.elapsed()),
+            Ok(()) => break Ok(blocked_since.elapsed()),
             Err(SendTimeoutError::Timeout(m)) => message = m,
-            Err(SendTimeoutError::Disconnected(_)) => return Err(Stopped),
+            Err(SendTimeoutError::Disconnected(_)) => break Err(Stopped),
         }
+    };
+    if let Some(live) = live {
+        live.set_blocked(None);
     }
+    result
 }
 
 /// One channel to one receiving subtask: the records waiting to be batched, and the messages
@@ -138,9 +148,10 @@ impl<V: Data> ChannelWriter<V> {
         cancelled: &AtomicBool,
         deadline: Option<Instant>,
         stats: &mut OutputStats,
+        live: Option<&TaskMetrics>,
     ) -> Result<(), Stopped> {
         while let Some(message) = self.ready.pop_front() {
-            stats.blocked += send_until(&self.sender, message, cancelled, deadline)?;
+            stats.blocked += send_until(&self.sender, message, cancelled, deadline, live)?;
         }
         Ok(())
     }
@@ -222,6 +233,8 @@ pub struct TaskOutputs<V> {
     idle: bool,
     /// The origin of the records being processed now (see [`TaskOutputs::set_origin`]).
     origin: Origin,
+    /// The task's metrics, which show a send blocked on a full channel while it waits.
+    live: Option<Arc<TaskMetrics>>,
     pub stats: OutputStats,
 }
 
@@ -241,12 +254,18 @@ impl<V: Data> TaskOutputs<V> {
             last_watermark: i64::MIN,
             idle: false,
             origin: None,
+            live: None,
             stats: OutputStats::default(),
         }
     }
 
     pub fn policy(&self) -> FlushPolicy {
         self.policy
+    }
+
+    /// Shows sends blocked on a full channel in `metrics` while they wait (None: not).
+    pub fn show_blocked_in(&mut self, metrics: Option<Arc<TaskMetrics>>) {
+        self.live = metrics;
     }
 
     /// Records written from now on come from records that a source handed on at `origin`
@@ -354,7 +373,7 @@ impl<V: Data> TaskOutputs<V> {
                 if force || channel.is_due(now, &policy) {
                     channel.seal(&mut self.stats);
                 }
-                channel.send_ready(cancelled, None, &mut self.stats)?;
+                channel.send_ready(cancelled, None, &mut self.stats, self.live.as_deref())?;
             }
         }
         Ok(())
@@ -369,7 +388,9 @@ impl<V: Data> TaskOutputs<V> {
         for edge in &mut self.edges {
             for channel in &mut edge.channels {
                 channel.seal(&mut self.stats);
-                all_sent &= channel.send_ready(cancelled, Some(deadline), &mut self.stats).is_ok();
+                all_sent &= channel
+                    .send_ready(cancelled, Some(deadline), &mut self.stats, self.live.as_deref())
+                    .is_ok();
             }
         }
         all_sent

@@ -131,10 +131,12 @@ impl<V: Data> Task<V> {
         outputs: TaskOutputs<V>,
         clock: Clock,
     ) -> Self {
-        let metrics = TaskMetrics::new(
+        let metrics = Arc::new(TaskMetrics::new(
             chain.operator_names(),
             chain.metrics().into_iter().map(|(name, _)| name).collect(),
-        );
+        ));
+        let mut outputs = outputs;
+        outputs.show_blocked_in(Some(Arc::clone(&metrics)));
         let valve = match &input {
             TaskInput::Gate(gate) => Some(WatermarkValve::new(gate.channel_count())),
             TaskInput::Source(_) => None,
@@ -153,7 +155,7 @@ impl<V: Data> Task<V> {
             bytes_per_source_record: None,
             busy: Duration::ZERO,
             idle: Duration::ZERO,
-            metrics: Arc::new(metrics),
+            metrics,
             details_stored: None,
             metrics_enabled: true,
             ended: false,
@@ -210,6 +212,7 @@ impl<V: Data> Task<V> {
     /// Stores its metrics while it runs (the default), or not.
     pub fn with_metrics(mut self, enabled: bool) -> Self {
         self.metrics_enabled = enabled;
+        self.outputs.show_blocked_in(enabled.then(|| Arc::clone(&self.metrics)));
         self
     }
 
@@ -230,6 +233,9 @@ impl<V: Data> Task<V> {
                 break Err(TaskFailure::Stopped);
             }
             let (started, blocked_before) = (Instant::now(), self.outputs.stats.blocked);
+            if self.metrics_enabled {
+                self.metrics.begin_step(started);
+            }
             let step = self.step(cancelled);
             let now = Instant::now();
             if matches!(step, Ok(Step::Busy | Step::Finished)) {

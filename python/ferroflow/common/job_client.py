@@ -170,12 +170,20 @@ class JobClient:
 
     def metrics(self) -> list[dict[str, Any]]:
         """The job's metrics now, while it runs (and after it ended): one dict per task and
-        subtask, with Flink's names. ``task``, ``subtask`` (from 0), ``parallelism``,
-        ``numRecordsIn``, ``numRecordsOut``, ``numBytesOut`` (estimated), ``numBatchesOut``,
-        ``backPressuredTimeMs`` (time blocked on full output channels), ``busyTimeMs`` (totals
-        since the task started), ``currentInputWatermark`` and ``currentOutputWatermark``
-        (None before the first watermark). Empty before the job's tasks started; a restarted
-        job's counters start again from zero."""
+        subtask, with Flink's names. ``task``, ``subtask`` (from 0), ``parallelism``; totals
+        since the task started: ``numRecordsIn``, ``numRecordsOut``, ``numBytesOut``
+        (estimated), ``numBatchesOut``, ``backPressuredTimeMs`` (time blocked on full output
+        channels), ``busyTimeMs``, ``idleTimeMs``, ``numLateRecordsDropped``; rates over the
+        last sample (``ferroflow.metrics.history-interval``, 500 ms): ``numRecordsInPerSecond``,
+        ``numRecordsOutPerSecond``, ``busyTimeMsPerSecond``, ``idleTimeMsPerSecond``,
+        ``backPressuredTimeMsPerSecond``; ``currentInputWatermark``, ``currentOutputWatermark``
+        (None before the first watermark) and ``watermarkLagMs`` (wall clock minus the output
+        watermark); ``outPoolUsage`` (0 to 1: the fullest output channel); ``latencyP50Ms``,
+        ``latencyP95Ms``, ``latencyP99Ms`` (from the source to this task); ``sourceRecordsTotal``
+        (what a bounded source will read, when it knows); ``operators`` (records in and out of
+        each chained operator) and ``user`` (the metrics its functions defined through
+        ``runtime_context.get_metrics_group()``). Empty before the job's tasks started; a
+        restarted job's counters start again from zero."""
         return list(self._engine_client.metrics())
 
     def metrics_frame(self) -> pd.DataFrame:
@@ -207,9 +215,7 @@ class JobClient:
         """The job's result once it ended; the future raises the job's failure."""
         if self._result is None:
             client, name = self._engine_client, self._job_name
-            self._result = _in_background(
-                "ferroflow job result", lambda: JobExecutionResult.from_summary(name, client.result())
-            )
+            self._result = _in_background("ferroflow job result", lambda: _job_result(client, name))
         return self._result
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -219,3 +225,14 @@ class JobClient:
 
     def __repr__(self) -> str:
         return f"JobClient(job_id={self.get_job_id()!r}, name={self._job_name!r}, status={self._engine_client.status()})"
+
+
+def _job_result(client: _engine.JobClient, name: str) -> JobExecutionResult:
+    """The result of a job that ended; a failed job's error carries its figures as
+    ``job_result``."""
+    try:
+        summary = client.result()
+    except BaseException as error:
+        JobExecutionResult.attach_to(error, name)
+        raise
+    return JobExecutionResult.from_summary(name, summary)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from ferroflow import _engine
+from ferroflow.datastream._row_outputs import convert_outputs
 from ferroflow.datastream.checkpointed_function import (
     CheckpointedFunction,
     FunctionInitializationContext,
@@ -90,12 +91,24 @@ class UdfSpec:
         function: Any,
         methods: Sequence[str],
         job_parameters: dict[str, str] | None = None,
+        outputs: tuple[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self.function = function
         self.methods = tuple(methods)
         self.job_parameters = job_parameters or {}
+        #: ``(style, convert)``: the function's outputs go through ``convert`` (``_row_outputs``).
+        self.outputs = outputs
 
     def instantiate(
+        self, info: TaskInfo, state: Any = None, metric_group: Any = None
+    ) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
+        calls, lifecycle = self._instantiate(info, state, metric_group)
+        if self.outputs is not None:
+            style, convert = self.outputs
+            calls = convert_outputs(style, calls, convert)
+        return calls, lifecycle
+
+    def _instantiate(
         self, info: TaskInfo, state: Any = None, metric_group: Any = None
     ) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
         """The callables and lifecycle of one subtask. With parallelism > 1 each subtask gets its

@@ -13,6 +13,7 @@ from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
 from ferroflow.datastream._operator_properties import OperatorProperties
+from ferroflow.datastream._row_outputs import row_conversion
 from ferroflow.datastream._transformations import Input, StreamPart, Transformation
 from ferroflow.datastream._udf import UdfSpec, check_function, describe
 from ferroflow.datastream.broadcast import BroadcastConnectedStream, BroadcastStream, check_broadcast_descriptors
@@ -156,7 +157,7 @@ class DataStream(OperatorProperties):
             name=name,
             inputs=inputs if inputs is not None else self._inputs(),
             style=style,
-            spec=UdfSpec(function, methods, self._env._job_parameters()),
+            spec=UdfSpec(function, methods, self._env._job_parameters(), row_conversion(style, output_type)),
             function_name=_method_name(function, methods[0]),
             keyed=self._keyed() if keyed is None else keyed,
             output_type=output_type,

@@ -37,6 +37,8 @@ from ferroflow.datastream.connectors._file_source import FileSource, file_source
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
 from ferroflow.datastream.connectors.rewindable import RewindableSource
 from ferroflow.datastream.data_stream import DataStream, DataStreamSink
+from ferroflow.datastream.execution_mode import RuntimeExecutionMode, parse_mode
+from ferroflow.datastream.python_dependencies import PythonDependencies
 from ferroflow.datastream.state_backend import (
     EmbeddedRocksDBStateBackend,
     HashMapStateBackend,
@@ -76,6 +78,8 @@ class StreamExecutionEnvironment:
         self._sinks: list[Transformation] = []
         self._checkpointing = CheckpointSettings()
         self._progress = "auto"
+        self._runtime_mode = RuntimeExecutionMode.STREAMING
+        self._dependencies = PythonDependencies()
         self._apply_configuration(self._configuration)
 
     @staticmethod
@@ -113,6 +117,10 @@ class StreamExecutionEnvironment:
             self._config.set_global_job_parameters({k.strip(): v.strip() for k, v in pairs.items()})
         if conf.contains_key(PROGRESS_KEY):
             self.set_progress(conf.get_string(PROGRESS_KEY, "auto") or "auto")
+        if conf.contains_key("execution.runtime-mode"):
+            mode = conf.get_string("execution.runtime-mode", "STREAMING")
+            self._runtime_mode = parse_mode(mode, "configuration key 'execution.runtime-mode'")
+        self._dependencies.configure(conf)
         apply_checkpoint_options(self._checkpointing, conf)
         # Read now, so that a value that cannot work is refused where it is set.
         runtime_spec(self._configuration)
@@ -190,6 +198,47 @@ class StreamExecutionEnvironment:
         ``False``; the configuration key ``ferroflow.progress`` says the same."""
         self._progress = check_progress(progress)
         return self
+
+    def set_runtime_mode(self, execution_mode: RuntimeExecutionMode) -> StreamExecutionEnvironment:
+        """STREAMING (the default), BATCH or AUTOMATIC (BATCH when every source is bounded).
+        In BATCH mode a keyed ``reduce`` or ``sum``/``min``/``max``/``min_by``/``max_by`` emits
+        only each key's final value, event-time windows and timers fire at the end of the input,
+        and checkpointing is off (``ferroflow.datastream.execution_mode``)."""
+        self._runtime_mode = parse_mode(execution_mode, "set_runtime_mode()")
+        return self
+
+    def _get_runtime_mode(self) -> RuntimeExecutionMode:
+        return self._runtime_mode
+
+    # -- Python dependencies (PyFlink ships them to its workers; here they are local) ----------
+
+    def add_python_file(self, file_path: str) -> None:
+        """Puts ``file_path`` (a .py file, a package directory, or a .zip/.whl/.egg) on
+        ``sys.path``, so that user functions can import it."""
+        self._dependencies.add_python_file(file_path)
+
+    def set_python_requirements(self, requirements_file_path: str, requirements_cache_dir: str | None = None) -> None:
+        """Accepted; checks that the requirements file exists. ferroflow runs user functions in
+        this interpreter, so the requirements must already be installed in it."""
+        self._dependencies.set_python_requirements(requirements_file_path, requirements_cache_dir)
+
+    def add_python_archive(self, archive_path: str, target_dir: str | None = None) -> None:
+        """Extracts the archive (.zip, .tar, .tar.gz, ...) into a temporary directory (into
+        ``target_dir`` inside it) and puts that directory on ``sys.path``."""
+        self._dependencies.add_python_archive(archive_path, target_dir)
+
+    def set_python_executable(self, python_exec: str) -> None:
+        """Accepted and recorded (``python.executable``); user functions run in this interpreter."""
+        self._dependencies.set_python_executable(python_exec)
+        self._configuration.set_string("python.executable", python_exec)
+
+    def add_jars(self, *jars_path: str) -> None:
+        """Accepted and recorded (``pipeline.jars``); ferroflow runs no JVM, so jars are not used."""
+        self._dependencies.add_jars("pipeline.jars", jars_path)
+
+    def add_classpaths(self, *classpaths: str) -> None:
+        """Accepted and recorded (``pipeline.classpaths``); ferroflow runs no JVM."""
+        self._dependencies.add_jars("pipeline.classpaths", classpaths)
 
     def disable_operator_chaining(self) -> StreamExecutionEnvironment:
         """Runs every operator in a task (thread) of its own."""
@@ -270,7 +319,12 @@ class StreamExecutionEnvironment:
         if isinstance(collection, (str, bytes)) or not hasattr(collection, "__iter__"):
             raise TypeError(f"from_collection() takes a list (or another collection), got {describe(collection)}")
         check_type_info(type_info, "type_info")
-        return self._source("Source: Collection Source", "collection", list(collection), 1, True, type_info)
+        elements = list(collection)
+        if type_info is not None:
+            # As in PyFlink, the elements become values of their type: Rows for a ROW type,
+            # float32 values for FLOAT, ints wrapped to the type's width, ...
+            elements = [type_info._round_trip(e) for e in elements]
+        return self._source("Source: Collection Source", "collection", elements, 1, True, type_info)
 
     def from_iterable(
         self, iterable: Iterable[Any] | Callable[[], Iterable[Any]], type_info: TypeInformation | None = None
@@ -359,12 +413,16 @@ class StreamExecutionEnvironment:
         builder = build_job(self, self._sinks, name)
         progress = progress_for(self._progress, builder.plan_json, name)
         self._sinks = []
-        if progress is None:
-            return JobExecutionResult.from_summary(name, builder.execute())
         try:
-            return JobExecutionResult.from_summary(name, builder.execute(progress.update))
+            summary = builder.execute() if progress is None else builder.execute(progress.update)
+        except BaseException as error:
+            # A failed job's figures stay readable from the error's job_result.
+            JobExecutionResult.attach_to(error, name)
+            raise
         finally:
-            progress.close()
+            if progress is not None:
+                progress.close()
+        return JobExecutionResult.from_summary(name, summary)
 
     def execute_async(self, job_name: str | None = None) -> JobClient:
         """Starts every sink added since the last execute and returns at once with the job's
