@@ -96,6 +96,7 @@ class JobClient:
         self._job_name = job_name
         self._savepoint_dir = savepoint_dir
         self._plan_json = plan_json
+        self._plan: PlanView | None = None
         self._live: LiveDisplay | None = None
         self._result: Future[JobExecutionResult] | None = None
         with _running_lock:
@@ -200,7 +201,9 @@ class JobClient:
         return metrics_to_frame(self._engine_client.metrics_history(), "JobClient.metrics_history()")
 
     def _plan_view(self) -> PlanView | None:
-        return None if self._plan_json is None else PlanView(self._plan_json)
+        if self._plan is None and self._plan_json is not None:
+            self._plan = PlanView(self._plan_json)
+        return self._plan
 
     def _repr_html_(self) -> str:
         """The job now, as HTML: status, graph coloured by load, per-task metrics, rates."""
