@@ -6,11 +6,15 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ferroflow.datastream import StreamExecutionEnvironment
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _finished_client():
@@ -177,3 +181,35 @@ def test_the_history_frame_flattens_operator_and_user_metrics_of_a_real_job():
     assert "user" not in history.columns and "operators" not in history.columns
     # And the view lists the user metric.
     assert "odd=50" in client._repr_html_()
+
+
+def test_the_graph_of_a_running_job_is_coloured_by_busy_and_backpressured_time():
+    gate = threading.Event()
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection(list(range(100_000))).map(lambda x: x).add_sink(lambda v: gate.wait(60)).disable_chaining()
+    client = env.execute_async("held")
+    try:
+        # The sink is held in user code (busy); the source waits on its full channel.
+        deadline = time.monotonic() + 60
+        while True:
+            rows = {r["task"].split(" ")[0]: r for r in client.metrics()}
+            if (rows.get("Sink:", {}).get("busyTimeMsPerSecond") or 0) > 900 and (
+                rows.get("Source:", {}).get("backPressuredTimeMsPerSecond") or 0
+            ) > 900:
+                break
+            assert time.monotonic() < deadline, rows
+            time.sleep(0.05)
+        html = client._repr_html_()
+    finally:
+        gate.set()
+        client.cancel().result()
+    svg = ET.fromstring(html[html.index("<svg") : html.index("</svg>") + len("</svg>")])
+    boxes = {g.find(f"{SVG}title").text.split(" ")[0]: g for g in svg.iter(f"{SVG}g") if g.get("class") == "ff-task"}
+    sink_fill = boxes["Sink:"].find(f"{SVG}rect").get("fill")
+    source_fill = boxes["Source:"].find(f"{SVG}rect").get("fill")
+    assert int(sink_fill[1:3], 16) >= 0xF0 and int(sink_fill[3:5], 16) < 0x90, sink_fill  # red: busy
+    assert int(source_fill[1:3], 16) < 0xD0, source_fill  # blue: not busy
+    source_texts = [t.text for t in boxes["Source:"].iter(f"{SVG}text")]
+    assert any(t and "· bp 9" in t or t and "· bp 100%" in t for t in source_texts), source_texts
+    bars = [r for r in boxes["Source:"].iter(f"{SVG}rect") if r.get("fill") == "#222"]
+    assert len(bars) == 1  # the backpressure bar

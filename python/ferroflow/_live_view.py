@@ -174,9 +174,9 @@ def sparkline(values: list[float], width: int = 110, height: int = 20) -> str:
     step = width / max(len(values) - 1, 1)
     points = " ".join(f"{i * step:.1f},{height - 1 - (v / top) * (height - 2):.1f}" for i, v in enumerate(values))
     return (
-        f'<svg class="ff-sparkline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'style="vertical-align:middle"><polyline points="{points}" fill="none" stroke="#0969da" '
-        f'stroke-width="1.5"/></svg> {values[-1]:,.0f}'
+        f'<span style="white-space:nowrap"><svg class="ff-sparkline" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width}" height="{height}" style="vertical-align:middle"><polyline points="{points}" '
+        f'fill="none" stroke="#0969da" stroke-width="1.5"/></svg> {values[-1]:,.0f}</span>'
     )
 
 

@@ -215,7 +215,8 @@ def _box_svg(t: TaskBox, y: int, load: TaskLoad | None) -> str:
         f'<text x="{t.x + 6}" y="{y + 15}" font-weight="bold">parallelism {t.parallelism}</text>',
     ]
     if load is not None and load.busy is not None:
-        out.append(f'<text x="{t.x + _BOX_WIDTH - 6}" y="{y + 15}" text-anchor="end">busy {load.busy:.0%}</text>')
+        shares = f"busy {load.busy:.0%}" + (f" · bp {load.back_pressured:.0%}" if load.back_pressured else "")
+        out.append(f'<text x="{t.x + _BOX_WIDTH - 6}" y="{y + 15}" text-anchor="end">{shares}</text>')
     for i, op in enumerate(t.operators):
         out.append(f'<text x="{t.x + 10}" y="{y + _HEADER + 12 + i * _LINE}">{escape(_clip(op, 32))}</text>')
     if load is not None and load.back_pressured:
