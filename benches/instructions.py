@@ -36,8 +36,10 @@ def instructions(function: str, n: int, metrics: bool = True) -> int:
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
          CHILD.format(here=HERE), function, str(n)],
-        capture_output=True, text=True, check=True, env=env,
+        capture_output=True, text=True, env=env,
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"{function}({n}) failed under valgrind:\n{out.stderr[-3000:]}")
     match = re.search(r"Collected : (\d+)", out.stderr)
     if not match:
         raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")
