@@ -194,7 +194,7 @@ class JobClient:
 
     def metrics_history(self) -> pd.DataFrame:
         """The job's metrics over time as a pandas DataFrame: one row per sample, task and
-        subtask (sampled every ``metrics.history.interval``, 0.5 s by default), with the
+        subtask (sampled every ``ferroflow.metrics.history-interval``, 500 ms), with the
         columns of ``metrics()``; ``time`` is a datetime column (UTC), ``run`` counts restarts;
         each chained operator's counters become ``<operator>.numRecordsIn`` and
         ``<operator>.numRecordsOut`` columns, user metrics ``user.<name>``. Needs pandas."""
