@@ -213,7 +213,7 @@ def test_the_fill_of_input_channels_shows_in_a_slow_task() -> None:
     wait_for(lambda: (current(client, "Sink", "inPoolUsage") or 0) >= 0.75)
     assert row_of(client.metrics(), "Source")["inPoolUsage"] == 0
     client.cancel()
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError, match="cancelled"):
         client.get_job_execution_result().result()
 
 
