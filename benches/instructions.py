@@ -36,7 +36,7 @@ def instructions(function: str, n: int, metrics: bool = True) -> int:
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
          CHILD.format(here=HERE), function, str(n)],
-        capture_output=True, text=True, env=env, check=False,
+        check=False, capture_output=True, text=True, env=env,
     )
     if out.returncode != 0:
         raise RuntimeError(f"{function}({n}) failed under valgrind:\n{out.stderr[-3000:]}")

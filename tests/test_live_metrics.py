@@ -113,6 +113,7 @@ def test_a_row_has_flinks_metric_names() -> None:
         "currentInputWatermark",
         "currentOutputWatermark",
         "watermarkLagMs",
+        "inPoolUsage",
         "outPoolUsage",
         "latencyP50Ms",
         "latencyP95Ms",

@@ -202,6 +202,21 @@ def test_the_fill_of_output_channels_shows_behind_a_slow_sink() -> None:
     client.get_job_execution_result().result()
 
 
+def test_the_fill_of_input_channels_shows_in_a_slow_task() -> None:
+    conf = Configuration()
+    conf.set_string("python.fn-execution.bundle.size", "10")
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    env.set_parallelism(1)
+    env.from_collection(list(range(3000))).add_sink(lambda x: time.sleep(0.001)).disable_chaining()
+    client = env.execute_async("input fill")
+    # The sink takes 10 ms a batch: its input channel stays full behind it.
+    wait_for(lambda: (current(client, "Sink", "inPoolUsage") or 0) >= 0.75)
+    assert row_of(client.metrics(), "Source")["inPoolUsage"] == 0
+    client.cancel()
+    with pytest.raises(RuntimeError, match="cancelled"):
+        client.get_job_execution_result().result()
+
+
 def test_sequences_know_their_size_per_subtask() -> None:
     env = env_with()
     env.from_source(NumberSequenceSource(1, 101), WatermarkStrategy.no_watermarks(), "seq").set_parallelism(2).add_sink(

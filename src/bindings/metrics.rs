@@ -38,7 +38,7 @@ pub fn history_rows<'py>(py: Python<'py>, samples: &[Sample]) -> PyResult<Bound<
 ///   `busyTimeMsPerSecond`, `idleTimeMsPerSecond`, `backPressuredTimeMsPerSecond`;
 /// - `currentInputWatermark`, `currentOutputWatermark` (None before the first),
 ///   `watermarkLagMs` (wall clock minus the output watermark);
-/// - `outPoolUsage` (0 to 1: the fullest output channel);
+/// - `inPoolUsage`, `outPoolUsage` (0 to 1: the fullest input and output channel);
 /// - `latencyP50Ms`, `latencyP95Ms`, `latencyP99Ms`: from the source to this task, None without
 ///   records that carried their origin;
 /// - `sourceRecordsTotal`: the records the task's source will read, when it knows;
@@ -69,6 +69,7 @@ fn view_row<'py>(py: Python<'py>, view: &TaskView, now: f64) -> PyResult<Bound<'
         .filter(|w| *w != i64::MAX)
         .map(|w| now * 1000.0 - w as f64);
     row.set_item("watermarkLagMs", lag)?;
+    row.set_item("inPoolUsage", view.in_pool_usage)?;
     row.set_item("outPoolUsage", view.out_pool_usage)?;
     let latency = view.latency;
     row.set_item("latencyP50Ms", latency.map(|p| p.p50))?;

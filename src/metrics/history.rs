@@ -36,6 +36,7 @@ pub struct TaskView {
     /// Source-to-task latency over the last interval (over the run, for a live read before the
     /// first sample); None without records that carried their origin.
     pub latency: Option<Percentiles>,
+    pub in_pool_usage: f64,
     pub out_pool_usage: f64,
     pub source_total: Option<u64>,
     pub operators: Vec<OperatorSnapshot>,
@@ -210,6 +211,7 @@ fn read_view(
         totals,
         rates,
         latency,
+        in_pool_usage: entry.metrics.in_pool_usage(),
         out_pool_usage: entry.metrics.out_pool_usage(),
         source_total: entry.metrics.source_total(),
         operators: entry.metrics.operators(),

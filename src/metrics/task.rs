@@ -22,6 +22,8 @@ pub struct TaskMetrics {
     output_watermark: AtomicI64,
     /// How full the task's output channels are (the fullest), as `f64` bits.
     out_pool_usage: AtomicU64,
+    /// How full its input channels are (the fullest), as `f64` bits.
+    in_pool_usage: AtomicU64,
     /// The records a bounded source task will read, when it knows (`u64::MAX` otherwise).
     source_total: AtomicU64,
     /// Latency from the source to the end of this task's processing, per record.
@@ -101,6 +103,7 @@ impl TaskMetrics {
             input_watermark: AtomicI64::new(i64::MIN),
             output_watermark: AtomicI64::new(i64::MIN),
             out_pool_usage: AtomicU64::new(0f64.to_bits()),
+            in_pool_usage: AtomicU64::new(0f64.to_bits()),
             source_total: AtomicU64::new(u64::MAX),
             latency: LatencyHistogram::default(),
             operators: operators
@@ -185,14 +188,16 @@ impl TaskMetrics {
 
 impl TaskMetrics {
     /// Stores what changes less often than every step: each operator's records in and out
-    /// (by chain position), the operators' counters (by name) and how full the output
-    /// channels are.
+    /// (by chain position), the operators' counters (by name) and how full the input and
+    /// output channels are (`pool_usage`: in, out).
     pub fn store_details(
         &self,
         operators: impl Iterator<Item = (u64, u64)>,
         counters: &[(&'static str, u64)],
-        out_pool_usage: f64,
+        pool_usage: (f64, f64),
     ) {
+        let (in_pool_usage, out_pool_usage) = pool_usage;
+        self.in_pool_usage.store(in_pool_usage.to_bits(), Ordering::Relaxed);
         let r = Ordering::Relaxed;
         for (slot, (records_in, records_out)) in self.operators.iter().zip(operators) {
             slot.records_in.store(records_in, r);
@@ -214,6 +219,11 @@ impl TaskMetrics {
     pub fn source_total(&self) -> Option<u64> {
         let total = self.source_total.load(Ordering::Relaxed);
         (total != u64::MAX).then_some(total)
+    }
+
+    /// How full the input channels are.
+    pub fn in_pool_usage(&self) -> f64 {
+        f64::from_bits(self.in_pool_usage.load(Ordering::Relaxed))
     }
 
     /// How full the output channels are: 1 while a send waits on a full one.
@@ -313,7 +323,7 @@ mod tests {
         m.store_details(
             [(10, 8), (8, 0)].into_iter(),
             &[("numLateRecordsDropped", 2), ("other", 1)],
-            0.5,
+            (0.25, 0.5),
         );
         let ops = m.operators();
         assert_eq!(
@@ -323,7 +333,7 @@ mod tests {
         assert_eq!((ops[1].records_in, ops[1].records_out), (8, 0));
         assert_eq!(m.counter("numLateRecordsDropped"), 2);
         assert_eq!(m.counter("other"), 0);
-        assert_eq!(m.out_pool_usage(), 0.5);
+        assert_eq!((m.in_pool_usage(), m.out_pool_usage()), (0.25, 0.5));
         assert_eq!(m.source_total(), None);
         m.set_source_total(Some(7));
         assert_eq!(m.source_total(), Some(7));

@@ -113,6 +113,17 @@ impl<V> InputGate<V> {
         self.channels.len()
     }
 
+    /// How full the fullest input channel is (0 to 1).
+    pub fn pool_usage(&self) -> f64 {
+        self.channels
+            .iter()
+            .map(|c| match c.receiver.capacity() {
+                Some(cap) if cap > 0 => c.receiver.len() as f64 / cap as f64,
+                _ => 0.0,
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// Whether every channel has ended.
     pub fn is_finished(&self) -> bool {
         self.open == 0 && self.ready.is_empty()

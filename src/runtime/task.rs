@@ -194,10 +194,14 @@ impl<V: Data> Task<V> {
                 .is_none_or(|t| now.duration_since(t) >= DETAILS_INTERVAL)
         {
             self.details_stored = Some(now);
+            let in_pool_usage = match &self.input {
+                TaskInput::Gate(gate) => gate.pool_usage(),
+                TaskInput::Source(_) => 0.0,
+            };
             self.metrics.store_details(
                 self.chain.operator_counts(),
                 &self.chain.metrics(),
-                self.outputs.pool_usage(),
+                (in_pool_usage, self.outputs.pool_usage()),
             );
         }
     }

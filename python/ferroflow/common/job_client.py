@@ -179,7 +179,8 @@ class JobClient:
         ``numRecordsOutPerSecond``, ``busyTimeMsPerSecond``, ``idleTimeMsPerSecond``,
         ``backPressuredTimeMsPerSecond``; ``currentInputWatermark``, ``currentOutputWatermark``
         (None before the first watermark) and ``watermarkLagMs`` (wall clock minus the output
-        watermark); ``outPoolUsage`` (0 to 1: the fullest output channel); ``latencyP50Ms``,
+        watermark); ``inPoolUsage``, ``outPoolUsage`` (0 to 1: the fullest input and output
+        channel); ``latencyP50Ms``,
         ``latencyP95Ms``, ``latencyP99Ms`` (from the source to this task); ``sourceRecordsTotal``
         (what a bounded source will read, when it knows); ``operators`` (records in and out of
         each chained operator) and ``user`` (the metrics its functions defined through
