@@ -284,3 +284,5 @@ def test_a_finished_jobs_result_holds_its_metrics() -> None:
     (task,) = result.get_metrics()
     assert task["numRecordsIn"] == 10
     assert result.get_metrics_history()[-1]["numRecordsIn"] == 10
+    frame = result.metrics_history()
+    assert frame["numRecordsIn"].iloc[-1] == 10 and str(frame["time"].dtype).startswith("datetime64")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["JobExecutionResult"]
 
@@ -129,6 +132,13 @@ class JobExecutionResult:
         """The job's metrics over time: the rows of ``get_metrics()`` at every sample, each with
         its ``time`` (Unix seconds) and ``run`` (0, then one more per restart)."""
         return [dict(m) for m in self._metrics_history]
+
+    def metrics_history(self) -> pd.DataFrame:
+        """``get_metrics_history()`` as a pandas DataFrame, as ``JobClient.metrics_history()``
+        gives it (``time`` as datetimes). Needs pandas."""
+        from ferroflow._pandas import metrics_to_frame
+
+        return metrics_to_frame(self._metrics_history, "JobExecutionResult.metrics_history()")
 
     def get_checkpoints(self) -> list[dict[str, Any]]:
         """Statistics of the job's completed checkpoints, oldest first (Flink's checkpoint
