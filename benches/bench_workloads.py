@@ -27,14 +27,20 @@ import statistics
 import time
 from typing import Any, Callable
 
-from ferroflow.common import Duration, Time, WatermarkStrategy
+from ferroflow.common import Configuration, Duration, Time, WatermarkStrategy
 from ferroflow.datastream import StreamExecutionEnvironment
 from ferroflow.datastream.connectors import NumberSequenceSource
 from ferroflow.datastream.window import TumblingEventTimeWindows
 
 
 # How each workload's environment is made; benches/bench_checkpoint.py sets one that checkpoints.
+# FERROFLOW_BENCH_METRICS=off runs the workloads with live metrics turned off (instructions.py
+# --metrics compares the two).
 def environment() -> StreamExecutionEnvironment:
+    if os.environ.get("FERROFLOW_BENCH_METRICS") == "off":
+        conf = Configuration()
+        conf.set_string("ferroflow.metrics.enabled", "false")
+        return StreamExecutionEnvironment.get_execution_environment(conf)
     return StreamExecutionEnvironment.get_execution_environment()
 
 

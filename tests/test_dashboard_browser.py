@@ -23,8 +23,8 @@ if not (CHROMIUM and DRIVER):
     pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver)", allow_module_level=True)
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 ARTIFACTS = Path(os.environ.get("FERROFLOW_ARTIFACTS") or Path(__file__).resolve().parent.parent / "target" / "artifacts")
 

@@ -1,16 +1,21 @@
 //! `execute_and_collect()`: an iterator over what a job emits, while the job runs.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::bindings::cancellation::{warn_stuck, Stopping};
 use crate::bindings::dropped_timers::warn_dropped_at_end;
 use crate::bindings::errors::job_error;
 use crate::bindings::iterable_source::mark_spent;
 use crate::bindings::job_driver::clean_up_checkpoints;
+use crate::bindings::metrics::metrics_rows;
 use crate::bindings::value::PyValue;
+use crate::metrics::history::MetricsHistory;
+use crate::metrics::task::JobMetrics;
 use crate::runtime::input_gate::{GateEvent, InputGate};
 use crate::runtime::job::RunSetup;
 use crate::runtime::job_handle::JobHandle;
@@ -27,6 +32,9 @@ const DROP_WAIT: Duration = Duration::from_secs(5);
 #[pyclass(module = "ferroflow._engine")]
 pub struct CollectIterator {
     job: Option<JobHandle>,
+    /// The job's live counters, kept after it ended, and what reads them into rows.
+    metrics: Arc<JobMetrics>,
+    history: MetricsHistory,
     gate: InputGate<PyValue>,
     buffer: VecDeque<Py<PyAny>>,
     /// How the job runs, for removing its checkpoints when it ends.
@@ -50,6 +58,8 @@ impl CollectIterator {
         iterables: Vec<Py<PyAny>>,
     ) -> Self {
         CollectIterator {
+            metrics: job.metrics(),
+            history: MetricsHistory::new(Duration::from_millis(500)),
             job: Some(job),
             gate,
             buffer: VecDeque::new(),
@@ -148,6 +158,13 @@ impl CollectIterator {
                 }
             }
         }
+    }
+
+    /// The job's metrics now (and after it ended), one dict per task and subtask (see
+    /// `metrics_rows`).
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let views = py.detach(|| self.history.live(0, &self.metrics));
+        metrics_rows(py, &views)
     }
 
     /// Stops the job if it still runs. Values not yet read are discarded.

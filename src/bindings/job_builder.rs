@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -16,6 +16,7 @@ use crate::bindings::errors::{deploy_error, graph_error, job_error};
 use crate::bindings::job_client::{outcome_result, JobClient};
 use crate::bindings::job_driver::{JobDriver, JobRun, Outcome};
 use crate::bindings::manual_run::ManualRun;
+use crate::bindings::metrics::metrics_rows;
 use crate::bindings::plan::operators::{
     aggregate_node, key_by_node, print_node, reduce_node, udf_node, watermarks_node, AggregateSpec, KeyBySpec,
     PrintSpec, ReduceSpec, UdfSpec, WatermarksSpec,
@@ -43,10 +44,27 @@ use crate::time::clock::Clock;
 pub struct RuntimeSpec {
     pub cancellation_timeout_ms: Option<u64>,
     pub channel_bytes: usize,
+    pub metrics_enabled: bool,
+    pub metrics_interval_ms: u64,
 }
 
 /// How long `execute()` waits for the job before it looks for a signal (without the interpreter).
 const WAIT_SLICE: Duration = Duration::from_millis(20);
+/// How often `execute(progress)` hands the job's metrics to `progress` while the job runs.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Hands the job's metrics now to `progress` (nothing before the job's tasks started).
+fn report_progress(py: Python<'_>, driver: &JobDriver, progress: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let Some(progress) = progress else {
+        return Ok(());
+    };
+    let views = py.detach(|| driver.live_metrics());
+    if views.is_empty() {
+        return Ok(());
+    }
+    progress.call1((metrics_rows(py, &views)?,))?;
+    Ok(())
+}
 
 /// Builds a job's plan, then runs it once (restarting it after failures when its restart
 /// strategy says so).
@@ -206,6 +224,7 @@ impl JobBuilder {
                 channel_capacity,
                 clock: Clock::System,
                 cancellation_timeout: None,
+                metrics: Default::default(),
             })),
         })
     }
@@ -220,6 +239,8 @@ impl JobBuilder {
         }
         // A channel holds `channel_capacity` batches: each is sent once it holds its share.
         config.flush.batch_bytes = (spec.channel_bytes / config.channel_capacity.max(1)).max(1);
+        config.metrics.enabled = spec.metrics_enabled;
+        config.metrics.history_interval = Duration::from_millis(spec.metrics_interval_ms.max(10));
         Ok(())
     }
 
@@ -391,8 +412,11 @@ impl JobBuilder {
     /// Runs the job to the end with the interpreter released; Ctrl-C cancels it. A failure
     /// restarts the job from its latest completed checkpoint while the restart strategy allows.
     /// Returns a dict with `net_runtime_ms`, per-task figures, `job_id`, `restarts` and
-    /// `checkpoints`.
-    fn execute<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    /// `checkpoints`. `progress`, when given, is called with the job's metrics rows (as
+    /// `JobClient.metrics()` gives them) every half second while the job runs and once at its
+    /// end; an exception it raises cancels the job and is raised here.
+    #[pyo3(signature = (progress=None))]
+    fn execute<'py>(&mut self, py: Python<'py>, progress: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyDict>> {
         // The wakeup first: once the job runs, leaving early would drop it with the
         // interpreter held, and its task threads need the interpreter to stop.
         let mut wakeup = SignalWakeup::install(py)?;
@@ -407,7 +431,15 @@ impl JobBuilder {
             }
         };
         let mut interrupt = None;
+        let mut reported = Instant::now();
         while !py.detach(|| driver.wait_timeout(WAIT_SLICE)) {
+            if interrupt.is_none() && reported.elapsed() >= PROGRESS_INTERVAL {
+                reported = Instant::now();
+                if let Err(e) = report_progress(py, &driver, progress.as_ref()) {
+                    driver.cancel();
+                    interrupt = Some(e);
+                }
+            }
             // Only the main thread handles signals; a byte on the wakeup pipe says one came.
             // The first Ctrl-C cancels the job; a second one stops waiting for tasks stuck in
             // user code.
@@ -425,13 +457,20 @@ impl JobBuilder {
         if let Some(w) = wakeup {
             w.restore(py);
         }
+        // The last figures, once the job ended (a bar then shows where it stopped).
+        let last_report = match interrupt {
+            None => report_progress(py, &driver, progress.as_ref()),
+            Some(_) => Ok(()),
+        };
         let outcome = driver
             .take_outcome()
             .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the job's outcome is missing"))?;
-        match (interrupt, outcome) {
+        let result = match (interrupt, outcome) {
             (Some(e), Outcome::Cancelled) => warn_stuck(py, &driver.take_stuck(), Err(e)),
             (_, outcome) => outcome_result(py, &driver, outcome),
-        }
+        }?;
+        last_report?;
+        Ok(result)
     }
 
     /// Starts the job on a thread of its own and returns its client at once.

@@ -14,7 +14,7 @@ use crate::bindings::checkpointing::history_list;
 use crate::bindings::dropped_timers::{dropped_dict, warn_dropped_at_end};
 use crate::bindings::errors::{deploy_error, job_error};
 use crate::bindings::job_driver::{JobDriver, Outcome};
-use crate::bindings::metrics::metrics_rows;
+use crate::bindings::metrics::{history_rows, metrics_rows};
 use crate::runtime::job_handle::JobSummary;
 use crate::runtime::lock::lock;
 
@@ -42,10 +42,35 @@ pub fn summary_dict<'py>(py: Python<'py>, driver: &JobDriver, summary: &JobSumma
     }
     warn_dropped_at_end(py, &summary.tasks)?;
     result.set_item("tasks", tasks)?;
+    add_job_figures(py, &result, driver)?;
+    Ok(result)
+}
+
+/// What every summary holds, also that of a failed job: its id, restarts, checkpoints and
+/// metrics (the last reading, and the history).
+fn add_job_figures<'py>(py: Python<'py>, result: &Bound<'py, PyDict>, driver: &JobDriver) -> PyResult<()> {
     result.set_item("job_id", &driver.job_id)?;
     result.set_item("restarts", driver.restarts())?;
     result.set_item("checkpoints", checkpoints(py, driver)?)?;
-    Ok(result)
+    let (views, samples) = py.detach(|| (driver.live_metrics(), driver.metrics_history()));
+    result.set_item("metrics", metrics_rows(py, &views)?)?;
+    result.set_item("metrics_history", history_rows(py, &samples)?)?;
+    Ok(())
+}
+
+/// The error of a failed job, carrying the job's figures as `_ferroflow_summary` (the Python
+/// API turns them into the error's `job_result`). An exception that takes no attributes goes
+/// as it is.
+fn with_summary(py: Python<'_>, driver: &JobDriver, error: PyErr) -> PyErr {
+    let summary = PyDict::new(py);
+    let filled = summary
+        .set_item("net_runtime_ms", driver.elapsed().as_millis() as u64)
+        .and_then(|()| summary.set_item("tasks", PyList::empty(py)))
+        .and_then(|()| add_job_figures(py, &summary, driver));
+    if filled.is_ok() {
+        let _ = error.value(py).setattr("_ferroflow_summary", summary);
+    }
+    error
 }
 
 /// The job's completed checkpoints (None when it does not checkpoint).
@@ -58,7 +83,7 @@ pub fn outcome_result<'py>(py: Python<'py>, driver: &JobDriver, outcome: Outcome
     let result = match outcome {
         Outcome::Finished(summary) => summary_dict(py, driver, &summary),
         Outcome::Cancelled => Err(PyRuntimeError::new_err("the job was cancelled")),
-        Outcome::Failed(e) => Err(job_error(py, e)),
+        Outcome::Failed(e) => Err(with_summary(py, driver, job_error(py, e))),
         Outcome::NotStarted(e) => Err(deploy_error(py, e)),
         Outcome::Error(e) => Err(e),
     };
@@ -168,10 +193,15 @@ impl JobClient {
     /// The job's metrics now, one dict per task and subtask (see `metrics_rows`); empty before
     /// the job's tasks started.
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        match self.driver.metrics() {
-            Some(metrics) => metrics_rows(py, &metrics),
-            None => Ok(PyList::empty(py)),
-        }
+        let views = py.detach(|| self.driver.live_metrics());
+        metrics_rows(py, &views)
+    }
+
+    /// The job's metrics over time: one dict per sample, task and subtask, oldest first (see
+    /// `history_rows`).
+    fn metrics_history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let samples = py.detach(|| self.driver.metrics_history());
+        history_rows(py, &samples)
     }
 
     /// The URL of the job's dashboard (None without `rest.port`).

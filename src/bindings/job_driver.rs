@@ -20,6 +20,7 @@ use crate::checkpoint::options::Retention;
 use crate::checkpoint::restart::{RestartStrategy, RestartTracker};
 use crate::checkpoint::savepoint::SavepointRequest;
 use crate::graph::stream_graph::StreamGraph;
+use crate::metrics::history::{MetricsHistory, Sample, TaskView};
 use crate::metrics::task::JobMetrics;
 use crate::runtime::job::{DeployError, DeployedJob, JobError, RunSetup};
 use crate::runtime::job_handle::{panic_message, JobSummary, TASK_STACK_BYTES};
@@ -74,8 +75,10 @@ struct Shared {
     abandon: AtomicBool,
     /// Tasks that did not stop in time, from every run of the job.
     stuck: Mutex<Vec<StuckReport>>,
-    /// The live metrics of the job's current (or last) run.
-    metrics: Mutex<Option<Arc<JobMetrics>>>,
+    /// The live metrics of the job's current (or last) run, with the run's number.
+    metrics: Mutex<Option<(u64, Arc<JobMetrics>)>>,
+    /// The metrics of every run over time.
+    metrics_history: Arc<MetricsHistory>,
     outcome: Mutex<Option<Outcome>>,
     /// Set with the outcome (which the owner takes; this stays).
     done: AtomicBool,
@@ -118,8 +121,11 @@ impl JobView for Shared {
         Shared::status(self).name()
     }
 
-    fn metrics(&self) -> Option<Arc<JobMetrics>> {
-        lock(&self.metrics).clone()
+    fn tasks(&self) -> Vec<TaskView> {
+        match lock(&self.metrics).clone() {
+            Some((run, metrics)) => self.metrics_history.live(run, &metrics),
+            None => Vec::new(),
+        }
     }
 }
 
@@ -161,6 +167,7 @@ impl JobDriver {
             abandon: AtomicBool::new(false),
             stuck: Mutex::new(Vec::new()),
             metrics: Mutex::new(None),
+            metrics_history: Arc::new(MetricsHistory::new(run.graph.config.metrics.history_interval)),
             outcome: Mutex::new(None),
             done: AtomicBool::new(false),
             ended: Condvar::new(),
@@ -276,9 +283,17 @@ impl JobDriver {
         self.shared.abandon.store(true, Ordering::SeqCst);
     }
 
-    /// The live metrics of the job's current (or last) run; None before it started.
-    pub fn metrics(&self) -> Option<Arc<JobMetrics>> {
-        lock(&self.shared.metrics).clone()
+    /// The tasks of the job's current (or last) run, read now; empty before it started.
+    pub fn live_metrics(&self) -> Vec<TaskView> {
+        match lock(&self.shared.metrics).clone() {
+            Some((run, metrics)) => self.shared.metrics_history.live(run, &metrics),
+            None => Vec::new(),
+        }
+    }
+
+    /// The job's metrics over time.
+    pub fn metrics_history(&self) -> Vec<Sample> {
+        self.shared.metrics_history.samples()
     }
 
     /// The tasks the job let go of because they did not stop in time (taken).
@@ -368,10 +383,15 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
             Ok(deployed) => deployed.start(),
             Err(e) => break Outcome::NotStarted(e),
         };
-        *lock(&shared.metrics) = Some(job.metrics());
+        let (run, metrics) = (setup.attempt as u64, job.metrics());
+        *lock(&shared.metrics) = Some((run, Arc::clone(&metrics)));
+        let sampling = graph.config.metrics.enabled;
         let mut stopping = Stopping::new(graph.config.cancellation_timeout);
         let mut cancel_sent = false;
         while !job.wait_timeout(WAIT_SLICE) {
+            if sampling {
+                shared.metrics_history.sample(run, &metrics, false);
+            }
             if shared.cancel_requested() && !cancel_sent {
                 job.cancel();
                 cancel_sent = true;
@@ -385,7 +405,12 @@ fn drive(run: JobRun, shared: &Shared) -> Outcome {
         if let Some(stuck) = stopping.take_stuck() {
             lock(&shared.stuck).push(stuck);
         }
-        match job.join() {
+        let joined = job.join();
+        if sampling {
+            // The run's last totals, after every task stored its final metrics.
+            shared.metrics_history.sample(run, &metrics, true);
+        }
+        match joined {
             Ok(summary) => break Outcome::Finished(summary),
             Err(_) if shared.cancel_requested() => break Outcome::Cancelled,
             Err(JobError::Cancelled) => break Outcome::Cancelled,

@@ -107,7 +107,7 @@ impl ManualRun {
         let list = PyList::empty(py);
         for rx in receivers {
             while let Ok(message) = rx.try_recv() {
-                if let Message::Batch(batch) = message {
+                if let Message::Batch(batch, _) = message {
                     for r in batch {
                         list.append(r.value.0)?;
                     }

@@ -23,6 +23,7 @@ pub mod signals;
 pub mod sources;
 pub mod state;
 pub mod udf;
+pub mod user_metrics;
 pub mod value;
 pub mod web;
 
@@ -32,6 +33,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<job_builder::JobBuilder>()?;
     m.add_class::<collect::CollectIterator>()?;
     m.add_class::<job_client::JobClient>()?;
+    m.add_class::<user_metrics::MetricGroup>()?;
+    m.add_class::<user_metrics::Counter>()?;
+    m.add_class::<user_metrics::Meter>()?;
+    m.add_class::<user_metrics::Distribution>()?;
     m.add_class::<manual_run::ManualRun>()?;
     m.add_class::<context::ProcessContext>()?;
     m.add_class::<state::StateStore>()?;

@@ -70,6 +70,11 @@ impl Source<PyValue> for CollectionSource {
     fn snapshot_state(&mut self, ctx: &SnapshotContext<'_>) -> OperatorResult<SnapshotStats> {
         write_positions(ctx.directory, vec![(self.next as u64).to_le_bytes().to_vec()]).map_err(snapshot_error)
     }
+
+    fn records_total(&self) -> Option<u64> {
+        let len = Python::attach(|py| self.items.bind(py).len());
+        Some(len.saturating_sub(self.next) as u64)
+    }
 }
 
 /// `NumberSequenceSource(start, end)`: the integers `start..=end`, split into contiguous ranges,
@@ -156,6 +161,11 @@ impl Source<PyValue> for SequenceSource {
             })
             .collect();
         write_positions(ctx.directory, positions).map_err(snapshot_error)
+    }
+
+    fn records_total(&self) -> Option<u64> {
+        let left: i128 = self.ranges.iter().map(|(next, end)| (end - next).max(0)).sum();
+        u64::try_from(left).ok()
     }
 }
 

@@ -11,6 +11,7 @@ use crate::bindings::key::type_name;
 use std::path::{Path, PathBuf};
 
 use crate::bindings::state::{OperatorStateStore, StateView};
+use crate::bindings::user_metrics::MetricGroup;
 use crate::bindings::value::PyValue;
 use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::operator::{OperatorError, OperatorResult, Output, TaskInfo};
@@ -56,9 +57,10 @@ impl Udf {
     /// checkpoint `info` restores from.
     pub fn instantiate_keyed(spec: &Py<PyAny>, info: &TaskInfo, state: Option<Py<StateView>>) -> OperatorResult<Udf> {
         Python::attach(|py| {
-            let made = spec
-                .bind(py)
-                .call_method1("instantiate", (info_tuple(py, info)?, state))?;
+            let made = spec.bind(py).call_method1(
+                "instantiate",
+                (info_tuple(py, info)?, state, MetricGroup::of_operator(info)),
+            )?;
             let (calls, lifecycle): (Vec<Py<PyAny>>, Py<PyAny>) = made.extract()?;
             let restored: Vec<PathBuf> =
                 crate::checkpoint::OperatorRestore::parts_of(info.restore.as_ref(), OPERATOR_SNAPSHOT);

@@ -222,6 +222,7 @@ fn job(armed: &Arc<AtomicBool>, committed: &Arc<Mutex<Committed>>) -> StreamGrap
         channel_capacity: 4,
         clock: crate::time::clock::Clock::System,
         cancellation_timeout: None,
+        metrics: Default::default(),
     });
     let edge = |source, partitioning| {
         vec![StreamEdge {

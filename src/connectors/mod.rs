@@ -112,5 +112,6 @@ pub(crate) fn test_info(
         }),
         run_id: run_id.into(),
         batch_bytes: usize::MAX,
+        user_metrics: Default::default(),
     }
 }

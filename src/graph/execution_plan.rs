@@ -28,6 +28,14 @@ struct Predecessor {
     id: usize,
     ship_strategy: &'static str,
     side: &'static str,
+    /// The side output of the predecessor this edge reads (numbered from 1); absent for the
+    /// main output.
+    #[serde(skip_serializing_if = "is_main_output")]
+    side_output: u32,
+}
+
+fn is_main_output(port: &u32) -> bool {
+    *port == 0
 }
 
 #[derive(Serialize)]
@@ -61,6 +69,7 @@ pub fn execution_plan_json<V: Data>(graph: &StreamGraph<V>) -> String {
                         id: e.source + 1,
                         ship_strategy: e.partitioning.ship_strategy(),
                         side: "second",
+                        side_output: e.port,
                     })
                     .collect(),
             }

@@ -121,6 +121,7 @@ mod tests {
             channel_capacity: 4,
             clock: crate::time::clock::Clock::System,
             cancellation_timeout: None,
+            metrics: Default::default(),
         }
     }
 

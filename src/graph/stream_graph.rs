@@ -96,6 +96,8 @@ pub struct JobConfig {
     /// How long a cancelled or failed job waits for tasks stuck in user code before it lets
     /// go of them (Flink's `task.cancellation.timeout`); None: as long as they take.
     pub cancellation_timeout: Option<Duration>,
+    /// Whether and how often metrics are kept.
+    pub metrics: crate::metrics::options::MetricsOptions,
 }
 
 /// A job's logical plan. Nodes are added after their inputs, so their order is topological.

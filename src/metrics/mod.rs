@@ -2,4 +2,8 @@
 //! the task updates once per step (a batch, not a record) and anyone may read at any time
 //! ([`TaskMetrics::snapshot`]), with Flink's names where Flink has one.
 
+pub mod histogram;
+pub mod history;
+pub mod options;
 pub mod task;
+pub mod user;

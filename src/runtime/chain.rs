@@ -26,6 +26,11 @@ struct Link<V: Data> {
     info: TaskInfo,
     out: Output<V>,
     records_in: u64,
+    /// Records emitted (main and side outputs).
+    records_out: u64,
+    /// The names of the operators that run as this link (more than one when it absorbed its
+    /// successors), for metrics.
+    names: Vec<String>,
 }
 
 /// The operators of one task, in order.
@@ -41,14 +46,18 @@ impl<V: Data> OperatorChain<V> {
         for (mut operator, info) in operators {
             if let Some(last) = links.last_mut() {
                 if last.operator.absorb(operator.as_mut()) {
+                    last.names.push(info.operator_name.clone());
                     continue;
                 }
             }
+            let names = vec![info.operator_name.clone()];
             links.push(Link {
                 operator,
                 info,
                 out: Output::default(),
                 records_in: 0,
+                records_out: 0,
+                names,
             });
         }
         OperatorChain { links }
@@ -138,6 +147,7 @@ impl<V: Data> OperatorChain<V> {
         let mut main = std::mem::take(&mut self.links[i].out.main);
         let progress = std::mem::take(&mut self.links[i].out.progress);
         let mut side = std::mem::take(&mut self.links[i].out.side);
+        self.links[i].records_out += (main.len() + side.len()) as u64;
         let mut result = Ok(());
         if last {
             let mut one = Vec::with_capacity(1);
@@ -330,6 +340,17 @@ impl<V: Data> OperatorChain<V> {
             .map(|l| (l.info.operator_name.clone(), l.operator.dropped_at_end()))
             .filter(|(_, d)| !d.is_empty())
             .collect()
+    }
+
+    /// The names of the operators, in chain order; operators that run as one (consecutive
+    /// Python functions fused into one loop) are named together, `"Map -> Filter"`.
+    pub fn operator_names(&self) -> Vec<String> {
+        self.links.iter().map(|l| l.names.join(" -> ")).collect()
+    }
+
+    /// Each operator's records in and out, in chain order.
+    pub fn operator_counts(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.links.iter().map(|l| (l.records_in, l.records_out))
     }
 
     /// The operators' counters, summed by name.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, TryRecvError};
 
-use crate::runtime::message::Message;
+use crate::runtime::message::{Message, Origin};
 use crate::runtime::output::Stopped;
 use crate::runtime::record::Record;
 
@@ -23,6 +23,7 @@ pub enum GateEvent<V> {
     Records {
         input: usize,
         batch: Vec<Record<V>>,
+        origin: Origin,
     },
     Watermark {
         channel: usize,
@@ -112,6 +113,17 @@ impl<V> InputGate<V> {
         self.channels.len()
     }
 
+    /// How full the fullest input channel is (0 to 1).
+    pub fn pool_usage(&self) -> f64 {
+        self.channels
+            .iter()
+            .map(|c| match c.receiver.capacity() {
+                Some(cap) if cap > 0 => c.receiver.len() as f64 / cap as f64,
+                _ => 0.0,
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// Whether every channel has ended.
     pub fn is_finished(&self) -> bool {
         self.open == 0 && self.ready.is_empty()
@@ -129,7 +141,7 @@ impl<V> InputGate<V> {
         }
         for channel in &self.channels {
             while let Ok(message) = channel.receiver.try_recv() {
-                if let Message::Batch(batch) = message {
+                if let Message::Batch(batch, _) = message {
                     records.extend(batch);
                 }
             }
@@ -246,9 +258,10 @@ impl<V> InputGate<V> {
 
     fn accept(&mut self, channel: usize, message: Message<V>) {
         match message {
-            Message::Batch(batch) => self.ready.push_back(GateEvent::Records {
+            Message::Batch(batch, origin) => self.ready.push_back(GateEvent::Records {
                 input: self.channels[channel].input,
                 batch,
+                origin,
             }),
             Message::Watermark(watermark) => self.ready.push_back(GateEvent::Watermark { channel, watermark }),
             Message::Idle(idle) => self.ready.push_back(GateEvent::Idle { channel, idle }),
@@ -321,9 +334,9 @@ mod tests {
     #[test]
     fn records_carry_their_logical_input() {
         let (mut g, tx) = gate(2);
-        tx[1].send(Message::Batch(vec![Record::new(5)])).unwrap();
+        tx[1].send(Message::Batch(vec![Record::new(5)], None)).unwrap();
         match g.poll(soon()).unwrap() {
-            GateEvent::Records { input, batch } => {
+            GateEvent::Records { input, batch, .. } => {
                 assert_eq!(input, 1);
                 assert_eq!(batch[0].value, 5);
             }
@@ -336,8 +349,8 @@ mod tests {
     fn barrier_alignment_holds_back_channels_that_delivered_it() {
         let (mut g, tx) = gate(2);
         tx[0].send(Message::Barrier(1)).unwrap();
-        tx[0].send(Message::Batch(vec![Record::new(100)])).unwrap();
-        tx[1].send(Message::Batch(vec![Record::new(1)])).unwrap();
+        tx[0].send(Message::Batch(vec![Record::new(100)], None)).unwrap();
+        tx[1].send(Message::Batch(vec![Record::new(1)], None)).unwrap();
         // Channel 0's record after the barrier must wait; channel 1's record before it flows.
         assert_eq!(values(g.poll(soon()).unwrap()), vec![1]);
         assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Timeout));
@@ -425,7 +438,7 @@ mod tests {
     fn at_least_once_does_not_hold_back_channels() {
         let (mut g, tx) = checkpoint_gate(2, false);
         tx[0].send(Message::Barrier(1)).unwrap();
-        tx[0].send(Message::Batch(vec![Record::new(100)])).unwrap();
+        tx[0].send(Message::Batch(vec![Record::new(100)], None)).unwrap();
         assert_eq!(values(g.poll(soon()).unwrap()), vec![100]);
         tx[1].send(Message::Barrier(1)).unwrap();
         assert!(matches!(g.poll(soon()).unwrap(), GateEvent::Barrier(1)));

@@ -15,6 +15,7 @@ use crate::checkpoint::savepoint::SavepointRequest;
 
 use crate::graph::job_graph::JobGraph;
 use crate::graph::stream_graph::{GraphError, NodeKind, StreamGraph};
+use crate::metrics::user::UserMetrics;
 use crate::runtime::chain::OperatorChain;
 use crate::runtime::input_gate::{BarrierMode, InputChannel, InputGate};
 use crate::runtime::job_handle::JobHandle;
@@ -147,6 +148,8 @@ pub struct DeployedJob<V: Data> {
     tasks: Vec<Task<V>>,
     pub external_outputs: ExternalOutputs<V>,
     coordinator: Option<Coordinator>,
+    /// The metrics the run's user functions define.
+    user_metrics: Arc<UserMetrics>,
 }
 
 impl<V: Data> DeployedJob<V> {
@@ -179,7 +182,7 @@ impl<V: Data> DeployedJob<V> {
 
     /// Starts one thread per task (and the checkpoint coordinator's, when the job checkpoints).
     pub fn start(self) -> JobHandle {
-        JobHandle::start(self.tasks, self.coordinator)
+        JobHandle::start(self.tasks, self.coordinator, self.user_metrics)
     }
 }
 
@@ -209,6 +212,7 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
     let config = graph.config.clone();
     let n_vertices = job.vertices.len();
     let ids = operator_ids(graph)?;
+    let user_metrics = Arc::new(UserMetrics::default());
     if let Some(restore) = &setup.restore {
         let operators: BTreeMap<String, usize> = graph
             .nodes
@@ -317,6 +321,7 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
                 restore: setup.restore.as_ref().and_then(|r| r.operator(operator_id)),
                 run_id: setup.run_id.clone(),
                 batch_bytes: config.flush.batch_bytes,
+                user_metrics: Arc::clone(&user_metrics),
             };
             let mut source: Option<(Box<dyn Source<V>>, TaskInfo)> = None;
             let mut operators: Vec<(Box<dyn Operator<V>>, TaskInfo)> = Vec::new();
@@ -343,15 +348,18 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
             if source_info.is_some() {
                 source_tasks.push(tasks.len());
             }
-            tasks.push(Task::new(
-                vertex.name.clone(),
-                s,
-                source_info,
-                input,
-                OperatorChain::new(operators),
-                TaskOutputs::new(edges, flush),
-                config.clock.clone(),
-            ));
+            tasks.push(
+                Task::new(
+                    vertex.name.clone(),
+                    s,
+                    source_info,
+                    input,
+                    OperatorChain::new(operators),
+                    TaskOutputs::new(edges, flush),
+                    config.clock.clone(),
+                )
+                .with_metrics(config.metrics.enabled),
+            );
         }
     }
     let coordinator = match &setup.checkpointing {
@@ -405,5 +413,6 @@ fn deploy<V: Data>(graph: &StreamGraph<V>, setup: &RunSetup) -> Result<DeployedJ
         tasks,
         external_outputs,
         coordinator,
+        user_metrics,
     })
 }

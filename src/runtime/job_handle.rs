@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::checkpoint::coordinator::{Coordinator, CoordinatorEnd};
 use crate::checkpoint::metadata::remove_incomplete;
 use crate::metrics::task::{JobMetrics, TaskMetricsEntry};
+use crate::metrics::user::UserMetrics;
 use crate::runtime::job::JobError;
 use crate::runtime::lock::lock;
 use crate::runtime::operator::OperatorError;
@@ -209,7 +210,7 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 impl JobHandle {
     /// Runs `tasks`, one thread each, and `coordinator` (when the job checkpoints) on one of its own.
-    pub fn start<V: Data>(tasks: Vec<Task<V>>, coordinator: Option<Coordinator>) -> JobHandle {
+    pub fn start<V: Data>(tasks: Vec<Task<V>>, coordinator: Option<Coordinator>, user: Arc<UserMetrics>) -> JobHandle {
         let control = Arc::new(JobControl {
             cancelled: AtomicBool::new(false),
             stopped_with_savepoint: coordinator.as_ref().map_or_else(
@@ -233,6 +234,7 @@ impl JobHandle {
                     metrics: t.metrics(),
                 })
                 .collect(),
+            user,
         });
         for task in tasks {
             let control_for_task = Arc::clone(&control);

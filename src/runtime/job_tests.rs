@@ -134,6 +134,7 @@ fn graph(capacity: usize) -> StreamGraph<i64> {
         channel_capacity: capacity,
         clock: crate::time::clock::Clock::System,
         cancellation_timeout: None,
+        metrics: Default::default(),
     })
 }
 

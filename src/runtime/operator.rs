@@ -3,7 +3,10 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use std::sync::Arc;
+
 use crate::checkpoint::{SharedRestore, SnapshotContext, SnapshotStats};
+use crate::metrics::user::UserMetrics;
 use crate::runtime::record::{Data, Record};
 use crate::time::clock::Clock;
 
@@ -33,6 +36,8 @@ pub struct TaskInfo {
     /// [`FlushPolicy::batch_bytes`](crate::runtime::output::FlushPolicy)): a source reading
     /// large records hands them on in smaller batches.
     pub batch_bytes: usize,
+    /// Where the metrics that user functions define are registered (one registry per run).
+    pub user_metrics: Arc<UserMetrics>,
 }
 
 /// Progress an operator reports downstream, between its records.
@@ -252,6 +257,12 @@ pub trait Source<V: Data>: Send {
 
     fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> OperatorResult {
         Ok(())
+    }
+
+    /// How many records this subtask will emit, from where it starts (after a restore: what is
+    /// left), when it is bounded and knows; for progress bars. Called after `open`.
+    fn records_total(&self) -> Option<u64> {
+        None
     }
 
     fn close(&mut self) -> OperatorResult {

@@ -3,11 +3,13 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{SendTimeoutError, Sender};
 
-use crate::runtime::message::Message;
+use crate::metrics::task::TaskMetrics;
+use crate::runtime::message::{Message, Origin};
 use crate::runtime::operator::OperatorResult;
 use crate::runtime::partitioner::{Route, Router};
 use crate::runtime::record::{Data, Record};
@@ -26,15 +28,16 @@ pub fn send_blocking<V>(
     message: Message<V>,
     cancelled: &AtomicBool,
 ) -> Result<Duration, Stopped> {
-    send_until(sender, message, cancelled, None)
+    send_until(sender, message, cancelled, None, None)
 }
 
-/// As [`send_blocking`], giving up at `deadline` too.
+/// As [`send_blocking`], giving up at `deadline` too; while blocked, `live` shows it.
 fn send_until<V>(
     sender: &Sender<Message<V>>,
     message: Message<V>,
     cancelled: &AtomicBool,
     deadline: Option<Instant>,
+    live: Option<&TaskMetrics>,
 ) -> Result<Duration, Stopped> {
     let mut message = match sender.try_send(message) {
         Ok(()) => return Ok(Duration::ZERO),
@@ -42,16 +45,23 @@ fn send_until<V>(
         Err(crossbeam_channel::TrySendError::Full(m)) => m,
     };
     let blocked_since = Instant::now();
-    loop {
+    if let Some(live) = live {
+        live.set_blocked(Some(blocked_since));
+    }
+    let result = loop {
         if cancelled.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Stopped);
+            break Err(Stopped);
         }
         match sender.send_timeout(message, CANCEL_CHECK_INTERVAL) {
-            Ok(()) => return Ok(blocked_since.elapsed()),
+            Ok(()) => break Ok(blocked_since.elapsed()),
             Err(SendTimeoutError::Timeout(m)) => message = m,
-            Err(SendTimeoutError::Disconnected(_)) => return Err(Stopped),
+            Err(SendTimeoutError::Disconnected(_)) => break Err(Stopped),
         }
+    };
+    if let Some(live) = live {
+        live.set_blocked(None);
     }
+    result
 }
 
 /// One channel to one receiving subtask: the records waiting to be batched, and the messages
@@ -62,7 +72,17 @@ pub struct ChannelWriter<V> {
     /// The estimated bytes of `pending`.
     pending_bytes: usize,
     pending_since: Option<Instant>,
+    /// The origin of the oldest pending record.
+    pending_origin: Origin,
     ready: VecDeque<Message<V>>,
+}
+
+/// What a record written now goes with: the size a batch is cut at, and the origin of the
+/// records being processed.
+#[derive(Clone, Copy)]
+struct WriteContext {
+    batch_bytes: usize,
+    origin: Origin,
 }
 
 impl<V: Data> ChannelWriter<V> {
@@ -72,6 +92,7 @@ impl<V: Data> ChannelWriter<V> {
             pending: Vec::new(),
             pending_bytes: 0,
             pending_since: None,
+            pending_origin: None,
             ready: VecDeque::new(),
         }
     }
@@ -79,13 +100,14 @@ impl<V: Data> ChannelWriter<V> {
     /// Adds `record` (of about `size` bytes) to the pending batch, and queues that batch once
     /// it holds `batch_bytes`, so that no message on a channel is much larger. Inside
     /// [`Data::scope`].
-    fn push(&mut self, record: Record<V>, size: usize, batch_bytes: usize, stats: &mut OutputStats) {
+    fn push(&mut self, record: Record<V>, size: usize, ctx: WriteContext, stats: &mut OutputStats) {
         if self.pending_since.is_none() {
             self.pending_since = Some(Instant::now());
+            self.pending_origin = ctx.origin;
         }
         self.pending_bytes = self.pending_bytes.saturating_add(size);
         self.pending.push(record);
-        if self.pending_bytes >= batch_bytes {
+        if self.pending_bytes >= ctx.batch_bytes {
             self.seal(stats);
         }
     }
@@ -106,7 +128,7 @@ impl<V: Data> ChannelWriter<V> {
         self.pending_bytes = 0;
         stats.records_out += batch.len() as u64;
         stats.batches_out += 1;
-        self.ready.push_back(Message::Batch(batch));
+        self.ready.push_back(Message::Batch(batch, self.pending_origin.take()));
     }
 
     fn is_due(&self, now: Instant, policy: &FlushPolicy) -> bool {
@@ -126,9 +148,10 @@ impl<V: Data> ChannelWriter<V> {
         cancelled: &AtomicBool,
         deadline: Option<Instant>,
         stats: &mut OutputStats,
+        live: Option<&TaskMetrics>,
     ) -> Result<(), Stopped> {
         while let Some(message) = self.ready.pop_front() {
-            stats.blocked += send_until(&self.sender, message, cancelled, deadline)?;
+            stats.blocked += send_until(&self.sender, message, cancelled, deadline, live)?;
         }
         Ok(())
     }
@@ -176,23 +199,23 @@ impl<V: Data> EdgeWriter<V> {
         EdgeWriter { router, channels }
     }
 
-    fn write(&mut self, record: Record<V>, size: usize, batch_bytes: usize, stats: &mut OutputStats) -> OperatorResult {
+    fn write(&mut self, record: Record<V>, size: usize, ctx: WriteContext, stats: &mut OutputStats) -> OperatorResult {
         let n = self.channels.len();
         if n == 1 {
             if let Router::Custom(_) = self.router {
                 self.router.route(&record, n)?;
             }
-            self.channels[0].push(record, size, batch_bytes, stats);
+            self.channels[0].push(record, size, ctx, stats);
             return Ok(());
         }
         match self.router.route(&record, n)? {
-            Route::One(c) => self.channels[c].push(record, size, batch_bytes, stats),
+            Route::One(c) => self.channels[c].push(record, size, ctx, stats),
             Route::All => {
                 for c in 1..n {
                     let copy = record.duplicate();
-                    self.channels[c].push(copy, size, batch_bytes, stats);
+                    self.channels[c].push(copy, size, ctx, stats);
                 }
-                self.channels[0].push(record, size, batch_bytes, stats);
+                self.channels[0].push(record, size, ctx, stats);
             }
         }
         Ok(())
@@ -208,6 +231,10 @@ pub struct TaskOutputs<V> {
     /// The last watermark sent, so that only advancing ones go out.
     last_watermark: i64,
     idle: bool,
+    /// The origin of the records being processed now (see [`TaskOutputs::set_origin`]).
+    origin: Origin,
+    /// The task's metrics, which show a send blocked on a full channel while it waits.
+    live: Option<Arc<TaskMetrics>>,
     pub stats: OutputStats,
 }
 
@@ -226,12 +253,38 @@ impl<V: Data> TaskOutputs<V> {
             policy,
             last_watermark: i64::MIN,
             idle: false,
+            origin: None,
+            live: None,
             stats: OutputStats::default(),
         }
     }
 
     pub fn policy(&self) -> FlushPolicy {
         self.policy
+    }
+
+    /// Shows sends blocked on a full channel in `metrics` while they wait (None: not).
+    pub fn show_blocked_in(&mut self, metrics: Option<Arc<TaskMetrics>>) {
+        self.live = metrics;
+    }
+
+    /// Records written from now on come from records that a source handed on at `origin`
+    /// (None: not from source records directly). A batch carries the origin of its oldest
+    /// record, for latency metrics downstream.
+    pub fn set_origin(&mut self, origin: Origin) {
+        self.origin = origin;
+    }
+
+    /// How full the fullest output channel is (0 to 1; 0 without channels).
+    pub fn pool_usage(&self) -> f64 {
+        self.edges
+            .iter()
+            .flat_map(|e| e.channels.iter())
+            .map(|c| match c.sender.capacity() {
+                Some(cap) if cap > 0 => c.sender.len() as f64 / cap as f64,
+                _ => 0.0,
+            })
+            .fold(0.0, f64::max)
     }
 
     /// The last watermark sent downstream.
@@ -250,7 +303,10 @@ impl<V: Data> TaskOutputs<V> {
             records.clear();
             return Ok(());
         };
-        let batch_bytes = self.policy.batch_bytes;
+        let ctx = WriteContext {
+            batch_bytes: self.policy.batch_bytes,
+            origin: self.origin,
+        };
         let stats = &mut self.stats;
         match targets.len() {
             0 => records.clear(),
@@ -259,7 +315,7 @@ impl<V: Data> TaskOutputs<V> {
                 for record in records.drain(..) {
                     let size = record.value.size_estimate();
                     stats.bytes_out += size as u64;
-                    edge.write(record, size, batch_bytes, stats)?;
+                    edge.write(record, size, ctx, stats)?;
                 }
             }
             _ => {
@@ -268,9 +324,9 @@ impl<V: Data> TaskOutputs<V> {
                     let size = record.value.size_estimate();
                     stats.bytes_out += (size * targets.len()) as u64;
                     for &e in rest {
-                        self.edges[e].write(record.duplicate(), size, batch_bytes, stats)?;
+                        self.edges[e].write(record.duplicate(), size, ctx, stats)?;
                     }
-                    self.edges[*last].write(record, size, batch_bytes, stats)?;
+                    self.edges[*last].write(record, size, ctx, stats)?;
                 }
             }
         }
@@ -317,7 +373,7 @@ impl<V: Data> TaskOutputs<V> {
                 if force || channel.is_due(now, &policy) {
                     channel.seal(&mut self.stats);
                 }
-                channel.send_ready(cancelled, None, &mut self.stats)?;
+                channel.send_ready(cancelled, None, &mut self.stats, self.live.as_deref())?;
             }
         }
         Ok(())
@@ -332,7 +388,9 @@ impl<V: Data> TaskOutputs<V> {
         for edge in &mut self.edges {
             for channel in &mut edge.channels {
                 channel.seal(&mut self.stats);
-                all_sent &= channel.send_ready(cancelled, Some(deadline), &mut self.stats).is_ok();
+                all_sent &= channel
+                    .send_ready(cancelled, Some(deadline), &mut self.stats, self.live.as_deref())
+                    .is_ok();
             }
         }
         all_sent
@@ -388,7 +446,7 @@ mod tests {
     fn received(rx: &crossbeam_channel::Receiver<Message<i64>>) -> Vec<Vec<i64>> {
         rx.try_iter()
             .map(|m| match m {
-                Message::Batch(b) => b.into_iter().map(|r| r.value).collect(),
+                Message::Batch(b, _) => b.into_iter().map(|r| r.value).collect(),
                 other => panic!("unexpected {other:?}"),
             })
             .collect()
@@ -492,7 +550,7 @@ mod tests {
             .collect();
         assert_eq!(kinds, vec!["Batch", "Watermark"]);
         let second: Vec<Message<i64>> = rxs[1].try_iter().collect();
-        assert!(matches!(second[0], Message::Batch(ref b) if b.len() == 1));
+        assert!(matches!(second[0], Message::Batch(ref b, _) if b.len() == 1));
         assert!(matches!(second[1], Message::Watermark(7)));
     }
 

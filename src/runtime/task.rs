@@ -15,7 +15,7 @@ use crate::checkpoint::{subtask_directory, SnapshotContext, SnapshotStats, END_O
 use crate::metrics::task::{TaskMetrics, TaskMetricsSnapshot};
 use crate::runtime::chain::{ChainError, OperatorChain};
 use crate::runtime::input_gate::{GateEvent, InputGate};
-use crate::runtime::message::Message;
+use crate::runtime::message::{Message, Origin};
 use crate::runtime::operator::{DroppedAtEnd, OperatorError, Output, Source, SourceStatus, TaskInfo};
 use crate::runtime::output::{OutputStats, Stopped, TaskOutputs};
 use crate::runtime::record::Data;
@@ -27,6 +27,9 @@ const IDLE_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 /// How long a failing task waits for room in full channels to send what it emitted before the
 /// failure.
 const STOP_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often a task stores the metrics that change less often than every step (per-operator
+/// counts, operator counters, channel fill).
+const DETAILS_INTERVAL: Duration = Duration::from_millis(100);
 /// A source task polls as many records as its chain turns into about this many batches' worth
 /// of bytes (`FlushPolicy::batch_bytes`), so that large records go in small polls.
 const STEP_BATCHES: usize = 8;
@@ -101,7 +104,13 @@ pub struct Task<V: Data> {
     bytes_per_source_record: Option<usize>,
     /// Time spent in steps that did something, minus time blocked on output.
     busy: Duration,
+    /// Time spent waiting for input.
+    idle: Duration,
     metrics: Arc<TaskMetrics>,
+    /// When the details of the metrics were last stored.
+    details_stored: Option<Instant>,
+    /// Whether the task stores its metrics while it runs.
+    metrics_enabled: bool,
     ended: bool,
     /// With checkpoints: the control channel to the coordinator.
     control: Option<TaskControl>,
@@ -122,6 +131,12 @@ impl<V: Data> Task<V> {
         outputs: TaskOutputs<V>,
         clock: Clock,
     ) -> Self {
+        let metrics = Arc::new(TaskMetrics::new(
+            chain.operator_names(),
+            chain.metrics().into_iter().map(|(name, _)| name).collect(),
+        ));
+        let mut outputs = outputs;
+        outputs.show_blocked_in(Some(Arc::clone(&metrics)));
         let valve = match &input {
             TaskInput::Gate(gate) => Some(WatermarkValve::new(gate.channel_count())),
             TaskInput::Source(_) => None,
@@ -139,7 +154,10 @@ impl<V: Data> Task<V> {
             records_in: 0,
             bytes_per_source_record: None,
             busy: Duration::ZERO,
-            metrics: Arc::new(TaskMetrics::default()),
+            idle: Duration::ZERO,
+            metrics,
+            details_stored: None,
+            metrics_enabled: true,
             ended: false,
             control: None,
             drained: false,
@@ -152,8 +170,12 @@ impl<V: Data> Task<V> {
         Arc::clone(&self.metrics)
     }
 
-    /// Stores the task's totals where readers see them.
-    fn publish_metrics(&self) {
+    /// Stores the task's totals where readers see them; the details too when they are due (or
+    /// with `all`).
+    fn publish_metrics(&mut self, now: Instant, all: bool) {
+        if !self.metrics_enabled {
+            return;
+        }
         let stats = &self.outputs.stats;
         self.metrics.store(&TaskMetricsSnapshot {
             records_in: self.records_in,
@@ -162,9 +184,40 @@ impl<V: Data> Task<V> {
             batches_out: stats.batches_out,
             back_pressured: stats.blocked,
             busy: self.busy,
+            idle: self.idle,
             input_watermark: self.valve.as_ref().map_or(i64::MIN, WatermarkValve::current),
             output_watermark: self.outputs.watermark(),
         });
+        if all
+            || self
+                .details_stored
+                .is_none_or(|t| now.duration_since(t) >= DETAILS_INTERVAL)
+        {
+            self.details_stored = Some(now);
+            let in_pool_usage = match &self.input {
+                TaskInput::Gate(gate) => gate.pool_usage(),
+                TaskInput::Source(_) => 0.0,
+            };
+            self.metrics.store_details(
+                self.chain.operator_counts(),
+                &self.chain.metrics(),
+                (in_pool_usage, self.outputs.pool_usage()),
+            );
+        }
+    }
+
+    /// Records that a source handed on at `origin` were processed: their latency so far.
+    fn record_latency(&self, origin: Origin, records: u64) {
+        if let (Some(origin), true) = (origin, records > 0 && self.metrics_enabled) {
+            self.metrics.latency.record(origin.elapsed(), records);
+        }
+    }
+
+    /// Stores its metrics while it runs (the default), or not.
+    pub fn with_metrics(mut self, enabled: bool) -> Self {
+        self.metrics_enabled = enabled;
+        self.outputs.show_blocked_in(enabled.then(|| Arc::clone(&self.metrics)));
+        self
     }
 
     /// Takes part in checkpoints through `control`.
@@ -184,21 +237,27 @@ impl<V: Data> Task<V> {
                 break Err(TaskFailure::Stopped);
             }
             let (started, blocked_before) = (Instant::now(), self.outputs.stats.blocked);
+            if self.metrics_enabled {
+                self.metrics.begin_step(started);
+            }
             let step = self.step(cancelled);
+            let now = Instant::now();
             if matches!(step, Ok(Step::Busy | Step::Finished)) {
                 let blocked = self.outputs.stats.blocked.saturating_sub(blocked_before);
-                self.busy += started.elapsed().saturating_sub(blocked);
+                self.busy += now.duration_since(started).saturating_sub(blocked);
             }
-            self.publish_metrics();
+            self.publish_metrics(now, !matches!(step, Ok(Step::Busy)));
             match step? {
                 Step::Busy => {}
                 Step::Finished => break Ok(()),
                 Step::Idle(wake) => {
-                    let limit = Instant::now() + IDLE_CHECK_INTERVAL;
+                    let limit = now + IDLE_CHECK_INTERVAL;
                     self.wait(wake.map_or(limit, |w| w.min(limit)));
+                    self.idle += now.elapsed();
                 }
             }
         });
+        self.publish_metrics(Instant::now(), true);
         if result.is_err() {
             // What the operators emitted before the failure or the stop still goes out, so
             // that results computed before a failure reach the user. A failing task waits a
@@ -215,6 +274,7 @@ impl<V: Data> Task<V> {
         let opened = V::scope(|| {
             if let (TaskInput::Source(source), Some(info)) = (&mut self.input, &self.source_info) {
                 source.open(info).map_err(Err)?;
+                self.metrics.set_source_total(source.records_total());
             }
             self.chain.open().map_err(Ok)
         });
@@ -458,11 +518,20 @@ impl<V: Data> Task<V> {
             let status = source.poll_batch(max, deadline, &mut self.source_out).map_err(Err)?;
             self.records_in += self.source_out.main.len() as u64;
             // Seen while the batch is processed, which may take long.
-            self.metrics.set_records_in(self.records_in);
+            if self.metrics_enabled {
+                self.metrics.set_records_in(self.records_in);
+            }
+            let origin = Some(Instant::now());
+            self.outputs.set_origin(origin);
             self.chain.ingest(&mut self.source_out, &mut self.outputs).map_err(Ok)?;
-            Ok(status)
+            self.outputs.set_origin(None);
+            Ok((status, origin))
         });
         let polled = self.records_in - records_before;
+        let status = status.map(|(status, origin)| {
+            self.record_latency(origin, polled);
+            status
+        });
         if let Some(per_record) = (self.outputs.stats.bytes_out - bytes_before).checked_div(polled) {
             self.bytes_per_source_record = usize::try_from(per_record).ok();
         }
@@ -489,12 +558,22 @@ impl<V: Data> Task<V> {
         let event = gate.poll(Instant::now())?;
         let valve = self.valve.as_mut().expect("a task with a gate has a valve");
         let advanced = match event {
-            GateEvent::Records { input, mut batch } => {
-                self.records_in += batch.len() as u64;
+            GateEvent::Records {
+                input,
+                mut batch,
+                origin,
+            } => {
+                let records = batch.len() as u64;
+                self.records_in += records;
                 // Seen while the batch is processed, which may take long.
-                self.metrics.set_records_in(self.records_in);
-                V::scope(|| self.chain.process(input, &mut batch, &mut self.outputs))
-                    .map_err(|e| self.chain_failure(e))?;
+                if self.metrics_enabled {
+                    self.metrics.set_records_in(self.records_in);
+                }
+                self.outputs.set_origin(origin);
+                let processed = V::scope(|| self.chain.process(input, &mut batch, &mut self.outputs));
+                self.outputs.set_origin(None);
+                processed.map_err(|e| self.chain_failure(e))?;
+                self.record_latency(origin, records);
                 return Ok(Step::Busy);
             }
             GateEvent::Watermark { channel, watermark } => valve.on_watermark(channel, watermark),

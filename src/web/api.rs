@@ -4,12 +4,12 @@
 use serde_json::{json, Value};
 
 use crate::checkpoint::coordinator::CheckpointHistory;
-use crate::metrics::task::TaskMetricsSnapshot;
+use crate::metrics::history::TaskView;
 use crate::runtime::lock::lock;
 use crate::web::plan::WebVertex;
 use crate::web::prometheus::prometheus_text;
 use crate::web::registry::{now_millis, JobRecord, Registry};
-use crate::web::task_metrics::{format_value, metric_value, vertex_snapshots, TASK_METRICS};
+use crate::web::task_metrics::{format_value, metric_names, metric_value, vertex_views, TASK_METRICS};
 
 /// The dashboard page, embedded in the binary.
 pub const DASHBOARD: &str = include_str!("dashboard.html");
@@ -86,8 +86,8 @@ fn job_route(job: &JobRecord, rest: &[&str], params: &Params) -> Reply {
             let Some((index, vertex)) = job.plan.vertex(vid) else {
                 return Reply::not_found(format!("Vertex {vid} not found in job {}", job.id));
             };
-            let metrics = job.view.metrics();
-            let subtasks = vertex_snapshots(&job.plan, metrics.as_deref(), index);
+            let tasks = job.view.tasks();
+            let subtasks = vertex_views(&job.plan, &tasks, index);
             match rest {
                 [] => Reply::json(&vertex_details(job, vertex, &subtasks)),
                 ["metrics"] => Reply::json(&vertex_metrics(&subtasks, params.list("get"))),
@@ -248,21 +248,21 @@ fn job_overview(job: &JobRecord) -> Value {
 }
 
 /// A task's totals over its subtasks, with the keys of Flink's vertex `metrics`.
-fn vertex_totals(subtasks: &[TaskMetricsSnapshot]) -> Value {
-    let sum = |f: &dyn Fn(&TaskMetricsSnapshot) -> f64| subtasks.iter().map(f).sum::<f64>();
+fn vertex_totals(subtasks: &[&TaskView]) -> Value {
+    let sum = |f: &dyn Fn(&TaskView) -> f64| subtasks.iter().map(|v| f(v)).sum::<f64>();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     json!({
         "read-bytes": 0,
         "read-bytes-complete": true,
-        "write-bytes": sum(&|m| m.bytes_out as f64) as u64,
+        "write-bytes": sum(&|m| m.totals.bytes_out as f64) as u64,
         "write-bytes-complete": true,
-        "read-records": sum(&|m| m.records_in as f64) as u64,
+        "read-records": sum(&|m| m.totals.records_in as f64) as u64,
         "read-records-complete": true,
-        "write-records": sum(&|m| m.records_out as f64) as u64,
+        "write-records": sum(&|m| m.totals.records_out as f64) as u64,
         "write-records-complete": true,
-        "accumulated-backpressured-time": sum(&|m| ms(m.back_pressured)) as u64,
-        "accumulated-idle-time": 0,
-        "accumulated-busy-time": sum(&|m| ms(m.busy)),
+        "accumulated-backpressured-time": sum(&|m| ms(m.totals.back_pressured)) as u64,
+        "accumulated-idle-time": sum(&|m| ms(m.totals.idle)) as u64,
+        "accumulated-busy-time": sum(&|m| ms(m.totals.busy)),
     })
 }
 
@@ -306,14 +306,14 @@ fn plan(job: &JobRecord) -> Value {
 fn job_details(job: &JobRecord) -> Value {
     let status = job.view.status();
     let now = now_millis();
-    let metrics = job.view.metrics();
+    let tasks = job.view.tasks();
     let vertices: Vec<Value> = job
         .plan
         .vertices
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let subtasks = vertex_snapshots(&job.plan, metrics.as_deref(), i);
+            let subtasks = vertex_views(&job.plan, &tasks, i);
             json!({
                 "id": v.id,
                 "name": v.name,
@@ -352,7 +352,7 @@ fn job_details(job: &JobRecord) -> Value {
     })
 }
 
-fn vertex_details(job: &JobRecord, vertex: &WebVertex, subtasks: &[TaskMetricsSnapshot]) -> Value {
+fn vertex_details(job: &JobRecord, vertex: &WebVertex, subtasks: &[&TaskView]) -> Value {
     let status = job.view.status();
     let now = now_millis();
     let rows: Vec<Value> = subtasks
@@ -367,7 +367,7 @@ fn vertex_details(job: &JobRecord, vertex: &WebVertex, subtasks: &[TaskMetricsSn
                 "start-time": job.start_time,
                 "end-time": job.end_time(),
                 "duration": job.duration(now),
-                "metrics": vertex_totals(std::slice::from_ref(m)),
+                "metrics": vertex_totals(&[*m]),
             })
         })
         .collect();
@@ -382,12 +382,12 @@ fn vertex_details(job: &JobRecord, vertex: &WebVertex, subtasks: &[TaskMetricsSn
 }
 
 /// `/vertices/<vid>/metrics`: ids `<subtask>.<name>`; with `get`, their values (as strings).
-fn vertex_metrics(subtasks: &[TaskMetricsSnapshot], get: Option<Vec<String>>) -> Value {
+fn vertex_metrics(subtasks: &[&TaskView], get: Option<Vec<String>>) -> Value {
     let mut out = Vec::new();
     match get {
         None => {
-            for i in 0..subtasks.len() {
-                for name in TASK_METRICS {
+            for (i, view) in subtasks.iter().enumerate() {
+                for name in metric_names(view) {
                     out.push(json!({ "id": format!("{i}.{name}") }));
                 }
             }
@@ -411,9 +411,12 @@ fn vertex_metrics(subtasks: &[TaskMetricsSnapshot], get: Option<Vec<String>>) ->
 
 /// `/vertices/<vid>/subtasks/metrics`: names; with `get`, each one's `min`, `max`, `avg`,
 /// `sum` and `skew` over the subtasks (or those `agg` names).
-fn aggregated_metrics(subtasks: &[TaskMetricsSnapshot], get: Option<Vec<String>>, agg: Option<Vec<String>>) -> Value {
+fn aggregated_metrics(subtasks: &[&TaskView], get: Option<Vec<String>>, agg: Option<Vec<String>>) -> Value {
     let Some(names) = get else {
-        return Value::Array(TASK_METRICS.iter().map(|n| json!({ "id": n })).collect());
+        let names = subtasks
+            .first()
+            .map_or_else(|| TASK_METRICS.to_vec(), |v| metric_names(v));
+        return Value::Array(names.iter().map(|n| json!({ "id": n })).collect());
     };
     let aggs: Vec<String> = agg
         .filter(|a| !a.is_empty())

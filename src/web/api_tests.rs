@@ -4,7 +4,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::*;
-use crate::metrics::task::{JobMetrics, TaskMetrics, TaskMetricsEntry};
+use crate::metrics::history::{MetricsHistory, TaskView};
+use crate::metrics::task::{JobMetrics, TaskMetrics, TaskMetricsEntry, TaskMetricsSnapshot};
 use crate::web::plan::{vertex_id, WebEdge, WebPlan, WebVertex};
 use crate::web::registry::{JobView, Registry};
 
@@ -14,8 +15,8 @@ impl JobView for Running {
     fn status(&self) -> &'static str {
         "RUNNING"
     }
-    fn metrics(&self) -> Option<Arc<JobMetrics>> {
-        Some(Arc::clone(&self.0))
+    fn tasks(&self) -> Vec<TaskView> {
+        MetricsHistory::new(Duration::from_secs(1)).live(0, &self.0)
     }
 }
 
@@ -49,6 +50,7 @@ fn registry() -> (Registry, Vec<Arc<TaskMetrics>>) {
         metrics: Arc::clone(m),
     };
     let metrics = Arc::new(JobMetrics {
+        user: Default::default(),
         tasks: vec![
             entry("Source: numbers -> Map", 0, 1, &counters[0]),
             entry("Sink: out", 0, 2, &counters[1]),

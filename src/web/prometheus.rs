@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use crate::web::registry::JobRecord;
-use crate::web::task_metrics::{metric_value, vertex_snapshots, TASK_METRICS};
+use crate::web::task_metrics::{metric_names, metric_value, vertex_views};
 
 const SCOPE: &str = "taskmanager_job_task";
 
@@ -15,12 +15,9 @@ pub fn prometheus_text(jobs: &[Arc<JobRecord>]) -> String {
     // The snapshots are read once, so that every metric of one subtask is of the same moment.
     let mut series = Vec::new();
     for job in jobs {
-        let metrics = job.view.metrics();
+        let tasks = job.view.tasks();
         for (v, vertex) in job.plan.vertices.iter().enumerate() {
-            for (subtask, snapshot) in vertex_snapshots(&job.plan, metrics.as_deref(), v)
-                .into_iter()
-                .enumerate()
-            {
+            for (subtask, view) in vertex_views(&job.plan, &tasks, v).into_iter().enumerate() {
                 let labels = format!(
                     "job_id=\"{}\",job_name=\"{}\",task_id=\"{}\",task_name=\"{}\",subtask_index=\"{}\",task_attempt_num=\"0\"",
                     escape(&job.id),
@@ -29,12 +26,20 @@ pub fn prometheus_text(jobs: &[Arc<JobRecord>]) -> String {
                     escape(&vertex.name),
                     subtask
                 );
-                series.push((labels, snapshot));
+                series.push((labels, view.clone()));
+            }
+        }
+    }
+    let mut names: Vec<&'static str> = Vec::new();
+    for (_, view) in &series {
+        for name in metric_names(view) {
+            if !names.contains(&name) {
+                names.push(name);
             }
         }
     }
     let mut out = String::new();
-    for name in TASK_METRICS {
+    for name in names {
         let values: Vec<(&String, f64)> = series
             .iter()
             .filter_map(|(labels, m)| metric_value(m, name).map(|v| (labels, v)))

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::checkpoint::coordinator::CheckpointHistory;
-use crate::metrics::task::JobMetrics;
+use crate::metrics::history::TaskView;
 use crate::runtime::lock::lock;
 use crate::web::plan::WebPlan;
 
@@ -17,8 +17,8 @@ pub const ENDED_JOBS_KEPT: usize = 16;
 pub trait JobView: Send + Sync {
     /// Flink's name of the job's status (`RUNNING`, `FINISHED`, ...).
     fn status(&self) -> &'static str;
-    /// The live metrics of the job's current (or last) run; None before it started.
-    fn metrics(&self) -> Option<Arc<JobMetrics>>;
+    /// Every task of the job's current (or last) run, read now; empty before it started.
+    fn tasks(&self) -> Vec<TaskView>;
 }
 
 /// One job as a web server shows it.
@@ -127,8 +127,8 @@ mod tests {
         fn status(&self) -> &'static str {
             self.0
         }
-        fn metrics(&self) -> Option<Arc<JobMetrics>> {
-            None
+        fn tasks(&self) -> Vec<TaskView> {
+            Vec::new()
         }
     }
 

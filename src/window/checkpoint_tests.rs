@@ -132,6 +132,7 @@ impl Subtasks {
                     restore: restore.clone(),
                     run_id: "test".into(),
                     batch_bytes: usize::MAX,
+                    user_metrics: Default::default(),
                 };
                 op.open(&info).unwrap();
                 op

@@ -91,6 +91,7 @@ impl Harness {
             restore: None,
             run_id: "test".into(),
             batch_bytes: usize::MAX,
+            user_metrics: Default::default(),
         };
         op.open(&info).unwrap();
         Harness {

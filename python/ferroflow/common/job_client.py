@@ -11,11 +11,17 @@ import atexit
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ferroflow import _engine
+from ferroflow._live_view import LiveDisplay, job_html
+from ferroflow._pandas import metrics_to_frame
+from ferroflow._plan_view import PlanView
 from ferroflow.common.job_execution_result import JobExecutionResult
 from ferroflow.common.job_status import JobStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["JobClient"]
 
@@ -78,12 +84,20 @@ class JobClient:
     ``trigger_savepoint(dir)`` and ``stop_with_savepoint(False, dir)`` take a savepoint of a
     job that checkpoints and give its path, from which ``execution.state-recovery.path``
     resumes the job, at the same or another parallelism.
+
+    In Jupyter, a cell that ends with the client shows the job live (its graph coloured by
+    load, per-task metrics, records/s) and updates it until the job ends.
     """
 
-    def __init__(self, engine_client: _engine.JobClient, job_name: str, savepoint_dir: str | None) -> None:
+    def __init__(
+        self, engine_client: _engine.JobClient, job_name: str, savepoint_dir: str | None, plan_json: str | None = None
+    ) -> None:
         self._engine_client = engine_client
         self._job_name = job_name
         self._savepoint_dir = savepoint_dir
+        self._plan_json = plan_json
+        self._plan: PlanView | None = None
+        self._live: LiveDisplay | None = None
         self._result: Future[JobExecutionResult] | None = None
         with _running_lock:
             _running.add(engine_client)
@@ -157,12 +171,21 @@ class JobClient:
 
     def metrics(self) -> list[dict[str, Any]]:
         """The job's metrics now, while it runs (and after it ended): one dict per task and
-        subtask, with Flink's names. ``task``, ``subtask`` (from 0), ``parallelism``,
-        ``numRecordsIn``, ``numRecordsOut``, ``numBytesOut`` (estimated), ``numBatchesOut``,
-        ``backPressuredTimeMs`` (time blocked on full output channels), ``busyTimeMs`` (totals
-        since the task started), ``currentInputWatermark`` and ``currentOutputWatermark``
-        (None before the first watermark). Empty before the job's tasks started; a restarted
-        job's counters start again from zero."""
+        subtask, with Flink's names. ``task``, ``subtask`` (from 0), ``parallelism``; totals
+        since the task started: ``numRecordsIn``, ``numRecordsOut``, ``numBytesOut``
+        (estimated), ``numBatchesOut``, ``backPressuredTimeMs`` (time blocked on full output
+        channels), ``busyTimeMs``, ``idleTimeMs``, ``numLateRecordsDropped``; rates over the
+        last sample (``ferroflow.metrics.history-interval``, 500 ms): ``numRecordsInPerSecond``,
+        ``numRecordsOutPerSecond``, ``busyTimeMsPerSecond``, ``idleTimeMsPerSecond``,
+        ``backPressuredTimeMsPerSecond``; ``currentInputWatermark``, ``currentOutputWatermark``
+        (None before the first watermark) and ``watermarkLagMs`` (wall clock minus the output
+        watermark); ``inPoolUsage``, ``outPoolUsage`` (0 to 1: the fullest input and output
+        channel); ``latencyP50Ms``,
+        ``latencyP95Ms``, ``latencyP99Ms`` (from the source to this task); ``sourceRecordsTotal``
+        (what a bounded source will read, when it knows); ``operators`` (records in and out of
+        each chained operator) and ``user`` (the metrics its functions defined through
+        ``runtime_context.get_metrics_group()``). Empty before the job's tasks started; a
+        restarted job's counters start again from zero."""
         return list(self._engine_client.metrics())
 
     def get_web_url(self) -> str | None:
@@ -170,13 +193,38 @@ class JobClient:
         when the job has none (the ``rest.port`` configuration key is not set)."""
         return self._engine_client.web_url()
 
+    def metrics_frame(self) -> pd.DataFrame:
+        """``metrics()`` as a pandas DataFrame: one row per task and subtask (operator and user
+        metrics flattened into columns, as in ``metrics_history()``). Needs pandas."""
+        return metrics_to_frame(self.metrics(), "JobClient.metrics_frame()")
+
+    def metrics_history(self) -> pd.DataFrame:
+        """The job's metrics over time as a pandas DataFrame: one row per sample, task and
+        subtask (sampled every ``ferroflow.metrics.history-interval``, 500 ms), with the
+        columns of ``metrics()``; ``time`` is a datetime column (UTC), ``run`` counts restarts;
+        each chained operator's counters become ``<operator>.numRecordsIn`` and
+        ``<operator>.numRecordsOut`` columns, user metrics ``user.<name>``. Needs pandas."""
+        return metrics_to_frame(self._engine_client.metrics_history(), "JobClient.metrics_history()")
+
+    def _plan_view(self) -> PlanView | None:
+        if self._plan is None and self._plan_json is not None:
+            self._plan = PlanView(self._plan_json)
+        return self._plan
+
+    def _repr_html_(self) -> str:
+        """The job now, as HTML: status, graph coloured by load, per-task metrics, rates."""
+        return job_html(self, self.metrics(), list(self._engine_client.metrics_history()))
+
+    def _ipython_display_(self) -> None:
+        """Shows the job in Jupyter and redraws it from a background thread until it ends."""
+        self._live = LiveDisplay(self)
+        self._live.start()
+
     def get_job_execution_result(self) -> Future[JobExecutionResult]:
         """The job's result once it ended; the future raises the job's failure."""
         if self._result is None:
             client, name = self._engine_client, self._job_name
-            self._result = _in_background(
-                "ferroflow job result", lambda: JobExecutionResult.from_summary(name, client.result())
-            )
+            self._result = _in_background("ferroflow job result", lambda: _job_result(client, name))
         return self._result
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -186,3 +234,14 @@ class JobClient:
 
     def __repr__(self) -> str:
         return f"JobClient(job_id={self.get_job_id()!r}, name={self._job_name!r}, status={self._engine_client.status()})"
+
+
+def _job_result(client: _engine.JobClient, name: str) -> JobExecutionResult:
+    """The result of a job that ended; a failed job's error carries its figures as
+    ``job_result``."""
+    try:
+        summary = client.result()
+    except BaseException as error:
+        JobExecutionResult.attach_to(error, name)
+        raise
+    return JobExecutionResult.from_summary(name, summary)

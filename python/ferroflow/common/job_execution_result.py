@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["JobExecutionResult"]
 
@@ -16,7 +19,17 @@ class JobExecutionResult:
     is that string).
     """
 
-    __slots__ = ("_accumulators", "_checkpoints", "_job_id", "_job_name", "_net_runtime_ms", "_restarts", "_task_metrics")
+    __slots__ = (
+        "_accumulators",
+        "_checkpoints",
+        "_job_id",
+        "_job_name",
+        "_metrics",
+        "_metrics_history",
+        "_net_runtime_ms",
+        "_restarts",
+        "_task_metrics",
+    )
 
     def __init__(
         self,
@@ -27,6 +40,8 @@ class JobExecutionResult:
         task_metrics: list[dict[str, Any]] | None = None,
         checkpoints: list[dict[str, Any]] | None = None,
         restarts: int = 0,
+        metrics: list[dict[str, Any]] | None = None,
+        metrics_history: list[dict[str, Any]] | None = None,
     ) -> None:
         if not isinstance(job_id, str):
             raise TypeError(f"job_id must be a str, got {job_id!r} ({type(job_id).__name__})")
@@ -48,6 +63,8 @@ class JobExecutionResult:
         self._task_metrics: list[dict[str, Any]] = list(task_metrics or [])
         self._checkpoints: list[dict[str, Any]] = list(checkpoints or [])
         self._restarts = int(restarts)
+        self._metrics: list[dict[str, Any]] = list(metrics or [])
+        self._metrics_history: list[dict[str, Any]] = list(metrics_history or [])
 
     @classmethod
     def from_summary(cls, job_name: str, summary: Mapping[str, Any]) -> JobExecutionResult:
@@ -59,7 +76,22 @@ class JobExecutionResult:
             task_metrics=summary["tasks"],
             checkpoints=summary.get("checkpoints") or [],
             restarts=int(summary.get("restarts", 0)),
+            metrics=summary.get("metrics") or [],
+            metrics_history=summary.get("metrics_history") or [],
         )
+
+    @classmethod
+    def attach_to(cls, error: BaseException, job_name: str) -> BaseException:
+        """Gives the error a failed job raised its ``job_result``: the job's figures up to the
+        failure (its metrics and their history, its checkpoints), from the engine's summary
+        that the error carries. Returns the error."""
+        summary = getattr(error, "_ferroflow_summary", None)
+        if summary is not None and getattr(error, "job_result", None) is None:
+            try:
+                error.job_result = cls.from_summary(job_name, summary)  # type: ignore[attr-defined]
+            except (AttributeError, TypeError):
+                pass  # an exception that takes no attributes
+        return error
 
     def get_job_id(self) -> str:
         return self._job_id
@@ -90,6 +122,23 @@ class JobExecutionResult:
     def get_counter(self, name: str) -> int:
         """An operator counter (e.g. ``numLateRecordsDropped``) summed over every task."""
         return sum(int(m.get("counters", {}).get(name, 0)) for m in self._task_metrics)
+
+    def get_metrics(self) -> list[dict[str, Any]]:
+        """The job's live metrics as last read, one dict per task and subtask (the rows of
+        ``JobClient.metrics()``; empty with ``ferroflow.metrics.enabled: false``)."""
+        return [dict(m) for m in self._metrics]
+
+    def get_metrics_history(self) -> list[dict[str, Any]]:
+        """The job's metrics over time: the rows of ``get_metrics()`` at every sample, each with
+        its ``time`` (Unix seconds) and ``run`` (0, then one more per restart)."""
+        return [dict(m) for m in self._metrics_history]
+
+    def metrics_history(self) -> pd.DataFrame:
+        """``get_metrics_history()`` as a pandas DataFrame, as ``JobClient.metrics_history()``
+        gives it (``time`` as datetimes). Needs pandas."""
+        from ferroflow._pandas import metrics_to_frame
+
+        return metrics_to_frame(self._metrics_history, "JobExecutionResult.metrics_history()")
 
     def get_checkpoints(self) -> list[dict[str, Any]]:
         """Statistics of the job's completed checkpoints, oldest first (Flink's checkpoint

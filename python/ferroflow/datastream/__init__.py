@@ -16,6 +16,7 @@ from ferroflow.datastream.data_stream import (
     DataStreamSink,
     KeyedStream,
 )
+from ferroflow.datastream.execution_mode import RuntimeExecutionMode
 from ferroflow.datastream.externalized_checkpoint_retention import (
     ExternalizedCheckpointCleanup,
     ExternalizedCheckpointRetention,
@@ -69,10 +70,12 @@ from ferroflow.datastream.window import (
     Window,
     WindowAssigner,
 )
+from ferroflow.datastream.windowed_stream import AllWindowedStream, WindowedStream
 
 __all__ = [
     "AggregateFunction",
     "AllWindowFunction",
+    "AllWindowedStream",
     "BaseBroadcastProcessFunction",
     "BroadcastConnectedStream",
     "BroadcastProcessFunction",
@@ -116,6 +119,7 @@ __all__ = [
     "ProcessWindowFunction",
     "ReduceFunction",
     "RuntimeContext",
+    "RuntimeExecutionMode",
     "SinkFunction",
     "StateBackend",
     "StreamExecutionEnvironment",
@@ -128,6 +132,7 @@ __all__ = [
     "Window",
     "WindowAssigner",
     "WindowFunction",
+    "WindowedStream",
     "check_checkpoint",
     "latest_checkpoint",
 ]

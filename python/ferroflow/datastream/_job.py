@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from ferroflow import _engine
@@ -24,6 +25,7 @@ from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
 from ferroflow.datastream._web_options import web_spec
+from ferroflow.datastream.execution_mode import runs_as_batch
 from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
 
 if TYPE_CHECKING:
@@ -84,9 +86,13 @@ def build_job(
     backend = env.get_state_backend()
     if isinstance(backend, EmbeddedRocksDBStateBackend):
         builder.set_state_backend("rocksdb", backend._directory(), backend.get_memory_budget())
-    checkpoint_plan = env._checkpoint_plan()
-    builder.set_checkpointing(checkpoint_plan)
     plan = _reachable(sinks)
+    batch = runs_as_batch(env._get_runtime_mode(), plan)
+    checkpoint_plan = env._checkpoint_plan()
+    if batch:
+        # As in Flink, a job in BATCH mode takes no checkpoints.
+        checkpoint_plan = dataclasses.replace(checkpoint_plan, interval_ms=None)
+    builder.set_checkpointing(checkpoint_plan)
     check_sources_rewindable(plan, checkpoint_plan)
     ports = _side_ports(plan)
     node_of: dict[int, int] = {}
@@ -101,7 +107,9 @@ def build_job(
             parallelism = env.get_parallelism()
         parallelism_of[t.id] = parallelism
         inputs = [_input(i, parallelism, node_of, parallelism_of, ports) for i in t.inputs]
-        node = _add(builder, t, parallelism, inputs, ports.get(t.id, {}), env.get_config().get_auto_watermark_interval())
+        # BATCH: no periodic watermarks, only the one that ends the input ("perfect" watermarks).
+        interval = 0 if batch else env.get_config().get_auto_watermark_interval()
+        node = _add(builder, t, parallelism, inputs, ports.get(t.id, {}), interval, batch)
         node_of[t.id] = node
         if t.chaining != "always":
             builder.set_chaining(node, t.chaining)
@@ -136,6 +144,7 @@ def _add(
     inputs: list[EdgeSpec],
     side_ports: dict[str, int],
     env_interval: int,
+    batch: bool,
 ) -> int:
     node = NodeSpec(t.name, parallelism, inputs)
     numbered_ports = sorted(side_ports.items(), key=lambda kv: kv[1])
@@ -163,7 +172,7 @@ def _add(
                 kind=p["kind"],
                 delay_ms=p["delay"],
                 has_assigner=p["has_assigner"],
-                per_record=p["per_record"],
+                per_record=p["per_record"] and not batch,
                 interval_ms=env_interval,
                 idleness_ms=p["idleness"],
             ),
@@ -188,10 +197,10 @@ def _add(
     if t.kind == "key_by":
         return builder.add_key_by(node, KeyBySpec(t.spec, t.function_name))
     if t.kind == "reduce":
-        return builder.add_reduce(node, ReduceSpec(t.spec))
+        return builder.add_reduce(node, ReduceSpec(t.spec, final_only=batch))
     if t.kind == "aggregate":
         aggregation, position = t.payload
-        return builder.add_aggregate(node, AggregateSpec(aggregation, position))
+        return builder.add_aggregate(node, AggregateSpec(aggregation, position, final_only=batch))
     if t.kind == "print":
         identifier, formatter = t.payload
         return builder.add_print(node, PrintSpec(identifier, formatter))

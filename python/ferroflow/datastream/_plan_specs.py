@@ -83,6 +83,8 @@ class KeyBySpec:
 @dataclass(frozen=True)
 class ReduceSpec:
     functions: Any
+    # BATCH execution: only each key's final value, at the end of the input.
+    final_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class AggregateSpec:
 
     aggregation: str
     position: Any
+    # BATCH execution: only each key's final value, at the end of the input.
+    final_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Internal: how a job's tasks run, from its configuration: how long stopping tasks get
-(``task.cancellation.timeout``) and how much data may be in flight on each channel between two
-tasks (``ferroflow.network.memory-per-channel``)."""
+(``task.cancellation.timeout``), how much data may be in flight on each channel between two
+tasks (``ferroflow.network.memory-per-channel``), and whether and how often metrics are kept
+(``ferroflow.metrics.enabled``, ``ferroflow.metrics.history-interval``)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,39 @@ from ferroflow.common._durations import parse_millis
 from ferroflow.common.configuration import Configuration
 from ferroflow.datastream.state_backend import parse_memory_size
 
-__all__ = ["CANCELLATION_TIMEOUT", "CHANNEL_MEMORY", "RuntimeSpec", "runtime_spec"]
+__all__ = [
+    "CANCELLATION_TIMEOUT",
+    "CHANNEL_MEMORY",
+    "METRICS_ENABLED",
+    "METRICS_HISTORY_INTERVAL",
+    "RuntimeSpec",
+    "runtime_spec",
+]
 
 #: Flink's key: how long a cancelled or failed job waits for tasks stuck in user code.
 CANCELLATION_TIMEOUT = "task.cancellation.timeout"
 #: ferroflow's key: the bytes of records in flight per channel between two tasks.
 CHANNEL_MEMORY = "ferroflow.network.memory-per-channel"
+#: ferroflow's key: whether tasks keep live metrics (default true).
+METRICS_ENABLED = "ferroflow.metrics.enabled"
+#: ferroflow's key: how often the metrics history is sampled (default 500 ms).
+METRICS_HISTORY_INTERVAL = "ferroflow.metrics.history-interval"
 
 DEFAULT_CANCELLATION_TIMEOUT_MS = 5_000
 DEFAULT_CHANNEL_MEMORY = 4 << 20
+DEFAULT_METRICS_INTERVAL_MS = 500
 
 
 @dataclass(frozen=True)
 class RuntimeSpec:
     """``cancellation_timeout_ms``: None to wait as long as stuck tasks take (Flink's 0).
-    ``channel_bytes``: the budget of each channel in bytes."""
+    ``channel_bytes``: the budget of each channel in bytes. ``metrics_enabled``: whether tasks
+    keep live metrics; ``metrics_interval_ms``: how often the history is sampled."""
 
     cancellation_timeout_ms: int | None
     channel_bytes: int
+    metrics_enabled: bool = True
+    metrics_interval_ms: int = DEFAULT_METRICS_INTERVAL_MS
 
 
 def runtime_spec(conf: Configuration) -> RuntimeSpec:
@@ -50,4 +66,18 @@ def runtime_spec(conf: Configuration) -> RuntimeSpec:
             channel_bytes = parse_memory_size(text)
         except (TypeError, ValueError) as e:
             raise ValueError(f"configuration key {CHANNEL_MEMORY!r}: {e}") from None
-    return RuntimeSpec(timeout, channel_bytes)
+    enabled = True
+    if conf.contains_key(METRICS_ENABLED):
+        text = (conf.get_string(METRICS_ENABLED, "") or "").strip().lower()
+        if text not in ("true", "false"):
+            raise ValueError(f"configuration key {METRICS_ENABLED!r} must be true or false, got {text!r}")
+        enabled = text == "true"
+    interval = DEFAULT_METRICS_INTERVAL_MS
+    if conf.contains_key(METRICS_HISTORY_INTERVAL):
+        text = conf.get_string(METRICS_HISTORY_INTERVAL, "") or ""
+        interval = parse_millis(text, f"configuration key {METRICS_HISTORY_INTERVAL!r}")
+        if interval < 10:
+            raise ValueError(
+                f"configuration key {METRICS_HISTORY_INTERVAL!r} must be at least 10 ms, got {text!r}"
+            )
+    return RuntimeSpec(timeout, channel_bytes, enabled, interval)

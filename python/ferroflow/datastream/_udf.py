@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from ferroflow import _engine
+from ferroflow.datastream._row_outputs import convert_outputs
 from ferroflow.datastream.checkpointed_function import (
     CheckpointedFunction,
     FunctionInitializationContext,
@@ -90,20 +91,37 @@ class UdfSpec:
         function: Any,
         methods: Sequence[str],
         job_parameters: dict[str, str] | None = None,
+        outputs: tuple[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self.function = function
         self.methods = tuple(methods)
         self.job_parameters = job_parameters or {}
+        #: ``(style, convert)``: the function's outputs go through ``convert`` (``_row_outputs``).
+        self.outputs = outputs
 
-    def instantiate(self, info: TaskInfo, state: Any = None) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
+    def instantiate(
+        self, info: TaskInfo, state: Any = None, metric_group: Any = None
+    ) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
+        calls, lifecycle = self._instantiate(info, state, metric_group)
+        if self.outputs is not None:
+            style, convert = self.outputs
+            calls = convert_outputs(style, calls, convert)
+        return calls, lifecycle
+
+    def _instantiate(
+        self, info: TaskInfo, state: Any = None, metric_group: Any = None
+    ) -> tuple[tuple[Callable[..., Any], ...], _Lifecycle]:
         """The callables and lifecycle of one subtask. With parallelism > 1 each subtask gets its
         own shallow copy of a Function instance (see ``subtask_copy``). ``state`` is the keyed
-        state of a keyed operator, for its runtime context."""
+        state of a keyed operator, and ``metric_group`` the operator's metric group, for its
+        runtime context."""
         _job, _operator, task_name, index, parallelism, max_parallelism, attempt = info
         function = self.function
         if isinstance(function, Function):
             instance = function if parallelism == 1 else subtask_copy(function)
-            context = RuntimeContext(task_name, index, parallelism, max_parallelism, attempt, self.job_parameters, state)
+            context = RuntimeContext(
+                task_name, index, parallelism, max_parallelism, attempt, self.job_parameters, state, metric_group
+            )
             calls = tuple(getattr(instance, m) for m in self.methods)
             return calls, _Lifecycle(instance, context)
         if isinstance(function, tuple):
@@ -249,7 +267,7 @@ class FunctionsSpec:
         self.parts = list(parts)
         self.job_parameters = job_parameters or {}
 
-    def instantiate(self, info: TaskInfo, state: Any = None) -> tuple[tuple[Any, ...], _Lifecycles]:
+    def instantiate(self, info: TaskInfo, state: Any = None, metric_group: Any = None) -> tuple[tuple[Any, ...], _Lifecycles]:
         calls: list[Any] = []
         lifecycles: list[_Lifecycle] = []
         for part in self.parts:
@@ -257,7 +275,7 @@ class FunctionsSpec:
                 calls.append(None)
                 continue
             function, methods = part
-            made, lifecycle = UdfSpec(function, methods, self.job_parameters).instantiate(info, state)
+            made, lifecycle = UdfSpec(function, methods, self.job_parameters).instantiate(info, state, metric_group)
             calls.extend(made)
             calls.extend([None] * (len(methods) - len(made)))
             lifecycles.append(lifecycle)

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 from ferroflow import _engine
+from ferroflow._pandas import stream_to_pandas
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
 from ferroflow.datastream._operator_properties import OperatorProperties
+from ferroflow.datastream._row_outputs import row_conversion
 from ferroflow.datastream._transformations import Input, StreamPart, Transformation
 from ferroflow.datastream._udf import UdfSpec, check_function, describe
 from ferroflow.datastream.broadcast import BroadcastConnectedStream, BroadcastStream, check_broadcast_descriptors
@@ -35,6 +37,7 @@ from ferroflow.datastream.output_tag import OutputTag
 from ferroflow.datastream.window import CountSlidingWindowAssigner, CountTumblingWindowAssigner, WindowAssigner
 
 if TYPE_CHECKING:
+    import pandas as pd
     from typing_extensions import Self
 
     from ferroflow.datastream.connectors._file_sink import FileSink
@@ -154,7 +157,7 @@ class DataStream(OperatorProperties):
             name=name,
             inputs=inputs if inputs is not None else self._inputs(),
             style=style,
-            spec=UdfSpec(function, methods, self._env._job_parameters()),
+            spec=UdfSpec(function, methods, self._env._job_parameters(), row_conversion(style, output_type)),
             function_name=_method_name(function, methods[0]),
             keyed=self._keyed() if keyed is None else keyed,
             output_type=output_type,
@@ -370,6 +373,11 @@ class DataStream(OperatorProperties):
                     if len(out) >= limit:
                         break
             return out
+
+    def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
+        """Runs the job and returns its results (the first ``limit`` ones) as a pandas DataFrame:
+        Rows give their field names, tuples ``f0..fn``, dicts their keys, other values ``f0``."""
+        return stream_to_pandas(self, limit)
 
     def __repr__(self) -> str:
         producers = ", ".join(

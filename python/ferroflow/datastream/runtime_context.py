@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ferroflow.metrics import MetricGroup
 
 
 class RuntimeContext:
@@ -17,6 +20,7 @@ class RuntimeContext:
         attempt_number: int = 0,
         job_parameters: dict[str, str] | None = None,
         state: Any = None,
+        metric_group: Any = None,
     ) -> None:
         self._task_name = task_name
         self._index = index_of_this_subtask
@@ -26,6 +30,7 @@ class RuntimeContext:
         self._job_parameters = dict(job_parameters or {})
         # The keyed state of a keyed operator (None elsewhere).
         self._state = state
+        self._metric_group = metric_group
 
     def get_task_name(self) -> str:
         """The name of the task the function runs in (its chain, e.g. ``"Source -> Map"``)."""
@@ -50,6 +55,15 @@ class RuntimeContext:
     def get_job_parameter(self, key: str, default_value: str | None = None) -> str | None:
         """A global job parameter (``env.get_config().set_global_job_parameters({...})``)."""
         return self._job_parameters.get(key, default_value)
+
+    def get_metrics_group(self) -> MetricGroup:
+        """The metric group of this operator's subtask: ``counter(name)``, ``gauge(name, fn)``,
+        ``meter(name)``, ``distribution(name)`` and ``add_group(name)``, as in PyFlink. What it
+        makes shows in ``JobClient.metrics()`` (under ``user``, named
+        ``<operator>.<group>.<name>``) while the job runs."""
+        if self._metric_group is None:
+            raise RuntimeError("this runtime context has no metric group (it was not made by a running job)")
+        return self._metric_group
 
     def _keyed_state(self) -> Any:
         if self._state is None:

@@ -11,6 +11,7 @@ from abc import ABC
 from enum import Enum
 from typing import Any, Callable
 
+from ferroflow._engine import AggregatingState, ListState, MapState, OperatorStateStore, ReducingState, ValueState
 from ferroflow.common._durations import to_millis
 from ferroflow.common.time import Time
 from ferroflow.common.typeinfo import TypeInformation
@@ -22,14 +23,20 @@ from ferroflow.datastream.functions import AggregateFunction, ReduceFunction
 DEFAULT_INCREMENTAL_CLEANUP_SIZE = 5
 
 __all__ = [
+    "AggregatingState",
     "AggregatingStateDescriptor",
     "BroadcastState",
+    "ListState",
     "ListStateDescriptor",
+    "MapState",
     "MapStateDescriptor",
+    "OperatorStateStore",
     "ReadOnlyBroadcastState",
+    "ReducingState",
     "ReducingStateDescriptor",
     "StateDescriptor",
     "StateTtlConfig",
+    "ValueState",
     "ValueStateDescriptor",
 ]
 

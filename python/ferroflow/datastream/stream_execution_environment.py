@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ferroflow import _engine
+from ferroflow._plan_view import PlanView
+from ferroflow._progress import PROGRESS_KEY, ProgressIterator, check_progress, progress_for
 from ferroflow.common._durations import parse_millis
 from ferroflow.common.configuration import Configuration
 from ferroflow.common.execution_config import ExecutionConfig
@@ -36,6 +38,8 @@ from ferroflow.datastream.connectors._file_source import FileSource, file_source
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
 from ferroflow.datastream.connectors.rewindable import RewindableSource
 from ferroflow.datastream.data_stream import DataStream, DataStreamSink
+from ferroflow.datastream.execution_mode import RuntimeExecutionMode, parse_mode
+from ferroflow.datastream.python_dependencies import PythonDependencies
 from ferroflow.datastream.state_backend import (
     EmbeddedRocksDBStateBackend,
     HashMapStateBackend,
@@ -74,6 +78,9 @@ class StreamExecutionEnvironment:
         self._state_backend: StateBackend = HashMapStateBackend()
         self._sinks: list[Transformation] = []
         self._checkpointing = CheckpointSettings()
+        self._progress = "auto"
+        self._runtime_mode = RuntimeExecutionMode.STREAMING
+        self._dependencies = PythonDependencies()
         self._apply_configuration(self._configuration)
 
     @staticmethod
@@ -109,6 +116,12 @@ class StreamExecutionEnvironment:
             raw = conf.get_string("pipeline.global-job-parameters", "") or ""
             pairs = dict(p.split(":", 1) for p in raw.split(",") if ":" in p)
             self._config.set_global_job_parameters({k.strip(): v.strip() for k, v in pairs.items()})
+        if conf.contains_key(PROGRESS_KEY):
+            self.set_progress(conf.get_string(PROGRESS_KEY, "auto") or "auto")
+        if conf.contains_key("execution.runtime-mode"):
+            mode = conf.get_string("execution.runtime-mode", "STREAMING")
+            self._runtime_mode = parse_mode(mode, "configuration key 'execution.runtime-mode'")
+        self._dependencies.configure(conf)
         apply_checkpoint_options(self._checkpointing, conf)
         # Read now, so that a value that cannot work is refused where it is set.
         runtime_spec(self._configuration)
@@ -180,6 +193,54 @@ class StreamExecutionEnvironment:
 
     def _job_parameters(self) -> dict[str, str]:
         return self._config.get_global_job_parameters()
+
+    def set_progress(self, progress: bool | str) -> StreamExecutionEnvironment:
+        """Whether ``execute()`` and ``execute_and_collect()`` show a progress bar (tqdm):
+        ``"auto"`` (default: in a Jupyter kernel, not in pytest or a plain script), ``True`` or
+        ``False``; the configuration key ``ferroflow.progress`` says the same."""
+        self._progress = check_progress(progress)
+        return self
+
+    def set_runtime_mode(self, execution_mode: RuntimeExecutionMode) -> StreamExecutionEnvironment:
+        """STREAMING (the default), BATCH or AUTOMATIC (BATCH when every source is bounded).
+        In BATCH mode a keyed ``reduce`` or ``sum``/``min``/``max``/``min_by``/``max_by`` emits
+        only each key's final value, event-time windows and timers fire at the end of the input,
+        and checkpointing is off (``ferroflow.datastream.execution_mode``)."""
+        self._runtime_mode = parse_mode(execution_mode, "set_runtime_mode()")
+        return self
+
+    def _get_runtime_mode(self) -> RuntimeExecutionMode:
+        return self._runtime_mode
+
+    # -- Python dependencies (PyFlink ships them to its workers; here they are local) ----------
+
+    def add_python_file(self, file_path: str) -> None:
+        """Puts ``file_path`` (a .py file, a package directory, or a .zip/.whl/.egg) on
+        ``sys.path``, so that user functions can import it."""
+        self._dependencies.add_python_file(file_path)
+
+    def set_python_requirements(self, requirements_file_path: str, requirements_cache_dir: str | None = None) -> None:
+        """Accepted; checks that the requirements file exists. ferroflow runs user functions in
+        this interpreter, so the requirements must already be installed in it."""
+        self._dependencies.set_python_requirements(requirements_file_path, requirements_cache_dir)
+
+    def add_python_archive(self, archive_path: str, target_dir: str | None = None) -> None:
+        """Extracts the archive (.zip, .tar, .tar.gz, ...) into a temporary directory (into
+        ``target_dir`` inside it) and puts that directory on ``sys.path``."""
+        self._dependencies.add_python_archive(archive_path, target_dir)
+
+    def set_python_executable(self, python_exec: str) -> None:
+        """Accepted and recorded (``python.executable``); user functions run in this interpreter."""
+        self._dependencies.set_python_executable(python_exec)
+        self._configuration.set_string("python.executable", python_exec)
+
+    def add_jars(self, *jars_path: str) -> None:
+        """Accepted and recorded (``pipeline.jars``); ferroflow runs no JVM, so jars are not used."""
+        self._dependencies.add_jars("pipeline.jars", jars_path)
+
+    def add_classpaths(self, *classpaths: str) -> None:
+        """Accepted and recorded (``pipeline.classpaths``); ferroflow runs no JVM."""
+        self._dependencies.add_jars("pipeline.classpaths", classpaths)
 
     def disable_operator_chaining(self) -> StreamExecutionEnvironment:
         """Runs every operator in a task (thread) of its own."""
@@ -260,7 +321,12 @@ class StreamExecutionEnvironment:
         if isinstance(collection, (str, bytes)) or not hasattr(collection, "__iter__"):
             raise TypeError(f"from_collection() takes a list (or another collection), got {describe(collection)}")
         check_type_info(type_info, "type_info")
-        return self._source("Source: Collection Source", "collection", list(collection), 1, True, type_info)
+        elements = list(collection)
+        if type_info is not None:
+            # As in PyFlink, the elements become values of their type: Rows for a ROW type,
+            # float32 values for FLOAT, ints wrapped to the type's width, ...
+            elements = [type_info._round_trip(e) for e in elements]
+        return self._source("Source: Collection Source", "collection", elements, 1, True, type_info)
 
     def from_iterable(
         self, iterable: Iterable[Any] | Callable[[], Iterable[Any]], type_info: TypeInformation | None = None
@@ -333,6 +399,12 @@ class StreamExecutionEnvironment:
         partitioning of each input, and the task each node is chained into)."""
         return build_job(self, self._sinks, DEFAULT_JOB_NAME).plan_json()
 
+    def plan(self) -> PlanView:
+        """The plan of the pipeline built so far as a graph: in Jupyter it is drawn (tasks as
+        boxes of their chained operators, with their parallelism; edges labelled with their
+        partitioning and side output); ``print()`` shows it as text."""
+        return PlanView(self.get_execution_plan())
+
     def execute(self, job_name: str | None = None) -> JobExecutionResult:
         """Runs every sink added since the last execute, to the end of the input. Ctrl-C stops
         the job and raises KeyboardInterrupt; an exception in a user function stops it and is
@@ -341,8 +413,18 @@ class StreamExecutionEnvironment:
         if not isinstance(name, str):
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
+        progress = progress_for(self._progress, builder.plan_json, name)
         self._sinks = []
-        return JobExecutionResult.from_summary(name, builder.execute())
+        try:
+            summary = builder.execute() if progress is None else builder.execute(progress.update)
+        except BaseException as error:
+            # A failed job's figures stay readable from the error's job_result.
+            JobExecutionResult.attach_to(error, name)
+            raise
+        finally:
+            if progress is not None:
+                progress.close()
+        return JobExecutionResult.from_summary(name, summary)
 
     def execute_async(self, job_name: str | None = None) -> JobClient:
         """Starts every sink added since the last execute and returns at once with the job's
@@ -354,12 +436,22 @@ class StreamExecutionEnvironment:
             raise TypeError(f"job_name must be a str, got {describe(job_name)}")
         builder = build_job(self, self._sinks, name)
         self._sinks = []
-        return JobClient(builder.execute_async(), name, self._checkpointing.savepoint_dir)
+        plan = builder.plan_json()
+        return JobClient(builder.execute_async(), name, self._checkpointing.savepoint_dir, plan)
 
-    def _execute_and_collect(self, collect: Transformation, job_name: str | None) -> _engine.CollectIterator:
+    def _execute_and_collect(
+        self, collect: Transformation, job_name: str | None
+    ) -> _engine.CollectIterator | ProgressIterator:
         name = job_name if job_name is not None else DEFAULT_JOB_NAME
         builder = build_job(self, self._take_sinks() + [collect], name)
-        return builder.execute_and_collect()
+        progress = progress_for(self._progress, builder.plan_json, name)
+        if progress is None:
+            return builder.execute_and_collect()
+        try:
+            return ProgressIterator(builder.execute_and_collect(), progress)
+        except BaseException:
+            progress.close()
+            raise
 
     def close(self) -> None:
         """Drops sinks that were added but never executed."""

@@ -9,10 +9,12 @@ use pyo3::types::PyBytes;
 
 use crate::bindings::key::type_name;
 use crate::bindings::state::{StateStore, KEYED_SNAPSHOT};
+use crate::bindings::value::PyValue;
 use crate::checkpoint::SnapshotStats;
 use crate::runtime::key::{Key, KeyMap};
 use crate::runtime::key_group::key_group_range;
-use crate::runtime::operator::TaskInfo;
+use crate::runtime::operator::{Output, TaskInfo};
+use crate::runtime::record::Record;
 use crate::state::backend::StateBackendConfig;
 use crate::state::keyed::{KeyedState, Namespace, StateId, StateKind};
 
@@ -108,5 +110,34 @@ impl Accumulators {
             Accumulators::Heap(map) => map.clear(),
             Accumulators::Store { store, .. } => store.borrow_mut(py).release(py),
         }
+    }
+}
+
+/// BATCH execution: a rolling `reduce` or aggregation emits only each key's final value, once
+/// its input ended (Flink's batch semantics), in the order the keys first arrived.
+#[derive(Default)]
+pub struct FinalValues {
+    seen: KeyMap<()>,
+    order: Vec<Key>,
+}
+
+impl FinalValues {
+    /// Remembers that `key` has a value to emit at the end.
+    pub fn note(&mut self, key: &Key) {
+        if !self.seen.contains_key(key) {
+            self.seen.insert(key.clone(), ());
+            self.order.push(key.clone());
+        }
+    }
+
+    /// Emits the value of every key noted, stamped with the end of time.
+    pub fn emit(&mut self, py: Python<'_>, state: &mut Accumulators, out: &mut Output<PyValue>) -> PyResult<()> {
+        self.seen.clear();
+        for key in self.order.drain(..) {
+            if let Some(value) = state.get(py, &key)? {
+                out.main.push(Record::with_timestamp(PyValue(value), i64::MAX));
+            }
+        }
+        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use crate::bindings::key::type_name;
 use crate::bindings::operators::reduce::missing_key;
 use crate::bindings::value::PyValue;
 
-use super::accumulators::Accumulators;
+use super::accumulators::{Accumulators, FinalValues};
 use crate::checkpoint::{SnapshotContext, SnapshotStats};
 use crate::runtime::key_group::DEFAULT_MAX_PARALLELISM;
 use crate::runtime::operator::{Operator, OperatorError, OperatorResult, Output, TaskInfo};
@@ -53,15 +53,18 @@ pub struct KeyedAggregate {
     position: Py<PyAny>,
     state: Accumulators,
     max_parallelism: usize,
+    /// BATCH execution: the keys whose final value is emitted at the end.
+    final_only: Option<FinalValues>,
 }
 
 impl KeyedAggregate {
-    pub fn new(aggregation: Aggregation, position: Py<PyAny>, state: Accumulators) -> Self {
+    pub fn new(aggregation: Aggregation, position: Py<PyAny>, state: Accumulators, final_only: bool) -> Self {
         KeyedAggregate {
             aggregation,
             position,
             state,
             max_parallelism: DEFAULT_MAX_PARALLELISM,
+            final_only: final_only.then(FinalValues::default),
         }
     }
 }
@@ -191,6 +194,9 @@ impl Operator<PyValue> for KeyedAggregate {
         Python::attach(|py| {
             for (i, r) in batch.drain(..).enumerate() {
                 let key = r.key.ok_or_else(|| missing_key(i))?;
+                if let Some(final_values) = &mut self.final_only {
+                    final_values.note(&key);
+                }
                 let value = r.value.0.into_bound(py);
                 let result = match self.state.get(py, &key).map_err(|e| at_record(e, i))? {
                     None => {
@@ -203,11 +209,20 @@ impl Operator<PyValue> for KeyedAggregate {
                 self.state
                     .set(py, key, result.clone().unbind())
                     .map_err(|e| at_record(e, i))?;
-                out.main
-                    .push(Record::with_timestamp(PyValue(result.unbind()), r.timestamp));
+                if self.final_only.is_none() {
+                    out.main
+                        .push(Record::with_timestamp(PyValue(result.unbind()), r.timestamp));
+                }
             }
             Ok(())
         })
+    }
+
+    fn finish(&mut self, out: &mut Output<PyValue>) -> OperatorResult {
+        if let Some(final_values) = &mut self.final_only {
+            Python::attach(|py| final_values.emit(py, &mut self.state, out)).map_err(OperatorError::new)?;
+        }
+        Ok(())
     }
 
     fn close(&mut self) -> OperatorResult {

@@ -1,9 +1,9 @@
 //! `KeyedStream.reduce`: a rolling reduce that emits the reduced value after every record (the
-//! first record of a key as it is).
+//! first record of a key as it is); in BATCH execution, only each key's final value.
 
 use pyo3::prelude::*;
 
-use super::accumulators::Accumulators;
+use super::accumulators::{Accumulators, FinalValues};
 use crate::bindings::errors::at_record;
 use crate::bindings::udf::Udf;
 use crate::bindings::value::PyValue;
@@ -16,14 +16,17 @@ pub struct KeyedReduce {
     udf: Udf,
     state: Accumulators,
     max_parallelism: usize,
+    /// BATCH execution: the keys whose final value is emitted at the end.
+    final_only: Option<FinalValues>,
 }
 
 impl KeyedReduce {
-    pub fn new(udf: Udf, state: Accumulators) -> Self {
+    pub fn new(udf: Udf, state: Accumulators, final_only: bool) -> Self {
         KeyedReduce {
             udf,
             state,
             max_parallelism: DEFAULT_MAX_PARALLELISM,
+            final_only: final_only.then(FinalValues::default),
         }
     }
 }
@@ -53,6 +56,9 @@ impl Operator<PyValue> for KeyedReduce {
             out.main.reserve(batch.len());
             for (i, r) in batch.drain(..).enumerate() {
                 let key = r.key.ok_or_else(|| missing_key(i))?;
+                if let Some(final_values) = &mut self.final_only {
+                    final_values.note(&key);
+                }
                 let value = match &mut self.state {
                     // The heap's fast path: the accumulator is updated in place.
                     Accumulators::Heap(map) => match map.get_mut(&key) {
@@ -79,10 +85,19 @@ impl Operator<PyValue> for KeyedReduce {
                         value
                     }
                 };
-                out.main.push(Record::with_timestamp(PyValue(value), r.timestamp));
+                if self.final_only.is_none() {
+                    out.main.push(Record::with_timestamp(PyValue(value), r.timestamp));
+                }
             }
             Ok(())
         })
+    }
+
+    fn finish(&mut self, out: &mut Output<PyValue>) -> OperatorResult {
+        if let Some(final_values) = &mut self.final_only {
+            Python::attach(|py| final_values.emit(py, &mut self.state, out)).map_err(OperatorError::new)?;
+        }
+        Ok(())
     }
 
     fn close(&mut self) -> OperatorResult {

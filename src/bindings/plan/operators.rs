@@ -121,15 +121,18 @@ pub fn key_by_node(spec: KeyBySpec) -> NodeKind<PyValue> {
 #[derive(FromPyObject)]
 pub struct ReduceSpec {
     pub functions: Py<PyAny>,
+    /// BATCH execution: emit only each key's final value.
+    pub final_only: bool,
 }
 
 pub fn reduce_node(spec: ReduceSpec, backend: &StateBackendConfig) -> NodeKind<PyValue> {
     let backend = backend.clone();
     let functions = spec.functions;
+    let final_only = spec.final_only;
     NodeKind::Operator(Box::new(move |info: &TaskInfo| {
         let udf = Udf::instantiate(&functions, info)?;
         let state = Python::attach(|py| Accumulators::for_operator(py, info, &backend)).map_err(OperatorError::new)?;
-        boxed(KeyedReduce::new(udf, state))
+        boxed(KeyedReduce::new(udf, state, final_only))
     }))
 }
 
@@ -138,6 +141,8 @@ pub fn reduce_node(spec: ReduceSpec, backend: &StateBackendConfig) -> NodeKind<P
 pub struct AggregateSpec {
     pub aggregation: String,
     pub position: Py<PyAny>,
+    /// BATCH execution: emit only each key's final value.
+    pub final_only: bool,
 }
 
 pub fn aggregate_node(spec: AggregateSpec, backend: &StateBackendConfig) -> PyResult<NodeKind<PyValue>> {
@@ -145,10 +150,16 @@ pub fn aggregate_node(spec: AggregateSpec, backend: &StateBackendConfig) -> PyRe
         .ok_or_else(|| PyValueError::new_err(format!("unknown aggregation '{}'", spec.aggregation)))?;
     let backend = backend.clone();
     let position = spec.position;
+    let final_only = spec.final_only;
     Ok(NodeKind::Operator(Box::new(move |info: &TaskInfo| {
         Python::attach(|py| {
             let state = Accumulators::for_operator(py, info, &backend).map_err(OperatorError::new)?;
-            boxed(KeyedAggregate::new(aggregation, position.clone_ref(py), state))
+            boxed(KeyedAggregate::new(
+                aggregation,
+                position.clone_ref(py),
+                state,
+                final_only,
+            ))
         })
     })))
 }
