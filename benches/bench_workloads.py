@@ -37,11 +37,13 @@ from ferroflow.datastream.window import TumblingEventTimeWindows
 # FERROFLOW_BENCH_METRICS=off runs the workloads with live metrics turned off (instructions.py
 # --metrics compares the two).
 def environment() -> StreamExecutionEnvironment:
+    conf = Configuration()
     if os.environ.get("FERROFLOW_BENCH_METRICS") == "off":
-        conf = Configuration()
         conf.set_string("ferroflow.metrics.enabled", "false")
-        return StreamExecutionEnvironment.get_execution_environment(conf)
-    return StreamExecutionEnvironment.get_execution_environment()
+    # The dashboard's cost: FERROFLOW_BENCH_REST_PORT=8099 serves it while the jobs run (off by default).
+    if os.environ.get("FERROFLOW_BENCH_REST_PORT"):
+        conf.set_string("rest.port", os.environ["FERROFLOW_BENCH_REST_PORT"])
+    return StreamExecutionEnvironment.get_execution_environment(conf)
 
 
 # ------------------------------------------------------------------------------------------ W1

@@ -285,10 +285,7 @@ impl JobDriver {
 
     /// The tasks of the job's current (or last) run, read now; empty before it started.
     pub fn live_metrics(&self) -> Vec<TaskView> {
-        match lock(&self.shared.metrics).clone() {
-            Some((run, metrics)) => self.shared.metrics_history.live(run, &metrics),
-            None => Vec::new(),
-        }
+        JobView::tasks(&*self.shared)
     }
 
     /// The job's metrics over time.
