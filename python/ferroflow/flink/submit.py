@@ -43,7 +43,10 @@ class SetupError(RuntimeError):
 
 def find_pyflink() -> str:
     """The installed apache-flink package's directory (it holds bin/flink and opt/)."""
-    spec = importlib.util.find_spec("pyflink")
+    try:
+        spec = importlib.util.find_spec("pyflink")
+    except (ImportError, ValueError):
+        spec = None
     if spec is None or not spec.submodule_search_locations:
         raise SetupError(
             f"PyFlink (apache-flink) is not installed for {sys.executable}; running on a Flink "
