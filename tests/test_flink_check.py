@@ -119,6 +119,12 @@ def test_ferroflow_only_feature_is_reported_and_nothing_is_submitted(tmp_path: P
     assert "cannot reach" not in result.stderr
 
 
+def test_run_remote_of_a_missing_file(tmp_path: Path) -> None:
+    result = ferroflow("run", "--target", "remote", "-m", "127.0.0.1:1", "nope.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"ferroflow run: can't open file {str(tmp_path / 'nope.py')!r}: not a file" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

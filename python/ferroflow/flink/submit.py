@@ -89,6 +89,9 @@ def run_remote(path: str, args: list[str], address: str) -> int:
     except ValueError as e:
         _say(str(e))
         return 2
+    if not os.path.isfile(path):
+        _say(f"can't open file {os.path.abspath(path)!r}: not a file")
+        return 2
     try:
         findings = check.check_file(path)
     except SyntaxError as e:
