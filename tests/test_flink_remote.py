@@ -129,7 +129,8 @@ def test_failing_job_shows_its_python_exception_and_the_clusters_message(
     assert job_state(flink_cluster, job_id) == "FAILED"
 
 
-def test_ctrl_c_cancels_the_job_on_the_cluster(flink_cluster: FlinkTestCluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_cancels_the_job_on_the_cluster(flink_cluster: FlinkTestCluster, tmp_path: Path, sig: int) -> None:
     program = tmp_path / "slow.py"
     program.write_text(
         textwrap.dedent(
@@ -160,7 +161,7 @@ def test_ctrl_c_cancels_the_job_on_the_cluster(flink_cluster: FlinkTestCluster, 
         deadline = time.monotonic() + WAIT_SECONDS
         while job_state(flink_cluster, job_id) != "RUNNING" and time.monotonic() < deadline:
             time.sleep(0.2)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         _, stderr = process.communicate(timeout=WAIT_SECONDS)
     finally:
         if process.poll() is None:

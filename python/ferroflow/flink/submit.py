@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import IO
 
@@ -134,23 +135,38 @@ def _submit(cluster: FlinkCluster, version: str, home: str, java: str, path: str
     started_ms = int(time.time() * 1000)
     client_log = os.path.join(work, "client-output.txt")
     state = _Run()
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-        start_new_session=True, text=True, errors="replace", bufsize=1,
-    )  # fmt: skip
+    # The client runs in a session of its own, so that Ctrl-C reaches ferroflow, which cancels the
+    # job first; SIGTERM is treated the same way, so that no client or job is left behind.
+    previous = signal.signal(signal.SIGTERM, _terminated) if _on_main_thread() else None
     try:
-        with open(client_log, "w", encoding="utf-8") as log:
-            _relay(process.stdout, log, state)
-        code = process.wait()
-    except KeyboardInterrupt:
-        _interrupted(cluster, process, state, known_jobs, started_ms)
-        shutil.rmtree(work, ignore_errors=True)
-        return 130
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True, text=True, errors="replace", bufsize=1,
+        )  # fmt: skip
+        try:
+            with open(client_log, "w", encoding="utf-8") as log:
+                _relay(process.stdout, log, state)
+            code = process.wait()
+        except KeyboardInterrupt:
+            _interrupted(cluster, process, state, known_jobs, started_ms)
+            shutil.rmtree(work, ignore_errors=True)
+            return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if code == 0:
         shutil.rmtree(work, ignore_errors=True)
         return 0
     _report_failure(cluster, state, code, client_log)
     return 1
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class _Run:
