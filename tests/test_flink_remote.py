@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -60,11 +61,18 @@ def run_remote(cluster: FlinkTestCluster, program: Path, *args: str) -> subproce
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL)
 
 
+# What else lands in a TaskManager's .out file: the Python workers' gRPC library logging through
+# java.util.logging (a date line, a "SEVERE: ..." line, a Java exception and its stack).
+_JAVA_LOG = re.compile(r"^([A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M |(SEVERE|WARNING|INFO): |"
+                       r"(java|javax|org|io|com)\.[\w.$]+(Exception|Error)\b|Caused by: |\s|$)")
+
+
 def printed_on_cluster(cluster: FlinkTestCluster, before: int, count: int) -> list[str]:
-    """The lines the TaskManager printed after offset ``before``, once ``count`` have arrived."""
+    """The lines the TaskManager's tasks printed after offset ``before``, once ``count`` have
+    arrived (Java's own log lines in between left out)."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        lines = cluster.taskmanager_out()[before:].splitlines()
+        lines = [line for line in cluster.taskmanager_out()[before:].splitlines() if not _JAVA_LOG.match(line)]
         if len(lines) >= count or time.monotonic() > deadline:
             return lines
         time.sleep(0.2)
