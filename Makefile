@@ -8,13 +8,22 @@ export CARGO_TARGET_DIR
 
 PYTHON_DIRS := python tests benches examples scripts
 
-.PHONY: develop test test-rust test-python test-notebooks lint fmt bench
+.PHONY: develop wheel test test-rust test-python test-notebooks lint fmt bench
 
 # Builds the Rust extension (release mode) and installs the package in editable mode, with the
 # test tools.
 develop:
 	$(PYTHON) -m pip install --quiet "maturin>=1.9.4,<2"
 	$(PYTHON) -m pip install --quiet --no-build-isolation -e ".[test]"
+
+# Builds the wheel users install into dist/ (release; RocksDB linked in, no libpython), for the
+# interpreter $(PYTHON). MANYLINUX is the platform tag it must honestly carry: maturin refuses to
+# build when the extension needs newer system libraries than that tag allows.
+MANYLINUX ?= manylinux_2_35
+wheel:
+	$(PYTHON) -m pip install --quiet "maturin>=1.9.4,<2"
+	rm -f dist/ferroflow-*.whl
+	$(PYTHON) -m maturin build --release --interpreter $(PYTHON) --compatibility $(MANYLINUX) --out dist
 
 # Everything, from a fresh clone: build, Rust tests, Python tests, notebooks.
 test: develop test-rust test-python test-notebooks

@@ -8,6 +8,8 @@ It reads a few lines of text, splits them into words, and keeps a running count 
 PyFlink program looks the same: only the ``ferroflow`` imports differ.
 """
 
+from __future__ import annotations
+
 from ferroflow.datastream import StreamExecutionEnvironment
 
 LINES = [
@@ -17,7 +19,7 @@ LINES = [
 ]
 
 
-def word_count(lines):
+def word_count(lines: list[str]) -> dict[str, int]:
     """The final count of each word in ``lines``, as a dict."""
     env = StreamExecutionEnvironment.get_execution_environment()
     counts = (
@@ -29,14 +31,14 @@ def word_count(lines):
     )
     # reduce() is a rolling reduce: it emits the count so far after every word, so the last
     # value seen for a word is its final count.
-    final = {}
+    final: dict[str, int] = {}
     with counts.execute_and_collect() as results:
         for word, count in results:
             final[word] = count
     return final
 
 
-def main():
+def main() -> None:
     for word, count in sorted(word_count(LINES).items()):
         print(f"{word}: {count}")
 

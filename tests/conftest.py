@@ -12,10 +12,16 @@ from pathlib import Path
 
 import pytest
 
+import ferroflow
 from ferroflow.datastream import EmbeddedRocksDBStateBackend, StreamExecutionEnvironment
 
 THREAD_PREFIX = "ferroflow"
 THREAD_GRACE_SECONDS = 2.0
+
+
+def pytest_report_header() -> str:
+    """Which ferroflow the tests run against: the checkout's editable build or an installed wheel."""
+    return f"ferroflow: {Path(ferroflow.__file__).parent}"
 
 
 @pytest.fixture(params=[1, 2], ids=["p1", "p2"])

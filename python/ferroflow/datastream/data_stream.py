@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, overload
 
-from ferroflow import _engine
 from ferroflow._pandas import stream_to_pandas
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
 from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
+from ferroflow.datastream._closeable_iterator import CloseableIterator
 from ferroflow.datastream._operator_properties import OperatorProperties
 from ferroflow.datastream._row_outputs import row_conversion
 from ferroflow.datastream._transformations import Input, StreamPart, Transformation
@@ -38,7 +38,6 @@ from ferroflow.datastream.window import CountSlidingWindowAssigner, CountTumblin
 
 if TYPE_CHECKING:
     import pandas as pd
-    from typing_extensions import Self
 
     from ferroflow.datastream.connectors._file_sink import FileSink
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
@@ -86,32 +85,6 @@ def _method_name(function: Any, method: str) -> str:
     if isinstance(function, Function):
         return f"{type(function).__name__}.{method}"
     return getattr(function, "__qualname__", None) or getattr(function, "__name__", None) or repr(function)
-
-
-class CloseableIterator:
-    """The results of ``execute_and_collect()``, as they arrive. Closing it (or leaving a ``with``
-    block) stops the job if it is still running."""
-
-    def __init__(self, inner: _engine.CollectIterator) -> None:
-        self._inner = inner
-
-    def __iter__(self) -> CloseableIterator:
-        return self
-
-    def __next__(self) -> Any:
-        return next(self._inner)
-
-    def next(self) -> Any:
-        return next(self._inner)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class DataStream(OperatorProperties):
@@ -350,6 +323,15 @@ class DataStream(OperatorProperties):
         from ferroflow.datastream.connectors._file_sink import sink_to
 
         return sink_to(self, sink)
+
+    @overload
+    def execute_and_collect(self, job_execution_name: str | None = None, limit: None = None) -> CloseableIterator: ...
+
+    @overload
+    def execute_and_collect(self, job_execution_name: str | None = None, *, limit: int) -> list[Any]: ...
+
+    @overload
+    def execute_and_collect(self, job_execution_name: str | None, limit: int) -> list[Any]: ...
 
     def execute_and_collect(
         self, job_execution_name: str | None = None, limit: int | None = None
