@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, Callable, overload
 from ferroflow._pandas import stream_to_pandas
 from ferroflow.common.typeinfo import TypeInformation
 from ferroflow.common.watermark_strategy import WatermarkStrategy
-from ferroflow.datastream._checks import check_parallelism, check_str, check_type_info
+from ferroflow.datastream._checks import check_str, check_type_info
 from ferroflow.datastream._closeable_iterator import CloseableIterator
+from ferroflow.datastream._data_stream_sink import DataStreamSink
 from ferroflow.datastream._operator_properties import OperatorProperties
 from ferroflow.datastream._row_outputs import row_conversion
 from ferroflow.datastream._transformations import Input, StreamPart, Transformation
@@ -568,37 +569,3 @@ class ConnectedStreams:
             stream._parts[0].transformation.has_on_timer = True
             return stream
         return self._co("process", name, func, cls, methods, output_type)
-
-
-class DataStreamSink:
-    """What ``print()`` and ``add_sink()`` return: the sink operator, to name and configure."""
-
-    def __init__(self, transformation: Transformation) -> None:
-        self._t = transformation
-
-    def name(self, name: str) -> DataStreamSink:
-        self._t.name = check_str(name, "name")
-        return self
-
-    def uid(self, uid: str) -> DataStreamSink:
-        self._t.uid = check_str(uid, "uid")
-        return self
-
-    def set_uid_hash(self, uid_hash: str) -> DataStreamSink:
-        self._t.uid = check_str(uid_hash, "uid_hash")
-        return self
-
-    def set_parallelism(self, parallelism: int) -> DataStreamSink:
-        self._t.parallelism = check_parallelism(parallelism)
-        return self
-
-    def set_description(self, description: str) -> DataStreamSink:
-        self._t.description = check_str(description, "description")
-        return self
-
-    def disable_chaining(self) -> DataStreamSink:
-        self._t.chaining = "never"
-        return self
-
-    def slot_sharing_group(self, slot_sharing_group: Any) -> DataStreamSink:
-        return self
