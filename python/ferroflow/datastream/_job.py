@@ -24,6 +24,7 @@ from ferroflow.datastream._plan_specs import (
 from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
+from ferroflow.datastream.functions import Function
 from ferroflow.datastream._web_options import web_spec
 from ferroflow.datastream.execution_mode import runs_as_batch
 from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
@@ -197,7 +198,8 @@ def _add(
     if t.kind == "key_by":
         return builder.add_key_by(node, KeyBySpec(t.spec, t.function_name))
     if t.kind == "reduce":
-        return builder.add_reduce(node, ReduceSpec(t.spec, final_only=batch))
+        keyed_state = isinstance(getattr(t.spec, "function", None), Function)
+        return builder.add_reduce(node, ReduceSpec(t.spec, final_only=batch, keyed_state=keyed_state))
     if t.kind == "aggregate":
         aggregation, position = t.payload
         return builder.add_aggregate(node, AggregateSpec(aggregation, position, final_only=batch))

@@ -85,6 +85,9 @@ class ReduceSpec:
     functions: Any
     # BATCH execution: only each key's final value, at the end of the input.
     final_only: bool = False
+    # The function is a ReduceFunction: its runtime context has the key's keyed state, as in
+    # PyFlink (a plain callable has no context, and keeps the faster path).
+    keyed_state: bool = False
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,8 @@ class RuntimeContext:
     def _keyed_state(self) -> Any:
         if self._state is None:
             raise RuntimeError(
-                "keyed state is available in map/flat_map/filter/process functions of a keyed stream "
-                "(use key_by(...) first) and in window functions, not in this function (a ReduceFunction's "
-                "or AggregateFunction's state is its accumulator)"
+                "keyed state is available in map/flat_map/filter/process and ReduceFunction functions of "
+                "a keyed stream (use key_by(...) first) and in window functions, not in this function"
             )
         return self._state
 

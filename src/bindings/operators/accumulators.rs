@@ -28,9 +28,15 @@ pub enum Accumulators {
 
 impl Accumulators {
     /// The accumulators of an operator instance on `backend`, restored from the checkpoint
-    /// `info` restores from.
-    pub fn for_operator(py: Python<'_>, info: &TaskInfo, backend: &StateBackendConfig) -> PyResult<Accumulators> {
-        if !matches!(backend, StateBackendConfig::HashMap) {
+    /// `info` restores from. `in_store`: kept in a state store even on the heap, beside the
+    /// keyed state the user's function keeps.
+    pub fn for_operator(
+        py: Python<'_>,
+        info: &TaskInfo,
+        backend: &StateBackendConfig,
+        in_store: bool,
+    ) -> PyResult<Accumulators> {
+        if in_store || !matches!(backend, StateBackendConfig::HashMap) {
             let store = StateStore::for_operator(py, info, backend)?;
             let state = store
                 .borrow_mut(py)

@@ -18,15 +18,19 @@ pub struct KeyedReduce {
     max_parallelism: usize,
     /// BATCH execution: the keys whose final value is emitted at the end.
     final_only: Option<FinalValues>,
+    /// The function keeps keyed state of its own (in the accumulators' store), for the
+    /// record's key.
+    keyed_state: bool,
 }
 
 impl KeyedReduce {
-    pub fn new(udf: Udf, state: Accumulators, final_only: bool) -> Self {
+    pub fn new(udf: Udf, state: Accumulators, final_only: bool, keyed_state: bool) -> Self {
         KeyedReduce {
             udf,
             state,
             max_parallelism: DEFAULT_MAX_PARALLELISM,
             final_only: final_only.then(FinalValues::default),
+            keyed_state,
         }
     }
 }
@@ -77,6 +81,10 @@ impl Operator<PyValue> for KeyedReduce {
                         }
                     },
                     state => {
+                        if let (true, Accumulators::Store { store, .. }) = (self.keyed_state, &*state) {
+                            // The function's own state belongs to the record's key.
+                            store.borrow_mut(py).current_key = Some(key.clone());
+                        }
                         let value = match state.get(py, &key).map_err(|e| at_record(e, i))? {
                             None => r.value.0,
                             Some(acc) => f.call1((acc, r.value.0)).map_err(|e| at_record(e, i))?.unbind(),

@@ -123,16 +123,34 @@ pub struct ReduceSpec {
     pub functions: Py<PyAny>,
     /// BATCH execution: emit only each key's final value.
     pub final_only: bool,
+    /// The function's runtime context has the key's keyed state (a ReduceFunction).
+    pub keyed_state: bool,
 }
 
 pub fn reduce_node(spec: ReduceSpec, backend: &StateBackendConfig) -> NodeKind<PyValue> {
     let backend = backend.clone();
     let functions = spec.functions;
-    let final_only = spec.final_only;
+    let (final_only, keyed_state) = (spec.final_only, spec.keyed_state);
     NodeKind::Operator(Box::new(move |info: &TaskInfo| {
-        let udf = Udf::instantiate(&functions, info)?;
-        let state = Python::attach(|py| Accumulators::for_operator(py, info, &backend)).map_err(OperatorError::new)?;
-        boxed(KeyedReduce::new(udf, state, final_only))
+        let state = Python::attach(|py| Accumulators::for_operator(py, info, &backend, keyed_state))
+            .map_err(OperatorError::new)?;
+        let view = match &state {
+            Accumulators::Store { store, .. } if keyed_state => Some(
+                Python::attach(|py| {
+                    Py::new(
+                        py,
+                        StateView {
+                            store: store.clone_ref(py),
+                            namespace: Namespace::Global,
+                        },
+                    )
+                })
+                .map_err(OperatorError::new)?,
+            ),
+            _ => None,
+        };
+        let udf = Udf::instantiate_keyed(&functions, info, view)?;
+        boxed(KeyedReduce::new(udf, state, final_only, keyed_state))
     }))
 }
 
@@ -153,7 +171,7 @@ pub fn aggregate_node(spec: AggregateSpec, backend: &StateBackendConfig) -> PyRe
     let final_only = spec.final_only;
     Ok(NodeKind::Operator(Box::new(move |info: &TaskInfo| {
         Python::attach(|py| {
-            let state = Accumulators::for_operator(py, info, &backend).map_err(OperatorError::new)?;
+            let state = Accumulators::for_operator(py, info, &backend, false).map_err(OperatorError::new)?;
             boxed(KeyedAggregate::new(
                 aggregation,
                 position.clone_ref(py),

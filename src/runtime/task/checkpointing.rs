@@ -67,7 +67,12 @@ impl<V: Data> Task<V> {
 
     /// Takes checkpoint `id` at this point: the source's position and every operator's state,
     /// then sends the barrier on and acknowledges.
-    pub(super) fn checkpoint(&mut self, id: u64, alignment: Duration, cancelled: &AtomicBool) -> Result<(), TaskFailure> {
+    pub(super) fn checkpoint(
+        &mut self,
+        id: u64,
+        alignment: Duration,
+        cancelled: &AtomicBool,
+    ) -> Result<(), TaskFailure> {
         let Some(control) = &self.control else {
             return Ok(());
         };
