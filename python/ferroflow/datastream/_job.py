@@ -24,9 +24,9 @@ from ferroflow.datastream._plan_specs import (
 from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Input, Transformation
 from ferroflow.datastream._udf import describe
-from ferroflow.datastream.functions import Function
 from ferroflow.datastream._web_options import web_spec
 from ferroflow.datastream.execution_mode import runs_as_batch
+from ferroflow.datastream.functions import Function
 from ferroflow.datastream.state_backend import EmbeddedRocksDBStateBackend
 
 if TYPE_CHECKING:
