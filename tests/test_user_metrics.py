@@ -143,3 +143,24 @@ def test_a_failing_gauge_reads_as_none() -> None:
     client.get_job_execution_result().result()
     (metrics,) = user_metrics(client)
     assert metrics == {"B.broken": None}
+
+
+def test_metrics_without_a_value_yet_show_in_the_jobs_view() -> None:
+    class Unused(MapFunction):
+        def open(self, runtime_context) -> None:
+            group = runtime_context.get_metrics_group()
+            self.sizes = group.distribution("sizes")  # never updated: no values
+            group.gauge("broken", lambda: 1 / 0)
+
+        def map(self, value: int) -> int:
+            return value
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.from_collection([1, 2]).map(Unused()).name("U").add_sink(lambda x: None)
+    client = env.execute_async()
+    client.get_job_execution_result().result()
+    (metrics,) = user_metrics(client)
+    assert metrics["U.sizes.count"] is None and metrics["U.broken"] is None
+    # The view of the job shows the task without those values, and does not fail on them.
+    html = client._repr_html_()
+    assert "U" in html and "FINISHED" in html

@@ -116,8 +116,9 @@ class JobClient:
     def metrics(self) -> list[dict[str, Any]]:
         """One dict per task and subtask: counters, rates, watermarks and latency, read while
         the job runs."""
-    def metrics_history(self) -> list[dict[str, Any]]:
-        """The rows of ``metrics()`` at every sample so far, each with ``time`` and ``run``."""
+    def metrics_history(self, last: int | None = None) -> list[dict[str, Any]]:
+        """The rows of ``metrics()`` at every sample so far (the ``last`` ones), each with
+        ``time`` and ``run``."""
     def web_url(self) -> str | None: ...
     def restarts(self) -> int: ...
     def savepoint(self, directory: str, stop: bool = False, timeout: float | None = None) -> str: ...

@@ -85,7 +85,8 @@ def _per_task(rows: list[dict[str, Any]], rates: dict[str, list[float]], recent:
         if r.get("numLateRecordsDropped") is not None:
             t["late"] = (t["late"] or 0) + int(r["numLateRecordsDropped"])
         for key, value in (r.get("user") or {}).items():
-            t["user"][key] = t["user"].get(key, 0) + value
+            if value is not None:  # a gauge that failed, a distribution with no value yet
+                t["user"][key] = t["user"].get(key, 0) + value
     for name, t in tasks.items():
         t["rates"] = rates.get(name, [])
     return tasks

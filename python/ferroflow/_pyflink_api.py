@@ -37,7 +37,6 @@ MISSING_MODULES = frozenset({
     'pyflink.datastream.slot_sharing_group',
     'pyflink.datastream.timerservice',
     'pyflink.datastream.utils',
-    'pyflink.metrics.metricbase',
 })
 
 # PyFlink's other modules (the Table API, metrics, ...), none of which ferroflow has.
@@ -398,11 +397,7 @@ MISSING_NAMES = {
         'Metric',
     }),
     'pyflink.metrics.metricbase': frozenset({
-        'Counter',
-        'Distribution',
-        'Meter',
         'Metric',
-        'MetricGroup',
     }),
 }
 

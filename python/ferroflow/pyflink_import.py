@@ -46,7 +46,6 @@ _WHAT = {
     "pyflink.datastream.AsyncFunction": "asynchronous I/O",
     "pyflink.datastream.SourceFunction": "sources implemented in Java; use from_collection, from_iterable or from_source",
     "StreamExecutionEnvironment.add_source": "it takes a Java SourceFunction; use from_collection, from_iterable or from_source",
-    "pyflink.metrics": "user-defined metrics",
     "pyflink.java_gateway": "the Java gateway (ferroflow runs no JVM)",
 }
 

@@ -56,10 +56,11 @@ impl CollectIterator {
         setup: RunSetup,
         cancellation_timeout: Option<Duration>,
         iterables: Vec<Py<PyAny>>,
+        history_interval: Duration,
     ) -> Self {
         CollectIterator {
             metrics: job.metrics(),
-            history: MetricsHistory::new(Duration::from_millis(500)),
+            history: MetricsHistory::new(history_interval),
             job: Some(job),
             gate,
             buffer: VecDeque::new(),
@@ -163,7 +164,11 @@ impl CollectIterator {
     /// The job's metrics now (and after it ended), one dict per task and subtask (see
     /// `metrics_rows`).
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let views = py.detach(|| self.history.live(0, &self.metrics));
+        let views = py.detach(|| {
+            // Sampled as it is read (when the interval has passed), for rates between reads.
+            self.history.sample(0, &self.metrics, false);
+            self.history.live(0, &self.metrics, true)
+        });
         metrics_rows(py, &views)
     }
 

@@ -491,6 +491,7 @@ impl JobBuilder {
             .map(|receiver| InputChannel { receiver, input: 0 })
             .collect();
         let timeout = graph.config.cancellation_timeout;
+        let interval = graph.config.metrics.history_interval;
         let iterables = std::mem::take(&mut self.iterables);
         Ok(CollectIterator::new(
             job,
@@ -498,6 +499,7 @@ impl JobBuilder {
             setup,
             timeout,
             iterables,
+            interval,
         ))
     }
 

@@ -198,10 +198,12 @@ impl JobClient {
     }
 
     /// The job's metrics over time: one dict per sample, task and subtask, oldest first (see
-    /// `history_rows`).
-    fn metrics_history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    /// `history_rows`); with `last`, only the last that many samples.
+    #[pyo3(signature = (last=None))]
+    fn metrics_history<'py>(&self, py: Python<'py>, last: Option<usize>) -> PyResult<Bound<'py, PyList>> {
         let samples = py.detach(|| self.driver.metrics_history());
-        history_rows(py, &samples)
+        let from = last.map_or(0, |n| samples.len().saturating_sub(n));
+        history_rows(py, &samples[from..])
     }
 
     /// The URL of the job's dashboard (None without `rest.port`).

@@ -121,9 +121,18 @@ impl JobView for Shared {
         Shared::status(self).name()
     }
 
+    /// Gauges as last read: the server's thread must never wait for the interpreter (a job's
+    /// owner may hold it while it waits for the server to stop).
     fn tasks(&self) -> Vec<TaskView> {
+        self.live(false)
+    }
+}
+
+impl Shared {
+    /// The tasks of the current (or last) run, read now.
+    fn live(&self, fresh_gauges: bool) -> Vec<TaskView> {
         match lock(&self.metrics).clone() {
-            Some((run, metrics)) => self.metrics_history.live(run, &metrics),
+            Some((run, metrics)) => self.metrics_history.live(run, &metrics, fresh_gauges),
             None => Vec::new(),
         }
     }
@@ -284,8 +293,9 @@ impl JobDriver {
     }
 
     /// The tasks of the job's current (or last) run, read now; empty before it started.
+    /// Reads gauges now: call it without the interpreter held.
     pub fn live_metrics(&self) -> Vec<TaskView> {
-        JobView::tasks(&*self.shared)
+        self.shared.live(true)
     }
 
     /// The job's metrics over time.

@@ -96,7 +96,8 @@ impl MetricGroup {
         let obj = Arc::new(obj);
         let read: user::GaugeFn =
             Arc::new(move || Python::attach(|py| obj.bind(py).call0().and_then(|v| v.extract::<f64>()).ok()));
-        self.register(name, move || UserMetricKind::Gauge(read)).map(|_| ())
+        self.register(name, move || UserMetricKind::Gauge(Arc::new(user::Gauge::new(read))))
+            .map(|_| ())
     }
 
     /// A meter: events, and their rate per second over `time_span_in_seconds`.

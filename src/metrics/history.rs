@@ -123,7 +123,7 @@ impl MetricsHistory {
                     histogram.percentiles(),
                 ),
             };
-            views.push(read_view(metrics, i, now_totals, rates, interval_latency));
+            views.push(read_view(metrics, i, now_totals, rates, interval_latency, true));
             totals.push(now_totals);
             latency.push(histogram);
         }
@@ -161,8 +161,9 @@ impl MetricsHistory {
     }
 
     /// The tasks of run `run` now: totals read now, with the rates and latency of the last
-    /// sample of that run.
-    pub fn live(&self, run: u64, metrics: &JobMetrics) -> Vec<TaskView> {
+    /// sample of that run. Gauges are read now with `fresh_gauges` (see
+    /// [`UserMetrics::values`](crate::metrics::user::UserMetrics::values)), else as last read.
+    pub fn live(&self, run: u64, metrics: &JobMetrics, fresh_gauges: bool) -> Vec<TaskView> {
         let last: Option<Vec<TaskView>> = lock(&self.inner)
             .last
             .as_ref()
@@ -176,7 +177,7 @@ impl MetricsHistory {
                         let latency = sampled
                             .latency
                             .or_else(|| metrics.tasks[i].metrics.latency.snapshot().percentiles());
-                        read_view(metrics, i, totals, sampled.rates, latency)
+                        read_view(metrics, i, totals, sampled.rates, latency, fresh_gauges)
                     }
                     None => read_view(
                         metrics,
@@ -184,6 +185,7 @@ impl MetricsHistory {
                         totals,
                         Rates::default(),
                         metrics.tasks[i].metrics.latency.snapshot().percentiles(),
+                        fresh_gauges,
                     ),
                 }
             })
@@ -202,6 +204,7 @@ fn read_view(
     totals: TaskMetricsSnapshot,
     rates: Rates,
     latency: Option<Percentiles>,
+    fresh_gauges: bool,
 ) -> TaskView {
     let entry = &metrics.tasks[i];
     TaskView {
@@ -216,7 +219,7 @@ fn read_view(
         source_total: entry.metrics.source_total(),
         operators: entry.metrics.operators(),
         counters: entry.metrics.counters(),
-        user: metrics.user.values(&entry.task_name, entry.subtask_index),
+        user: metrics.user.values(&entry.task_name, entry.subtask_index, fresh_gauges),
     }
 }
 
@@ -294,7 +297,7 @@ mod tests {
         set_records(&second, 0, 5);
         history.sample(1, &second, true);
         assert_eq!(history.samples()[2].tasks[0].rates, Rates::default());
-        let live = history.live(1, &second);
+        let live = history.live(1, &second, true);
         assert_eq!(live[0].totals.records_in, 5);
     }
 

@@ -148,7 +148,6 @@ impl TaskMetrics {
     /// Stores a task's running totals (the task's thread only), after a step.
     pub fn store(&self, t: &TaskMetricsSnapshot) {
         let r = Ordering::Relaxed;
-        self.step_since.store(0, r);
         self.records_in.store(t.records_in, r);
         self.records_out.store(t.records_out, r);
         self.bytes_out.store(t.bytes_out, r);
@@ -158,6 +157,8 @@ impl TaskMetrics {
         self.idle_ns.store(nanos(t.idle), r);
         self.input_watermark.store(t.input_watermark, r);
         self.output_watermark.store(t.output_watermark, r);
+        // Last: until now a reader added the step in progress to the old totals.
+        self.step_since.store(0, r);
     }
 
     /// Stores the records taken in so far, before they are processed.

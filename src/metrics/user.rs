@@ -122,13 +122,38 @@ impl Distribution {
     }
 }
 
+/// A gauge: the function that reads it, and its value as last read.
+pub struct Gauge {
+    read: GaugeFn,
+    last: Mutex<Option<f64>>,
+}
+
+impl Gauge {
+    pub fn new(read: GaugeFn) -> Self {
+        Gauge {
+            read,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Reads the gauge now (this may run user code), or gives its last value.
+    fn value(&self, fresh: bool) -> Option<f64> {
+        if !fresh {
+            return *lock(&self.last);
+        }
+        let value = (self.read)();
+        *lock(&self.last) = value;
+        value
+    }
+}
+
 /// What kind of metric, with its storage.
 #[derive(Clone)]
 pub enum UserMetricKind {
     Counter(Arc<Counter>),
     Meter(Arc<Meter>),
     Distribution(Arc<Distribution>),
-    Gauge(GaugeFn),
+    Gauge(Arc<Gauge>),
 }
 
 impl fmt::Debug for UserMetricKind {
@@ -213,8 +238,10 @@ impl UserMetrics {
 
     /// The values of one subtask's metrics, by name: a counter's count, a meter's rate per
     /// second (and `<name>.count`), a distribution's `<name>.count/.sum/.min/.max/.mean`, a
-    /// gauge's value (None when it failed or is not a number).
-    pub fn values(&self, task: &str, subtask: usize) -> Vec<(String, Option<f64>)> {
+    /// gauge's value (None when it failed or is not a number). Gauges are read now with
+    /// `fresh_gauges` (which runs user code: never from a thread that something holding the
+    /// interpreter may wait for), else as last read.
+    pub fn values(&self, task: &str, subtask: usize, fresh_gauges: bool) -> Vec<(String, Option<f64>)> {
         let mine: Vec<UserMetric> = lock(&self.metrics)
             .iter()
             .filter(|m| m.task == task && m.subtask == subtask)
@@ -237,7 +264,7 @@ impl UserMetrics {
                     }
                 }
                 // Read without the registry's lock: a gauge runs user code.
-                UserMetricKind::Gauge(g) => values.push((m.name, g())),
+                UserMetricKind::Gauge(g) => values.push((m.name, g.value(fresh_gauges))),
             }
         }
         values
@@ -271,8 +298,8 @@ mod tests {
         counter(&m, 0).add(3);
         counter(&m, 0).add(2);
         counter(&m, 1).add(-1);
-        assert_eq!(m.values("T", 0), vec![("g.c".to_string(), Some(5.0))]);
-        assert_eq!(m.values("T", 1), vec![("g.c".to_string(), Some(-1.0))]);
+        assert_eq!(m.values("T", 0, true), vec![("g.c".to_string(), Some(5.0))]);
+        assert_eq!(m.values("T", 1, true), vec![("g.c".to_string(), Some(-1.0))]);
         let taken = m.register("T", 0, "g.c", || {
             UserMetricKind::Meter(Arc::new(Meter::new(Duration::from_secs(60))))
         });
@@ -290,15 +317,20 @@ mod tests {
         for v in [4, -2, 10] {
             d.update(v);
         }
-        m.register("T", 0, "g", || UserMetricKind::Gauge(Arc::new(|| Some(1.5))))
-            .unwrap();
+        m.register("T", 0, "g", || {
+            UserMetricKind::Gauge(Arc::new(Gauge::new(Arc::new(|| Some(1.5)))))
+        })
+        .unwrap();
         let Ok(UserMetricKind::Meter(meter)) = m.register("T", 0, "m", || {
             UserMetricKind::Meter(Arc::new(Meter::new(Duration::from_secs(60))))
         }) else {
             panic!()
         };
         meter.mark(10);
-        let values = m.values("T", 0);
+        // Before the first fresh read, a gauge has no value.
+        let cached = m.values("T", 0, false);
+        assert!(cached.iter().any(|(k, v)| k == "g" && v.is_none()));
+        let values = m.values("T", 0, true);
         let get = |n: &str| values.iter().find(|(k, _)| k == n).and_then(|(_, v)| *v);
         assert_eq!(
             (get("d.count"), get("d.sum"), get("d.min"), get("d.max")),
@@ -306,6 +338,8 @@ mod tests {
         );
         assert_eq!(get("d.mean"), Some(4.0));
         assert_eq!(get("g"), Some(1.5));
+        let cached = m.values("T", 0, false);
+        assert!(cached.iter().any(|(k, v)| k == "g" && *v == Some(1.5)));
         assert_eq!(get("m.count"), Some(10.0));
         assert!(get("m").is_some_and(|r| r > 0.0));
     }

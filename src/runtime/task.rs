@@ -248,7 +248,7 @@ impl<V: Data> Task<V> {
                 let blocked = self.outputs.stats.blocked.saturating_sub(blocked_before);
                 self.busy += now.duration_since(started).saturating_sub(blocked);
             }
-            self.publish_metrics(now, !matches!(step, Ok(Step::Busy)));
+            self.publish_metrics(now, matches!(step, Ok(Step::Finished) | Err(_)));
             match step? {
                 Step::Busy => {}
                 Step::Finished => break Ok(()),

@@ -16,7 +16,7 @@ impl JobView for Running {
         "RUNNING"
     }
     fn tasks(&self) -> Vec<TaskView> {
-        MetricsHistory::new(Duration::from_secs(1)).live(0, &self.0)
+        MetricsHistory::new(Duration::from_secs(1)).live(0, &self.0, false)
     }
 }
 

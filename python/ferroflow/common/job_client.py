@@ -213,7 +213,8 @@ class JobClient:
 
     def _repr_html_(self) -> str:
         """The job now, as HTML: status, graph coloured by load, per-task metrics, rates."""
-        return job_html(self, self.metrics(), list(self._engine_client.metrics_history()))
+        # The sparklines draw the last 60 samples.
+        return job_html(self, self.metrics(), list(self._engine_client.metrics_history(last=60)))
 
     def _ipython_display_(self) -> None:
         """Shows the job in Jupyter and redraws it from a background thread until it ends."""
