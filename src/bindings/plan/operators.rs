@@ -20,7 +20,6 @@ use crate::bindings::value::PyValue;
 use crate::graph::stream_graph::{NodeKind, OperatorFactory};
 use crate::runtime::operator::{OperatorError, TaskInfo};
 use crate::state::backend::StateBackendConfig;
-use crate::state::keyed::Namespace;
 
 /// `UdfSpec`: a user function called in `style`.
 #[derive(FromPyObject)]
@@ -58,17 +57,7 @@ pub fn udf_node(spec: UdfSpec, backend: &StateBackendConfig) -> PyResult<NodeKin
         };
         let view = state
             .as_ref()
-            .map(|store| {
-                Python::attach(|py| {
-                    Py::new(
-                        py,
-                        StateView {
-                            store: store.clone_ref(py),
-                            namespace: Namespace::Global,
-                        },
-                    )
-                })
-            })
+            .map(|store| Python::attach(|py| StateView::global(py, store)))
             .transpose()
             .map_err(OperatorError::new)?;
         let udf = Udf::instantiate_keyed(&functions, info, view)?;
@@ -135,18 +124,9 @@ pub fn reduce_node(spec: ReduceSpec, backend: &StateBackendConfig) -> NodeKind<P
         let state = Python::attach(|py| Accumulators::for_operator(py, info, &backend, keyed_state))
             .map_err(OperatorError::new)?;
         let view = match &state {
-            Accumulators::Store { store, .. } if keyed_state => Some(
-                Python::attach(|py| {
-                    Py::new(
-                        py,
-                        StateView {
-                            store: store.clone_ref(py),
-                            namespace: Namespace::Global,
-                        },
-                    )
-                })
-                .map_err(OperatorError::new)?,
-            ),
+            Accumulators::Store { store, .. } if keyed_state => {
+                Some(Python::attach(|py| StateView::global(py, store)).map_err(OperatorError::new)?)
+            }
             _ => None,
         };
         let udf = Udf::instantiate_keyed(&functions, info, view)?;

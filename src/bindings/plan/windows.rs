@@ -13,7 +13,6 @@ use crate::bindings::value::PyValue;
 use crate::graph::stream_graph::NodeKind;
 use crate::runtime::operator::{OperatorError, TaskInfo};
 use crate::state::backend::StateBackendConfig;
-use crate::state::keyed::Namespace;
 use crate::window::operator::{WindowOperator, WindowSpec as EngineWindowSpec};
 
 /// `WindowSpec` of `_plan_specs.py`.
@@ -70,13 +69,7 @@ pub fn window_node(py: Python<'_>, spec: WindowSpec, backend: &StateBackendConfi
     Ok(NodeKind::Operator(Box::new(move |info: &TaskInfo| {
         let (state, view) = Python::attach(|py| {
             let store = StateStore::for_operator(py, info, &backend)?;
-            let view = Py::new(
-                py,
-                StateView {
-                    store: store.clone_ref(py),
-                    namespace: Namespace::Global,
-                },
-            )?;
+            let view = StateView::global(py, &store)?;
             Ok::<_, PyErr>((store, view))
         })
         .map_err(OperatorError::new)?;

@@ -289,13 +289,7 @@ impl StateStore {
 
     /// The state getters of the store (the global namespace), as a runtime context has them.
     fn view(slf: Bound<'_, Self>) -> PyResult<Py<StateView>> {
-        Py::new(
-            slf.py(),
-            StateView {
-                store: slf.unbind(),
-                namespace: Namespace::Global,
-            },
-        )
+        StateView::global(slf.py(), &slf.unbind())
     }
 
     /// Sets the key whose entries the handles read and write.
@@ -510,6 +504,17 @@ pub struct StateView {
 }
 
 impl StateView {
+    /// The state getters of `store` in the global namespace, as a runtime context has them.
+    pub fn global(py: Python<'_>, store: &Py<StateStore>) -> PyResult<Py<StateView>> {
+        Py::new(
+            py,
+            StateView {
+                store: store.clone_ref(py),
+                namespace: Namespace::Global,
+            },
+        )
+    }
+
     /// The handle of any kind of descriptor.
     pub fn get_any(&self, py: Python<'_>, state_descriptor: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         handle(py, &self.store, self.namespace, state_descriptor, None)
