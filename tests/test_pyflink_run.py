@@ -229,7 +229,8 @@ def test_missing_method_fails_where_it_is_called(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout == "False absent\n"
     assert result.stderr.rstrip().splitlines()[-1] == (
-        "ferroflow.pyflink_import.PyFlinkMemberNotSupportedError: StreamExecutionEnvironment.create_input is "
+        "ferroflow.pyflink_import.PyFlinkMemberNotSupportedError: StreamExecutionEnvironment.create_input (it "
+        "takes a Java InputFormat; use from_source with a FileSource, from_collection or from_iterable) is "
         "not supported by ferroflow yet; ferroflow runs programs written with PyFlink's DataStream API "
         "(see docs/pyflink-compatibility.md)"
     )
