@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ferroflow.common import Configuration, ExecutionConfig, WatermarkStrategy
-from ferroflow.datastream import MapFunction, RuntimeContext, StreamExecutionEnvironment
+from ferroflow.datastream import MapFunction, MemorySize, RuntimeContext, SlotSharingGroup, StreamExecutionEnvironment
 from ferroflow.datastream.connectors.number_seq import NumberSequenceSource
 from ferroflow.datastream.data_stream import CachedDataStream, KeyedStream, UnsupportedOperationError
 from ferroflow.pyflink_import import PyFlinkMemberNotSupportedError
@@ -97,7 +97,43 @@ def test_the_changelog_setting_is_accepted_and_reported() -> None:
 def test_chaining_and_slot_sharing_groups_of_one_process() -> None:
     env = StreamExecutionEnvironment.get_execution_environment()
     assert env.is_chaining_of_operators_with_different_max_parallelism_enabled() is True
-    assert env.register_slot_sharing_group(object()) is env
+    group = SlotSharingGroup.builder("heavy").set_cpu_cores(2).set_task_heap_memory_mb(512).build()
+    assert env.register_slot_sharing_group(group) is env
+    assert list(env.from_collection([1, 2]).map(lambda x: x + 1).slot_sharing_group(group).execute_and_collect()) == [2, 3]
+    with pytest.raises(TypeError, match="takes a SlotSharingGroup"):
+        env.register_slot_sharing_group("heavy")  # type: ignore[arg-type]
+
+
+def test_slot_sharing_groups_are_checked_as_flink_checks_them() -> None:
+    group = (
+        SlotSharingGroup.builder("g")
+        .set_cpu_cores(1.5)
+        .set_task_heap_memory(MemorySize.of_mebi_bytes(100))
+        .set_managed_memory_mb(64)
+        .set_external_resource("gpu", 1)
+        .build()
+    )
+    assert (group.get_name(), group.get_cpu_cores()) == ("g", 1.5)
+    assert group.get_task_heap_memory() == MemorySize(bytes_size=100 << 20)
+    assert group.get_task_off_heap_memory() == MemorySize(bytes_size=0)
+    assert str(group.get_managed_memory()) == "64 mb"
+    assert group.get_external_resources() == {"gpu": 1.0}
+    assert group == SlotSharingGroup.builder("g").set_cpu_cores(1.5).set_task_heap_memory_mb(100).set_managed_memory_mb(
+        64
+    ).set_external_resource("gpu", 1).build()
+    plain = SlotSharingGroup.builder("plain").build()
+    assert (plain.get_cpu_cores(), plain.get_task_heap_memory(), plain.get_external_resources()) == (None, None, {})
+    with pytest.raises(ValueError, match="cpu cores and task heap memory are required"):
+        SlotSharingGroup.builder("g").set_cpu_cores(1).build()
+    with pytest.raises(ValueError, match="cpu cores should be positive"):
+        SlotSharingGroup.builder("g").set_cpu_cores(0)
+    with pytest.raises(ValueError, match="task heap memory should be positive"):
+        SlotSharingGroup.builder("g").set_task_heap_memory_mb(0)
+    size = MemorySize(bytes_size=3 << 30)
+    assert (size.get_gibi_bytes(), size.get_mebi_bytes(), str(size), str(MemorySize(bytes_size=1000))) == (
+        3, 3072, "3 gb", "1000 bytes"
+    )
+    assert MemorySize(bytes_size=1) < size
 
 
 def test_cached_files_must_exist_and_have_one_path_per_name(tmp_path: Path) -> None:

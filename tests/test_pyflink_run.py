@@ -156,7 +156,7 @@ def test_pyflink_modules_are_ferroflows(tmp_path: Path) -> None:
         ("from pyflink.datastream.connectors.kafka import KafkaSource", "pyflink.datastream.connectors.kafka (the Kafka connector)"),
         ("from pyflink.datastream import AsyncDataStream", "pyflink.datastream.AsyncDataStream (asynchronous I/O)"),
         ("from pyflink.common import SimpleStringSchema", "pyflink.common.SimpleStringSchema"),
-        ("import pyflink.datastream as ds\nds.SlotSharingGroup", "pyflink.datastream.SlotSharingGroup"),
+        ("import pyflink.datastream as ds\nds.CustomStateBackend", "pyflink.datastream.CustomStateBackend"),
     ],
 )
 def test_what_ferroflow_lacks_fails_at_import_naming_it(tmp_path: Path, statement: str, missing: str) -> None:

@@ -34,7 +34,6 @@ MISSING_MODULES = frozenset({
     'pyflink.datastream.formats.json',
     'pyflink.datastream.formats.orc',
     'pyflink.datastream.formats.parquet',
-    'pyflink.datastream.slot_sharing_group',
     'pyflink.datastream.timerservice',
     'pyflink.datastream.utils',
     'pyflink.metrics.metricbase',
@@ -159,8 +158,6 @@ MISSING_NAMES = {
         'AsyncRetryStrategy',
         'CustomCheckpointStorage',
         'CustomStateBackend',
-        'MemorySize',
-        'SlotSharingGroup',
         'SourceFunction',
     }),
     'pyflink.datastream.async_data_stream': frozenset({
@@ -362,10 +359,6 @@ MISSING_NAMES = {
         'ReduceFunctionWrapper',
         'SourceFunction',
     }),
-    'pyflink.datastream.slot_sharing_group': frozenset({
-        'MemorySize',
-        'SlotSharingGroup',
-    }),
     'pyflink.datastream.state': frozenset({
         'AppendingState',
         'MergingState',
@@ -511,11 +504,17 @@ MISSING_MEMBERS = {
         'set_number_of_transfer_threads',
         'set_options',
     ),
+    ('pyflink.datastream', 'MemorySize'): (
+        'get_java_memory_size',
+    ),
     ('pyflink.datastream', 'OutputTag'): (
         'get_java_output_tag',
     ),
     ('pyflink.datastream', 'SinkFunction'): (
         'get_java_function',
+    ),
+    ('pyflink.datastream', 'SlotSharingGroup'): (
+        'get_java_slot_sharing_group',
     ),
     ('pyflink.datastream', 'StreamExecutionEnvironment'): (
         'add_source',
@@ -586,6 +585,12 @@ MISSING_MEMBERS = {
     ),
     ('pyflink.datastream.output_tag', 'OutputTag'): (
         'get_java_output_tag',
+    ),
+    ('pyflink.datastream.slot_sharing_group', 'MemorySize'): (
+        'get_java_memory_size',
+    ),
+    ('pyflink.datastream.slot_sharing_group', 'SlotSharingGroup'): (
+        'get_java_slot_sharing_group',
     ),
     ('pyflink.datastream.state', 'AggregatingStateDescriptor'): (
         'get_agg_function',

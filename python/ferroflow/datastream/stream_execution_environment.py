@@ -41,6 +41,7 @@ from ferroflow.datastream.connectors.rewindable import RewindableSource
 from ferroflow.datastream.data_stream import DataStream, DataStreamSink
 from ferroflow.datastream.execution_mode import RuntimeExecutionMode, parse_mode
 from ferroflow.datastream.python_dependencies import PythonDependencies
+from ferroflow.datastream.slot_sharing_group import SlotSharingGroup
 from ferroflow.datastream.state_backend import (
     EmbeddedRocksDBStateBackend,
     HashMapStateBackend,
@@ -308,8 +309,13 @@ class StreamExecutionEnvironment:
         its own key groups inside the chain)."""
         return True
 
-    def register_slot_sharing_group(self, slot_sharing_group: Any) -> StreamExecutionEnvironment:
+    def register_slot_sharing_group(self, slot_sharing_group: SlotSharingGroup) -> StreamExecutionEnvironment:
         """Accepted for compatibility: every task runs in this process, so slots do not apply."""
+        if not isinstance(slot_sharing_group, SlotSharingGroup):
+            raise TypeError(
+                "register_slot_sharing_group() takes a SlotSharingGroup (SlotSharingGroup.builder(name)...build()), "
+                f"got {describe(slot_sharing_group)}"
+            )
         return self
 
     def register_cached_file(self, file_path: str, name: str, executable: bool = False) -> None:
