@@ -156,7 +156,7 @@ def test_pyflink_modules_are_ferroflows(tmp_path: Path) -> None:
         ("from pyflink.datastream.connectors.kafka import KafkaSource", "pyflink.datastream.connectors.kafka (the Kafka connector)"),
         ("from pyflink.datastream import AsyncDataStream", "pyflink.datastream.AsyncDataStream (asynchronous I/O)"),
         ("from pyflink.common import SimpleStringSchema", "pyflink.common.SimpleStringSchema"),
-        ("import pyflink.datastream as ds\nds.SlotSharingGroup", "pyflink.datastream.SlotSharingGroup"),
+        ("import pyflink.datastream as ds\nds.CustomStateBackend", "pyflink.datastream.CustomStateBackend"),
     ],
 )
 def test_what_ferroflow_lacks_fails_at_import_naming_it(tmp_path: Path, statement: str, missing: str) -> None:
@@ -229,7 +229,8 @@ def test_missing_method_fails_where_it_is_called(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout == "False absent\n"
     assert result.stderr.rstrip().splitlines()[-1] == (
-        "ferroflow.pyflink_import.PyFlinkMemberNotSupportedError: StreamExecutionEnvironment.create_input is "
+        "ferroflow.pyflink_import.PyFlinkMemberNotSupportedError: StreamExecutionEnvironment.create_input (it "
+        "takes a Java InputFormat; use from_source with a FileSource, from_collection or from_iterable) is "
         "not supported by ferroflow yet; ferroflow runs programs written with PyFlink's DataStream API "
         "(see docs/pyflink-compatibility.md)"
     )

@@ -34,7 +34,6 @@ MISSING_MODULES = frozenset({
     'pyflink.datastream.formats.json',
     'pyflink.datastream.formats.orc',
     'pyflink.datastream.formats.parquet',
-    'pyflink.datastream.slot_sharing_group',
     'pyflink.datastream.timerservice',
     'pyflink.datastream.utils',
 })
@@ -158,8 +157,6 @@ MISSING_NAMES = {
         'AsyncRetryStrategy',
         'CustomCheckpointStorage',
         'CustomStateBackend',
-        'MemorySize',
-        'SlotSharingGroup',
         'SourceFunction',
     }),
     'pyflink.datastream.async_data_stream': frozenset({
@@ -305,7 +302,6 @@ MISSING_NAMES = {
     }),
     'pyflink.datastream.data_stream': frozenset({
         'AllWindowedStream',
-        'CachedDataStream',
         'WindowedStream',
     }),
     'pyflink.datastream.formats.avro': frozenset({
@@ -362,10 +358,6 @@ MISSING_NAMES = {
         'ReduceFunctionWrapper',
         'SourceFunction',
     }),
-    'pyflink.datastream.slot_sharing_group': frozenset({
-        'MemorySize',
-        'SlotSharingGroup',
-    }),
     'pyflink.datastream.state': frozenset({
         'AppendingState',
         'MergingState',
@@ -403,27 +395,11 @@ MISSING_NAMES = {
 
 # (module, class) -> public members of PyFlink's class that ferroflow's lacks.
 MISSING_MEMBERS = {
-    ('pyflink.common', 'Configuration'): (
-        'parse_list_value',
-    ),
-    ('pyflink.common', 'ExecutionConfig'): (
-        'get_default_kryo_serializer_classes',
-        'get_registered_kryo_types',
-        'get_registered_pojo_types',
-    ),
     ('pyflink.common', 'TypeInformation'): (
         'from_internal_type',
         'get_java_type_info',
         'need_conversion',
         'to_internal_type',
-    ),
-    ('pyflink.common.configuration', 'Configuration'): (
-        'parse_list_value',
-    ),
-    ('pyflink.common.execution_config', 'ExecutionConfig'): (
-        'get_default_kryo_serializer_classes',
-        'get_registered_kryo_types',
-        'get_registered_pojo_types',
     ),
     ('pyflink.common.typeinfo', 'BasicArrayTypeInfo'): (
         'from_internal_type',
@@ -517,20 +493,14 @@ MISSING_MEMBERS = {
         'need_conversion',
         'to_internal_type',
     ),
-    ('pyflink.datastream', 'DataStream'): (
-        'cache',
-        'get_execution_config',
-    ),
     ('pyflink.datastream', 'EmbeddedRocksDBStateBackend'): (
         'get_number_of_transfer_threads',
         'get_options',
         'set_number_of_transfer_threads',
         'set_options',
     ),
-    ('pyflink.datastream', 'KeyedStream'): (
-        'AccumulateType',
-        'cache',
-        'get_execution_config',
+    ('pyflink.datastream', 'MemorySize'): (
+        'get_java_memory_size',
     ),
     ('pyflink.datastream', 'OutputTag'): (
         'get_java_output_tag',
@@ -538,18 +508,12 @@ MISSING_MEMBERS = {
     ('pyflink.datastream', 'SinkFunction'): (
         'get_java_function',
     ),
+    ('pyflink.datastream', 'SlotSharingGroup'): (
+        'get_java_slot_sharing_group',
+    ),
     ('pyflink.datastream', 'StreamExecutionEnvironment'): (
         'add_source',
         'create_input',
-        'enable_changelog_state_backend',
-        'get_default_local_parallelism',
-        'get_default_savepoint_directory',
-        'is_chaining_of_operators_with_different_max_parallelism_enabled',
-        'is_changelog_state_backend_enabled',
-        'register_cached_file',
-        'register_slot_sharing_group',
-        'set_default_local_parallelism',
-        'set_default_savepoint_directory',
     ),
     ('pyflink.datastream.connectors', 'BucketAssigner'): (
         'get_java_object',
@@ -611,20 +575,17 @@ MISSING_MEMBERS = {
     ('pyflink.datastream.connectors.number_seq', 'NumberSequenceSource'): (
         'get_java_function',
     ),
-    ('pyflink.datastream.data_stream', 'DataStream'): (
-        'cache',
-        'get_execution_config',
-    ),
-    ('pyflink.datastream.data_stream', 'KeyedStream'): (
-        'AccumulateType',
-        'cache',
-        'get_execution_config',
-    ),
     ('pyflink.datastream.functions', 'SinkFunction'): (
         'get_java_function',
     ),
     ('pyflink.datastream.output_tag', 'OutputTag'): (
         'get_java_output_tag',
+    ),
+    ('pyflink.datastream.slot_sharing_group', 'MemorySize'): (
+        'get_java_memory_size',
+    ),
+    ('pyflink.datastream.slot_sharing_group', 'SlotSharingGroup'): (
+        'get_java_slot_sharing_group',
     ),
     ('pyflink.datastream.state', 'AggregatingStateDescriptor'): (
         'get_agg_function',
@@ -644,15 +605,6 @@ MISSING_MEMBERS = {
     ('pyflink.datastream.stream_execution_environment', 'StreamExecutionEnvironment'): (
         'add_source',
         'create_input',
-        'enable_changelog_state_backend',
-        'get_default_local_parallelism',
-        'get_default_savepoint_directory',
-        'is_chaining_of_operators_with_different_max_parallelism_enabled',
-        'is_changelog_state_backend_enabled',
-        'register_cached_file',
-        'register_slot_sharing_group',
-        'set_default_local_parallelism',
-        'set_default_savepoint_directory',
     ),
     ('pyflink.datastream.window', 'ContinuousEventTimeTrigger'): (
         'register_next_fire_timestamp',

@@ -45,7 +45,13 @@ _WHAT = {
     "pyflink.datastream.AsyncDataStream": "asynchronous I/O",
     "pyflink.datastream.AsyncFunction": "asynchronous I/O",
     "pyflink.datastream.SourceFunction": "sources implemented in Java; use from_collection, from_iterable or from_source",
-    "StreamExecutionEnvironment.add_source": "it takes a Java SourceFunction; use from_collection, from_iterable or from_source",
+    "StreamExecutionEnvironment.add_source": (
+        "it takes a Java SourceFunction; use from_source (with a FileSource or NumberSequenceSource), "
+        "from_collection or from_iterable"
+    ),
+    "StreamExecutionEnvironment.create_input": (
+        "it takes a Java InputFormat; use from_source with a FileSource, from_collection or from_iterable"
+    ),
     "pyflink.java_gateway": "the Java gateway (ferroflow runs no JVM)",
 }
 

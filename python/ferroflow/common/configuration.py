@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ferroflow.common._java_format import java_double
+from ferroflow.common._list_values import parse_list_value
 
 __all__ = ["Configuration"]
 
@@ -67,6 +68,12 @@ class Configuration:
         for key, value in conf_dict.items():
             config._data[_check_key(key)] = _to_config_string(key, value)
         return config
+
+    @staticmethod
+    def parse_list_value(value: str) -> list[Any]:
+        """A list setting's value as a list: ``"[a, b]"`` (Flink's YAML form) gives
+        ``['a', 'b']``, ``"a;b"`` gives ``['a', 'b']`` too, an empty value ``[]``."""
+        return parse_list_value(value)
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The stored string for ``key``, or ``default``."""

@@ -57,6 +57,9 @@ class ExecutionConfig:
         self._auto_generated_uids = True
         self._snapshot_compression = False
         self._global_job_parameters: dict[str, str] = {}
+        self._kryo_types: dict[str, None] = {}
+        self._pojo_types: dict[str, None] = {}
+        self._default_kryo_serializers: dict[str, str] = {}
 
     # -- watermarks and latency ---------------------------------------------------------------
 
@@ -173,6 +176,33 @@ class ExecutionConfig:
     def is_force_kryo_enabled(self) -> bool:
         return self._force_kryo
 
+    # -- type registrations (Java class names; recorded, as ferroflow keeps Python objects) ---
+
+    def register_kryo_type(self, type_class_name: str) -> None:
+        """Records a Java class registered with Kryo (``get_registered_kryo_types()``)."""
+        self._kryo_types[_class_name(type_class_name, "type_class_name")] = None
+
+    def register_pojo_type(self, type_class_name: str) -> None:
+        """Records a Java class registered as a POJO type (``get_registered_pojo_types()``)."""
+        self._pojo_types[_class_name(type_class_name, "type_class_name")] = None
+
+    def add_default_kryo_serializer(self, type_class_name: str, serializer_class_name: str) -> None:
+        """Records the Kryo serializer class of a Java class (``get_default_kryo_serializer_classes()``)."""
+        key = _class_name(type_class_name, "type_class_name")
+        self._default_kryo_serializers[key] = _class_name(serializer_class_name, "serializer_class_name")
+
+    def get_registered_kryo_types(self) -> list[str]:
+        """The class names given to ``register_kryo_type``, in order."""
+        return list(self._kryo_types)
+
+    def get_registered_pojo_types(self) -> list[str]:
+        """The class names given to ``register_pojo_type``, in order."""
+        return list(self._pojo_types)
+
+    def get_default_kryo_serializer_classes(self) -> dict[str, str]:
+        """Class name -> serializer class name, from ``add_default_kryo_serializer``."""
+        return dict(self._default_kryo_serializers)
+
     def enable_force_avro(self) -> ExecutionConfig:
         self._force_avro = True
         return self
@@ -259,6 +289,9 @@ class ExecutionConfig:
             self._auto_generated_uids,
             self._snapshot_compression,
             tuple(sorted(self._global_job_parameters.items())),
+            tuple(self._kryo_types),
+            tuple(self._pojo_types),
+            tuple(self._default_kryo_serializers.items()),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -277,3 +310,9 @@ class ExecutionConfig:
             f"object_reuse={self._object_reuse}, "
             f"global_job_parameters={self._global_job_parameters!r})"
         )
+
+
+def _class_name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{what} must be a Java class name (a non-empty str), got {value!r}")
+    return value.strip()

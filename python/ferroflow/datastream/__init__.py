@@ -51,6 +51,7 @@ from ferroflow.datastream.functions import (
 )
 from ferroflow.datastream.output_tag import OutputTag
 from ferroflow.datastream.runtime_context import RuntimeContext
+from ferroflow.datastream.slot_sharing_group import MemorySize, SlotSharingGroup
 from ferroflow.datastream.state_backend import (
     EmbeddedRocksDBStateBackend,
     HashMapStateBackend,
@@ -110,6 +111,7 @@ __all__ = [
     "KeyedProcessFunction",
     "KeyedStream",
     "MapFunction",
+    "MemorySize",
     "MergingWindowAssigner",
     "OutputTag",
     "Partitioner",
@@ -121,6 +123,7 @@ __all__ = [
     "RuntimeContext",
     "RuntimeExecutionMode",
     "SinkFunction",
+    "SlotSharingGroup",
     "StateBackend",
     "StreamExecutionEnvironment",
     "TimeDomain",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Callable, overload
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, overload
 
 from ferroflow._pandas import stream_to_pandas
 from ferroflow.common.typeinfo import TypeInformation
@@ -40,11 +41,12 @@ from ferroflow.datastream.window import CountSlidingWindowAssigner, CountTumblin
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ferroflow.common.execution_config import ExecutionConfig
     from ferroflow.datastream.connectors._file_sink import FileSink
     from ferroflow.datastream.stream_execution_environment import StreamExecutionEnvironment
     from ferroflow.datastream.windowed_stream import AllWindowedStream, WindowedStream
 
-__all__ = ["CloseableIterator", "ConnectedStreams", "DataStream", "DataStreamSink", "KeyedStream"]
+__all__ = ["CachedDataStream", "CloseableIterator", "ConnectedStreams", "DataStream", "DataStreamSink", "KeyedStream"]
 
 _KEYED_PARTITIONING = "Cannot override partitioning for KeyedStream."
 
@@ -107,6 +109,15 @@ class DataStream(OperatorProperties):
 
     def get_execution_environment(self) -> StreamExecutionEnvironment:
         return self._env
+
+    def get_execution_config(self) -> ExecutionConfig:
+        """The environment's ``ExecutionConfig``."""
+        return self._env.get_config()
+
+    def cache(self) -> CachedDataStream:
+        """This stream as a ``CachedDataStream``. PyFlink keeps its result for later jobs; ferroflow
+        computes it again in each job that uses it (``invalidate()`` is accepted)."""
+        return CachedDataStream(self._env, self._parts, self._type_info)
 
     # -- transformations --------------------------------------------------------------------
 
@@ -375,6 +386,15 @@ class DataStream(OperatorProperties):
 class KeyedStream(DataStream):
     """A stream partitioned by key. Its operators see one key at a time."""
 
+    class AccumulateType(Enum):
+        """The rolling aggregations of a keyed stream (``sum``, ``min``, ``max``, ...)."""
+
+        MIN = 1
+        MAX = 2
+        MIN_BY = 3
+        MAX_BY = 4
+        SUM = 5
+
     def _keyed(self) -> bool:
         return True
 
@@ -387,6 +407,9 @@ class KeyedStream(DataStream):
 
     def name(self, name: str) -> DataStream:
         return self._unsupported("Setting name")
+
+    def cache(self) -> NoReturn:
+        raise UnsupportedOperationError("Cache for KeyedStream is not supported.")
 
     def get_name(self) -> str:
         return self._unsupported("Getting name")
@@ -569,3 +592,7 @@ class ConnectedStreams:
             stream._parts[0].transformation.has_on_timer = True
             return stream
         return self._co("process", name, func, cls, methods, output_type)
+
+
+# Defined apart (this module is long enough); it subclasses DataStream, so it comes last.
+from ferroflow.datastream._cached_data_stream import CachedDataStream

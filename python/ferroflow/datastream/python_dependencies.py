@@ -11,7 +11,10 @@ and has no JVM, so:
   directory, under ``target_dir`` or the archive's file name, which is also put on ``sys.path``;
 - ``set_python_requirements``, ``set_python_executable``, ``add_jars``, ``add_classpaths``:
   accepted and recorded (files are checked to exist); requirements must already be installed in
-  this interpreter.
+  this interpreter;
+- ``register_cached_file``: Flink copies the file to each worker's local cache; here the file is
+  local already, so it is checked to exist and recorded under its name, and user functions read
+  it at its own path.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from ferroflow.datastream._local_paths import local_path
 
 if TYPE_CHECKING:
     from ferroflow.common.configuration import Configuration
@@ -61,6 +66,8 @@ class PythonDependencies:
         self.requirements: tuple[str, str | None] | None = None
         self.executable: str | None = None
         self.jars: dict[str, list[str]] = {"pipeline.jars": [], "pipeline.classpaths": []}
+        #: name -> (absolute path, executable), from register_cached_file.
+        self.cached_files: dict[str, tuple[str, bool]] = {}
 
     def configure(self, conf: Configuration) -> None:
         """Applies ``python.files``, ``python.archives``, ``python.requirements``,
@@ -115,6 +122,19 @@ class PythonDependencies:
         if not isinstance(python_exec, str):
             raise TypeError(f"set_python_executable() takes a str, got {type(python_exec).__name__}")
         self.executable = python_exec
+
+    def register_cached_file(self, file_path: str, name: str, executable: bool) -> None:
+        path = local_path(file_path, "register_cached_file() file_path")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"register_cached_file(): {file_path!r} does not exist")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"register_cached_file() name must be a non-empty str, got {name!r}")
+        if not isinstance(executable, bool):
+            raise TypeError(f"register_cached_file() executable must be a bool, got {type(executable).__name__}")
+        known = self.cached_files.get(name)
+        if known is not None and known[0] != path:
+            raise ValueError(f"register_cached_file(): the name {name!r} is already registered for {known[0]!r}")
+        self.cached_files[name] = (path, executable)
 
     def add_jars(self, key: str, paths: Iterable[str]) -> None:
         for p in paths:

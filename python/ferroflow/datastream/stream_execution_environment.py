@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ferroflow import _engine
 from ferroflow._plan_view import PlanView
@@ -28,6 +28,7 @@ from ferroflow.datastream._checks import (
 )
 from ferroflow.datastream._iterables import check_not_spent
 from ferroflow.datastream._job import build_job
+from ferroflow.datastream._local_paths import local_path
 from ferroflow.datastream._runtime_options import runtime_spec
 from ferroflow.datastream._transformations import Transformation
 from ferroflow.datastream._udf import describe
@@ -40,6 +41,7 @@ from ferroflow.datastream.connectors.rewindable import RewindableSource
 from ferroflow.datastream.data_stream import DataStream, DataStreamSink
 from ferroflow.datastream.execution_mode import RuntimeExecutionMode, parse_mode
 from ferroflow.datastream.python_dependencies import PythonDependencies
+from ferroflow.datastream.slot_sharing_group import SlotSharingGroup
 from ferroflow.datastream.state_backend import (
     EmbeddedRocksDBStateBackend,
     HashMapStateBackend,
@@ -68,10 +70,15 @@ class StreamExecutionEnvironment:
     releases it.
     """
 
+    # What a new environment's parallelism is when ``parallelism.default`` does not say
+    # (``set_default_local_parallelism``; process-wide, as Flink's is).
+    _default_local_parallelism = 1
+
     def __init__(self, configuration: Configuration | None = None) -> None:
         self._config = ExecutionConfig()
         self._configuration = Configuration(configuration) if configuration is not None else Configuration()
-        self._default_parallelism = 1
+        self._default_parallelism = StreamExecutionEnvironment._default_local_parallelism
+        self._changelog: bool | None = None
         self._max_parallelism: int | None = None
         self._buffer_timeout = DEFAULT_BUFFER_TIMEOUT_MS
         self._chaining = True
@@ -82,6 +89,16 @@ class StreamExecutionEnvironment:
         self._runtime_mode = RuntimeExecutionMode.STREAMING
         self._dependencies = PythonDependencies()
         self._apply_configuration(self._configuration)
+
+    if not TYPE_CHECKING:  # type checkers keep reporting unknown attributes
+
+        def __getattr__(self, name: str) -> Any:
+            # PyFlink's methods that take Java objects: say what to use instead.
+            if name in ("add_source", "create_input"):
+                from ferroflow.pyflink_import import PyFlinkMemberNotSupportedError, _not_supported
+
+                raise PyFlinkMemberNotSupportedError(_not_supported(f"StreamExecutionEnvironment.{name}"))
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
     @staticmethod
     def get_execution_environment(configuration: Configuration | None = None) -> StreamExecutionEnvironment:
@@ -121,6 +138,8 @@ class StreamExecutionEnvironment:
         if conf.contains_key("execution.runtime-mode"):
             mode = conf.get_string("execution.runtime-mode", "STREAMING")
             self._runtime_mode = parse_mode(mode, "configuration key 'execution.runtime-mode'")
+        if conf.contains_key("state.changelog.enabled"):
+            self._changelog = conf.get_boolean("state.changelog.enabled", False)
         self._dependencies.configure(conf)
         apply_checkpoint_options(self._checkpointing, conf)
         # Read now, so that a value that cannot work is refused where it is set.
@@ -138,6 +157,41 @@ class StreamExecutionEnvironment:
 
     def get_config(self) -> ExecutionConfig:
         return self._config
+
+    def get_default_local_parallelism(self) -> int:
+        """The parallelism environments start with when ``parallelism.default`` does not say
+        (1 unless ``set_default_local_parallelism`` changed it; PyFlink's is the number of CPU
+        cores)."""
+        return StreamExecutionEnvironment._default_local_parallelism
+
+    def set_default_local_parallelism(self, parallelism: int) -> None:
+        """Sets the parallelism of the environments created from now on in this process (as in
+        Flink, not this one's: use ``set_parallelism`` for that)."""
+        StreamExecutionEnvironment._default_local_parallelism = check_parallelism(parallelism, "default local parallelism")
+
+    def set_default_savepoint_directory(self, directory: str) -> StreamExecutionEnvironment:
+        """Where ``JobClient.trigger_savepoint()`` and ``stop_with_savepoint()`` write when they
+        are given no directory (a local path or file:// URI), as
+        ``execution.checkpointing.savepoint-dir`` says."""
+        self._checkpointing.savepoint_dir = local_path(directory, "default savepoint directory")
+        return self
+
+    def get_default_savepoint_directory(self) -> str | None:
+        """The default savepoint directory (an absolute path), None when none is set."""
+        return self._checkpointing.savepoint_dir
+
+    def enable_changelog_state_backend(self, enabled: bool) -> StreamExecutionEnvironment:
+        """Accepted and reported by ``is_changelog_state_backend_enabled()`` (also
+        ``state.changelog.enabled``). It changes nothing here: ferroflow's checkpoints are local
+        and the RocksDB backend's are already incremental."""
+        if not isinstance(enabled, bool):
+            raise TypeError(f"enable_changelog_state_backend() takes a bool, got {describe(enabled)}")
+        self._changelog = enabled
+        return self
+
+    def is_changelog_state_backend_enabled(self) -> bool | None:
+        """What ``enable_changelog_state_backend`` said; None when it was never called."""
+        return self._changelog
 
     def set_state_backend(self, state_backend: StateBackend) -> StreamExecutionEnvironment:
         """Where keyed state lives: ``HashMapStateBackend()`` (the default, Python objects in
@@ -249,6 +303,25 @@ class StreamExecutionEnvironment:
 
     def is_chaining_enabled(self) -> bool:
         return self._chaining
+
+    def is_chaining_of_operators_with_different_max_parallelism_enabled(self) -> bool:
+        """True: ferroflow chains operators whatever their max parallelism (each operator keeps
+        its own key groups inside the chain)."""
+        return True
+
+    def register_slot_sharing_group(self, slot_sharing_group: SlotSharingGroup) -> StreamExecutionEnvironment:
+        """Accepted for compatibility: every task runs in this process, so slots do not apply."""
+        if not isinstance(slot_sharing_group, SlotSharingGroup):
+            raise TypeError(
+                "register_slot_sharing_group() takes a SlotSharingGroup (SlotSharingGroup.builder(name)...build()), "
+                f"got {describe(slot_sharing_group)}"
+            )
+        return self
+
+    def register_cached_file(self, file_path: str, name: str, executable: bool = False) -> None:
+        """Registers a local file (a path or file:// URI) under ``name``. User functions run in
+        this process and read it where it is; it must exist, and no other file may have the name."""
+        self._dependencies.register_cached_file(file_path, name, executable)
 
     # -- checkpointing and restarts ---------------------------------------------------------------
 

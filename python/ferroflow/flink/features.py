@@ -83,6 +83,7 @@ RELOCATED: dict[str, tuple[str, str]] = {
 _METRICS = "Flink shows a job's metrics in its web UI and REST API (/jobs/<id>/metrics)"
 _CONFIG_RESTART = "Flink 2 sets it in the configuration: restart-strategy.type"
 _CONFIG_BACKEND = "Flink 2 sets it in the configuration: state.backend.type"
+_CONFIG_TYPES = "Flink 2 registers types in the configuration: pipeline.serialization-config"
 
 # Methods and attributes of ferroflow's classes that PyFlink's lack, by the name a program calls.
 MEMBERS: dict[str, Feature] = {
@@ -109,4 +110,7 @@ MEMBERS: dict[str, Feature] = {
     "get_state_backend": Feature("env.get_state_backend", _CONFIG_BACKEND),
     "set_db_storage_path": Feature("EmbeddedRocksDBStateBackend.set_db_storage_path", _CONFIG_BACKEND),
     "set_memory_budget": Feature("EmbeddedRocksDBStateBackend.set_memory_budget", _CONFIG_BACKEND),
+    "register_kryo_type": Feature("ExecutionConfig.register_kryo_type", _CONFIG_TYPES),
+    "register_pojo_type": Feature("ExecutionConfig.register_pojo_type", _CONFIG_TYPES),
+    "add_default_kryo_serializer": Feature("ExecutionConfig.add_default_kryo_serializer", _CONFIG_TYPES),
 }
