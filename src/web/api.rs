@@ -6,9 +6,10 @@ use serde_json::{json, Value};
 use crate::checkpoint::coordinator::CheckpointHistory;
 use crate::metrics::history::TaskView;
 use crate::runtime::lock::lock;
+use crate::time::clock::Clock;
 use crate::web::plan::WebVertex;
 use crate::web::prometheus::prometheus_text;
-use crate::web::registry::{now_millis, JobRecord, Registry};
+use crate::web::registry::{JobRecord, Registry};
 use crate::web::task_metrics::{format_value, metric_names, metric_value, vertex_views, TASK_METRICS};
 
 /// The dashboard page, embedded in the binary.
@@ -227,7 +228,7 @@ fn task_counts(status: &str, n: usize) -> Value {
 
 fn job_overview(job: &JobRecord) -> Value {
     let status = job.view.status();
-    let now = now_millis();
+    let now = Clock::System.now();
     let tasks: usize = job.plan.vertices.iter().map(|v| v.parallelism).sum();
     let lower = |v: Value| {
         let Value::Object(map) = v else { return v };
@@ -305,7 +306,7 @@ fn plan(job: &JobRecord) -> Value {
 
 fn job_details(job: &JobRecord) -> Value {
     let status = job.view.status();
-    let now = now_millis();
+    let now = Clock::System.now();
     let tasks = job.view.tasks();
     let vertices: Vec<Value> = job
         .plan
@@ -354,7 +355,7 @@ fn job_details(job: &JobRecord) -> Value {
 
 fn vertex_details(job: &JobRecord, vertex: &WebVertex, subtasks: &[&TaskView]) -> Value {
     let status = job.view.status();
-    let now = now_millis();
+    let now = Clock::System.now();
     let rows: Vec<Value> = subtasks
         .iter()
         .enumerate()

@@ -3,11 +3,11 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::checkpoint::coordinator::CheckpointHistory;
 use crate::metrics::history::TaskView;
 use crate::runtime::lock::lock;
+use crate::time::clock::Clock;
 use crate::web::plan::WebPlan;
 
 /// How many ended jobs a server keeps listing.
@@ -46,7 +46,7 @@ impl JobRecord {
         JobRecord {
             id,
             name,
-            start_time: now_millis(),
+            start_time: Clock::System.now(),
             end_time: AtomicI64::new(-1),
             plan,
             view,
@@ -58,7 +58,7 @@ impl JobRecord {
     pub fn ended(&self) {
         let _ = self
             .end_time
-            .compare_exchange(-1, now_millis(), Ordering::SeqCst, Ordering::SeqCst);
+            .compare_exchange(-1, Clock::System.now(), Ordering::SeqCst, Ordering::SeqCst);
     }
 
     /// Unix epoch milliseconds; -1 while the job runs.
@@ -108,13 +108,6 @@ impl Registry {
     pub fn job(&self, id: &str) -> Option<Arc<JobRecord>> {
         lock(&self.jobs).iter().find(|j| j.id == id).cloned()
     }
-}
-
-/// Unix epoch milliseconds now.
-pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -46,19 +46,31 @@ class RuntimeSpec:
     metrics_interval_ms: int = DEFAULT_METRICS_INTERVAL_MS
 
 
+def _duration_ms(conf: Configuration, key: str, default: int, minimum: int, meaning: str) -> int:
+    """The duration under ``key`` in milliseconds (``default`` when unset), refused below
+    ``minimum`` with ``meaning`` in the message."""
+    if not conf.contains_key(key):
+        return default
+    text = conf.get_string(key, "") or ""
+    millis = parse_millis(text, f"configuration key {key!r}")
+    if millis < minimum:
+        raise ValueError(f"configuration key {key!r} must be {meaning}, got {text!r}")
+    return millis
+
+
 def runtime_spec(conf: Configuration) -> RuntimeSpec:
     """The runtime settings of ``conf``; a value that cannot be read is refused here, naming
     its key."""
-    timeout: int | None = DEFAULT_CANCELLATION_TIMEOUT_MS
-    if conf.contains_key(CANCELLATION_TIMEOUT):
-        text = conf.get_string(CANCELLATION_TIMEOUT, "") or ""
-        millis = parse_millis(text, f"configuration key {CANCELLATION_TIMEOUT!r}")
-        if millis < 0:
-            raise ValueError(
-                f"configuration key {CANCELLATION_TIMEOUT!r} must be a duration of at least 0 "
-                f"(0: wait as long as stuck tasks take), got {text!r}"
-            )
-        timeout = millis or None
+    timeout = (
+        _duration_ms(
+            conf,
+            CANCELLATION_TIMEOUT,
+            DEFAULT_CANCELLATION_TIMEOUT_MS,
+            0,
+            "a duration of at least 0 (0: wait as long as stuck tasks take)",
+        )
+        or None
+    )
     channel_bytes = DEFAULT_CHANNEL_MEMORY
     if conf.contains_key(CHANNEL_MEMORY):
         text = conf.get_string(CHANNEL_MEMORY, "") or ""
@@ -72,12 +84,5 @@ def runtime_spec(conf: Configuration) -> RuntimeSpec:
         if text not in ("true", "false"):
             raise ValueError(f"configuration key {METRICS_ENABLED!r} must be true or false, got {text!r}")
         enabled = text == "true"
-    interval = DEFAULT_METRICS_INTERVAL_MS
-    if conf.contains_key(METRICS_HISTORY_INTERVAL):
-        text = conf.get_string(METRICS_HISTORY_INTERVAL, "") or ""
-        interval = parse_millis(text, f"configuration key {METRICS_HISTORY_INTERVAL!r}")
-        if interval < 10:
-            raise ValueError(
-                f"configuration key {METRICS_HISTORY_INTERVAL!r} must be at least 10 ms, got {text!r}"
-            )
+    interval = _duration_ms(conf, METRICS_HISTORY_INTERVAL, DEFAULT_METRICS_INTERVAL_MS, 10, "at least 10 ms")
     return RuntimeSpec(timeout, channel_bytes, enabled, interval)
